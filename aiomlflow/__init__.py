@@ -1,0 +1,57 @@
+"""aiomlflow: the ``mlflow`` module's tracking API on an async-first engine.
+
+``import aiomlflow as mlflow`` and keep your MLflow code.  Importing is cheap: the
+engine, its event loop and the transports start on first use.
+"""
+
+from aiomlflow.sdk import entities
+from aiomlflow.sdk.client import MlflowClient
+from aiomlflow.sdk.entities import Experiment, Run, RunStatus, ViewType
+from aiomlflow.sdk.exceptions import MlflowException
+from aiomlflow.sdk.fluent import (
+    ActiveRun,
+    active_run,
+    create_experiment,
+    delete_experiment,
+    delete_experiment_tag,
+    delete_run,
+    delete_tag,
+    end_run,
+    flush_async_logging,
+    get_experiment,
+    get_experiment_by_name,
+    get_parent_run,
+    get_run,
+    last_active_run,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    set_experiment,
+    set_experiment_tag,
+    set_experiment_tags,
+    set_tag,
+    set_tags,
+    start_run,
+)
+from aiomlflow.sdk.misc import doctor, login
+from aiomlflow.sdk.tracking_uri import (
+    get_registry_uri,
+    get_tracking_uri,
+    is_tracking_uri_set,
+    set_registry_uri,
+    set_tracking_uri,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActiveRun", "Experiment", "MlflowClient", "MlflowException", "Run", "RunStatus",
+    "ViewType", "active_run", "create_experiment", "delete_experiment",
+    "delete_experiment_tag", "delete_run", "delete_tag", "doctor", "end_run", "entities",
+    "flush_async_logging", "get_experiment", "get_experiment_by_name", "get_parent_run",
+    "get_registry_uri", "get_run", "get_tracking_uri", "is_tracking_uri_set",
+    "last_active_run", "log_metric", "log_metrics", "log_param", "log_params", "login",
+    "set_experiment", "set_experiment_tag", "set_experiment_tags", "set_registry_uri",
+    "set_tag", "set_tags", "set_tracking_uri", "start_run",
+]

@@ -1,0 +1,220 @@
+"""MlflowClient: the tracking operations addressed by explicit run and experiment ids.
+
+Every method validates at the call site, then either enqueues (run data), queues a
+write in order with the data (lifecycle changes), or reads through the engine.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from ..config import async_logging_default
+from ..workers.engine import get_engine
+from ..workers.operations import BATCH, DELETE_TAG, PARAM, RunOperations
+from . import run_context, tracking_uri, validation
+from .entities import Experiment, Metric, Run, RunInfo, ViewType
+from .exceptions import MlflowException
+from .run_names import random_run_name
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def finish(engine, seq: int, synchronous):
+    """Wait for ``seq`` in synchronous mode (None reads MLFLOW_ENABLE_ASYNC_LOGGING);
+    otherwise hand back a RunOperations."""
+    if synchronous is None:
+        synchronous = not async_logging_default()
+    if synchronous:
+        engine.wait(seq)
+        return None
+    return RunOperations(engine, (seq,))
+
+
+def _stringify_tags(tags) -> list[tuple[str, str]]:
+    return [validation.validate_tag(key, value) for key, value in (tags or {}).items()]
+
+
+class MlflowClient:
+    """Client of a tracking store; the same operations as the fluent API by explicit id."""
+
+    def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None):
+        self._tracking_uri = tracking_uri
+        self._registry_uri = registry_uri
+
+    @property
+    def tracking_uri(self) -> str:
+        """The tracking URI this client talks to."""
+        return self._tracking_uri or tracking_uri.get_tracking_uri()
+
+    @property
+    def _engine(self):
+        return get_engine(self.tracking_uri)
+
+    # ---------------------------------------------------------------- runs
+    def create_run(self, experiment_id: str, start_time: int | None = None,
+                   tags: dict | None = None, run_name: str | None = None) -> Run:
+        """Create a RUNNING run in an experiment; return it."""
+        experiment_id = validation.validate_experiment_id(experiment_id)
+        tag_items = _stringify_tags(tags)
+        tag_dict = dict(tag_items)
+        user_id = tag_dict.get(run_context.USER, "unknown")
+        if run_name is None:
+            run_name = tag_dict.get(run_context.RUN_NAME) or random_run_name()
+        elif run_context.RUN_NAME in tag_dict and tag_dict[run_context.RUN_NAME] != run_name:
+            raise MlflowException.invalid_parameter_value(
+                f"Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
+                f"different values (run_name='{run_name}', mlflow.runName="
+                f"'{tag_dict[run_context.RUN_NAME]}').")
+        return self._engine.call("create_run", experiment_id or "0", user_id,
+                                 start_time or _now_ms(), tag_items, run_name)
+
+    def get_run(self, run_id: str) -> Run:
+        """The run with its latest metrics, params and tags."""
+        validation.validate_run_id(run_id)
+        return self._engine.read("get_run", run_id)
+
+    def get_parent_run(self, run_id: str) -> Run | None:
+        """The parent of a nested run, or None."""
+        parent_id = self.get_run(run_id).data.tags.get(run_context.PARENT_RUN_ID)
+        return None if parent_id is None else self.get_run(parent_id)
+
+    def set_terminated(self, run_id: str, status: str | None = None,
+                       end_time: int | None = None) -> None:
+        """End a run with a status (default FINISHED)."""
+        status = validation.validate_run_status(status)
+        validation.validate_run_id(run_id)
+        self._engine.call("update_run_info", run_id, status, end_time or _now_ms(), None)
+
+    def update_run(self, run_id: str, status: str | None = None,
+                   name: str | None = None) -> None:
+        """Change a run's status and/or name."""
+        validation.validate_run_id(run_id)
+        if status is not None:
+            status = validation.validate_run_status(status)
+        if name is not None:
+            name = validation.validate_tag(run_context.RUN_NAME, name)[1]
+        self._engine.call("update_run_info", run_id, status, None, name)
+
+    def delete_run(self, run_id: str) -> None:
+        """Mark a run deleted."""
+        validation.validate_run_id(run_id)
+        self._engine.call("delete_run", run_id)
+
+    def restore_run(self, run_id: str) -> None:
+        """Restore a deleted run."""
+        validation.validate_run_id(run_id)
+        self._engine.call("restore_run", run_id)
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every logged value of a metric, ordered by timestamp, step and value."""
+        validation.validate_run_id(run_id)
+        return self._engine.read("get_metric_history", run_id, key)
+
+    # ---------------------------------------------------------------- run data
+    def log_metric(self, run_id: str, key: str, value: float, timestamp: int | None = None,
+                   step: int | None = None, synchronous: bool | None = None,
+                   dataset_name: str | None = None, dataset_digest: str | None = None,
+                   model_id: str | None = None) -> RunOperations | None:
+        """Log a metric to a run."""
+        key, value, timestamp, step = validation.validate_metric(key, value, timestamp, step)
+        validation.validate_run_id(run_id)
+        engine = self._engine
+        return finish(engine, engine.submit_metric(run_id, key, value, timestamp, step),
+                      synchronous)
+
+    def log_param(self, run_id: str, key: str, value, synchronous: bool | None = None):
+        """Log a param; returns the value (synchronous) or a RunOperations."""
+        validation.validate_run_id(run_id)
+        try:
+            key, text = validation.validate_param(key, value)
+        except MlflowException as exc:
+            raise validation.with_param_hint(exc) from None
+        engine = self._engine
+        operations = finish(engine, engine.submit(PARAM, run_id, key, text), synchronous)
+        return value if operations is None else operations
+
+    def set_tag(self, run_id: str, key: str, value, synchronous: bool | None = None):
+        """Set a tag on a run (values are stringified)."""
+        validation.validate_run_id(run_id)
+        key, value = validation.validate_tag(key, value)
+        engine = self._engine
+        return finish(engine, engine.submit(BATCH, run_id, (), (), ((key, value),)), synchronous)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag from a run."""
+        validation.validate_run_id(run_id)
+        validation.validate_delete_tag_key(key)
+        engine = self._engine
+        engine.wait(engine.submit(DELETE_TAG, run_id, key))
+
+    def log_batch(self, run_id: str, metrics=(), params=(), tags=(),
+                  synchronous: bool | None = None) -> RunOperations | None:
+        """Log Metric, Param and RunTag entities (or tuples) to a run in one call."""
+        metrics, params, tags = validation.validate_log_batch(run_id, metrics, params, tags,
+                                                               stringify_tags=False)
+        if not metrics and not params and not tags:
+            return None if synchronous or synchronous is None else RunOperations(None, ())
+        engine = self._engine
+        seq = engine.submit(BATCH, run_id, metrics, params, tags)
+        return finish(engine, seq, synchronous)
+
+    # ---------------------------------------------------------------- experiments
+    def create_experiment(self, name: str, artifact_location: str | None = None,
+                          tags: dict | None = None) -> str:
+        """Create an experiment; return its id."""
+        validation.validate_experiment_name(name)
+        if artifact_location is not None:
+            artifact_location = _resolve_artifact_location(
+                validation.validate_experiment_artifact_location(artifact_location))
+        tag_items = [validation.validate_experiment_tag(k, v) for k, v in (tags or {}).items()]
+        return self._engine.call("create_experiment", name, artifact_location, tag_items)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """The experiment with this id."""
+        experiment_id = validation.validate_experiment_id(experiment_id)
+        return self._engine.read("get_experiment", experiment_id)
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """The experiment with this name, or None."""
+        return self._engine.read("get_experiment_by_name", name)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Mark an experiment and its runs deleted."""
+        self._engine.call("delete_experiment", validation.validate_experiment_id(experiment_id))
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Restore a deleted experiment and its runs."""
+        self._engine.call("restore_experiment", validation.validate_experiment_id(experiment_id))
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Rename an active experiment."""
+        validation.validate_experiment_name(new_name)
+        self._engine.call("rename_experiment",
+                          validation.validate_experiment_id(experiment_id), new_name)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value) -> None:
+        """Set a tag on an experiment."""
+        key, value = validation.validate_experiment_tag(key, value)
+        self._engine.call("set_experiment_tag",
+                          validation.validate_experiment_id(experiment_id), key, value)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag from an experiment."""
+        self._engine.call("delete_experiment_tag",
+                          validation.validate_experiment_id(experiment_id), key)
+
+    def __repr__(self) -> str:
+        return f"<MlflowClient tracking_uri={self.tracking_uri!r}>"
+
+
+def _resolve_artifact_location(location: str) -> str:
+    # MLflow stores local locations as absolute paths (URIs are kept as given).
+    if "://" in location or location.startswith("file:"):
+        return location
+    return os.path.abspath(location)
+
+
+__all__ = ["MlflowClient", "ViewType", "RunInfo"]

@@ -1,0 +1,11 @@
+"""ExperimentTag: tag object associated with an experiment."""
+
+from __future__ import annotations
+
+from aiomlflow.sdk.entities._base import _KeyValue
+
+
+class ExperimentTag(_KeyValue):
+    """Tag object associated with an experiment."""
+
+    __slots__ = ()

@@ -1,0 +1,11 @@
+"""RunTag: tag object associated with a run."""
+
+from __future__ import annotations
+
+from aiomlflow.sdk.entities._base import _KeyValue
+
+
+class RunTag(_KeyValue):
+    """Tag object associated with a run."""
+
+    __slots__ = ()

@@ -1,0 +1,383 @@
+"""The fluent API: an active-run stack plus start_run, log_*, set_* over the engine.
+
+The active-run stack lives in a context variable, so every thread (as in MLflow) and
+every asyncio task sees its own.  An active run remembers the engine it was created
+on, which keeps ``log_metric`` in a training loop to a validate-and-append.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import os
+import time
+
+from ..config import async_logging_default
+from ..workers.engine import flush_all, get_engine, register_before_exit
+from ..workers.operations import BATCH, PARAM, RunOperations
+from . import run_context, tracking_uri, validation
+from .client import MlflowClient, finish
+from .entities import Experiment, LifecycleStage, Run
+from .exceptions import MlflowException
+
+_logger = logging.getLogger("aiomlflow")
+
+_active_runs: contextvars.ContextVar[tuple] = contextvars.ContextVar(
+    "aiomlflow_active_runs", default=())
+_last_active_run_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "aiomlflow_last_active_run_id", default=None)
+_active_experiment_id: str | None = None
+
+
+class ActiveRun(Run):
+    """Wrapper around a Run that ends it when a ``with`` block exits (FAILED on error)."""
+
+    def __init__(self, run: Run, engine=None):
+        super().__init__(run.info, run.data, run.inputs, run.outputs)
+        self._run_id = run.info.run_id
+        self._engine = engine
+
+    def __enter__(self) -> "ActiveRun":
+        return self
+
+    def __exit__(self, exc_type, exc_val, exc_tb) -> bool:
+        if any(r._run_id == self._run_id for r in _active_runs.get()):
+            end_run("FINISHED" if exc_type is None else "FAILED")
+        return exc_type is None
+
+
+# ------------------------------------------------------------------------ runs
+def start_run(run_id: str | None = None, experiment_id: str | None = None,
+              run_name: str | None = None, nested: bool = False,
+              parent_run_id: str | None = None, tags: dict | None = None,
+              description: str | None = None,
+              log_system_metrics: bool | None = None) -> ActiveRun:
+    """Start a new run, or resume ``run_id`` / MLFLOW_RUN_ID, and make it the active run."""
+    if experiment_id is not None:
+        if isinstance(experiment_id, int) and not isinstance(experiment_id, bool):
+            experiment_id = str(experiment_id)
+        elif not isinstance(experiment_id, str):
+            raise MlflowException.invalid_parameter_value(
+                f"Invalid experiment id: {experiment_id} of type {type(experiment_id)}. "
+                "Must be one of str, int, or None.")
+    stack = _active_runs.get()
+    if stack and not nested:
+        raise Exception(
+            f"Run with UUID {stack[0]._run_id} is already active. To start a new run, first "
+            "end the current run with mlflow.end_run(). To start a nested run, call start_run "
+            "with nested=True")
+    if stack and parent_run_id is not None and parent_run_id != stack[-1]._run_id:
+        current = stack[-1]._run_id
+        raise MlflowException(
+            f"Current run with UUID {current} does not match the specified parent_run_id "
+            f"{parent_run_id}. To start a new nested run under the parent run with UUID "
+            f"{current}, first end the current run with mlflow.end_run().")
+    user_tags = dict(tags or {})
+    if description:
+        if run_context.NOTE in user_tags:
+            raise MlflowException.invalid_parameter_value(
+                f"Description is already set via the tag {run_context.NOTE} in tags."
+                f"Remove the key {run_context.NOTE} from the tags or omit the description.")
+        user_tags[run_context.NOTE] = description
+    client = MlflowClient()
+    existing_id = run_id or os.environ.pop("MLFLOW_RUN_ID", None)
+    if existing_id:
+        run = _resume_run(client, existing_id, run_name, user_tags)
+    else:
+        run = _create_run(client, stack, experiment_id, run_name, nested, parent_run_id,
+                          user_tags)
+    active = ActiveRun(run, client._engine)
+    _active_runs.set(stack + (active,))
+    return active
+
+
+def _resume_run(client: MlflowClient, run_id: str, run_name, user_tags: dict) -> Run:
+    validation.validate_run_id(run_id)
+    run = client.get_run(run_id)
+    if _active_experiment_id is not None and run.info.experiment_id != _active_experiment_id:
+        raise MlflowException(
+            f"Cannot start run with ID {run_id} because active experiment ID does not match "
+            "environment run ID. Make sure --experiment-name or --experiment-id matches "
+            "experiment set with set_experiment(), or just use command-line arguments")
+    if run.info.lifecycle_stage == LifecycleStage.DELETED:
+        raise MlflowException(
+            f"Cannot start run with ID {run_id} because it is in the deleted state.")
+    client.update_run(run_id, status="RUNNING", name=run_name)
+    if user_tags:
+        client.log_batch(run_id, tags=[validation.validate_tag(k, v) for k, v in user_tags.items()],
+                         synchronous=True)
+    return client.get_run(run_id)
+
+
+def _create_run(client: MlflowClient, stack: tuple, experiment_id, run_name, nested,
+                parent_run_id, user_tags: dict) -> Run:
+    if parent_run_id is not None:
+        validation.validate_run_id(parent_run_id)
+        parent = client.get_run(parent_run_id)
+        if parent.info.lifecycle_stage == LifecycleStage.DELETED:
+            raise MlflowException(
+                f"Cannot start run under parent run with ID {parent_run_id} because it is in "
+                "the deleted state.")
+    elif stack and nested:
+        parent_run_id = stack[-1]._run_id
+    tags = run_context.default_run_tags()
+    if parent_run_id is not None:
+        tags[run_context.PARENT_RUN_ID] = parent_run_id
+    tags.update(user_tags)
+    if run_name is not None:
+        tags[run_context.RUN_NAME] = run_name
+    exp_id = experiment_id if experiment_id is not None else _resolve_experiment_id(client)
+    return client.create_run(exp_id, tags=tags, run_name=tags.get(run_context.RUN_NAME))
+
+
+def _resolve_experiment_id(client: MlflowClient) -> str:
+    """set_experiment, then MLFLOW_EXPERIMENT_NAME / _ID, then the Default experiment."""
+    if _active_experiment_id is not None:
+        return _active_experiment_id
+    name = os.environ.get("MLFLOW_EXPERIMENT_NAME")
+    env_id = os.environ.get("MLFLOW_EXPERIMENT_ID")
+    if name:
+        experiment = client.get_experiment_by_name(name)
+        found = experiment.experiment_id if experiment else client.create_experiment(name)
+        if env_id and env_id != found:
+            raise MlflowException.invalid_parameter_value(
+                f"The provided MLFLOW_EXPERIMENT_ID environment variable value `{env_id}` does "
+                f"not match the experiment id `{found}` for experiment name `{name}`")
+        return found
+    if env_id:
+        try:
+            return client.get_experiment(env_id).experiment_id
+        except MlflowException:
+            raise MlflowException.invalid_parameter_value(
+                f"The provided MLFLOW_EXPERIMENT_ID environment variable value `{env_id}` does "
+                "not exist in the tracking server. Provide a valid experiment_id.") from None
+    return "0"
+
+
+def end_run(status: str = "FINISHED") -> None:
+    """End the active run (if any) with ``status``."""
+    stack = _active_runs.get()
+    if not stack:
+        return
+    run = stack[-1]
+    _active_runs.set(stack[:-1])
+    os.environ.pop("MLFLOW_RUN_ID", None)
+    _last_active_run_id.set(run._run_id)
+    status = validation.validate_run_status(status)
+    MlflowClient(run._engine.tracking_uri).set_terminated(run._run_id, status)
+
+
+def active_run() -> ActiveRun | None:
+    """The active run of this thread / task, or None."""
+    stack = _active_runs.get()
+    return stack[-1] if stack else None
+
+
+def last_active_run() -> Run | None:
+    """The active run, else the last run this thread ended, else None."""
+    stack = _active_runs.get()
+    if stack:
+        return stack[-1]
+    run_id = _last_active_run_id.get()
+    return None if run_id is None else get_run(run_id)
+
+
+def get_run(run_id: str) -> Run:
+    """Fetch a run by id."""
+    return MlflowClient().get_run(run_id)
+
+
+def get_parent_run(run_id: str) -> Run | None:
+    """The parent run of a nested run, or None."""
+    return MlflowClient().get_parent_run(run_id)
+
+
+def delete_run(run_id: str) -> None:
+    """Mark a run deleted."""
+    MlflowClient().delete_run(run_id)
+
+
+def _active_run_or_start() -> ActiveRun:
+    stack = _active_runs.get()
+    return stack[-1] if stack else start_run()
+
+
+def _target(run_id: str | None):
+    """(run id, engine) for a data call: the given run, else the (started) active run."""
+    if run_id is None:
+        active = _active_run_or_start()
+        return active._run_id, active._engine
+    validation.validate_run_id(run_id)
+    return run_id, get_engine(tracking_uri.get_tracking_uri())
+
+
+# ------------------------------------------------------------------------ run data
+def log_metric(key: str, value: float, step: int | None = None,
+               synchronous: bool | None = None, timestamp: int | None = None,
+               run_id: str | None = None, model_id: str | None = None,
+               dataset=None) -> RunOperations | None:
+    """Log a metric to the active run (started if needed) or ``run_id``."""
+    key, value, timestamp, step = validation.validate_metric(key, value, timestamp or None,
+                                                            step or None)
+    if run_id is None:
+        stack = _active_runs.get()
+        active = stack[-1] if stack else _active_run_or_start()
+        run_id, engine = active._run_id, active._engine
+    else:
+        run_id, engine = _target(run_id)
+    seq = engine.submit_metric(run_id, key, value, timestamp, step)
+    if synchronous is None:
+        synchronous = not async_logging_default()
+    if synchronous:
+        engine.wait(seq)
+        return None
+    return RunOperations(engine, (seq,))
+
+
+def log_metrics(metrics: dict, step: int | None = None, synchronous: bool | None = None,
+                run_id: str | None = None, timestamp: int | None = None,
+                model_id: str | None = None, dataset=None) -> RunOperations | None:
+    """Log several metrics at one step and timestamp."""
+    timestamp = timestamp or int(time.time() * 1000)
+    step = step or 0
+    run_id, engine = _target(run_id)
+    rows, _, _ = validation.validate_log_batch(
+        run_id, [(k, v, timestamp, step) for k, v in metrics.items()])
+    if not rows:
+        return None
+    return finish(engine, engine.submit(BATCH, run_id, rows, (), ()), synchronous)
+
+
+def log_param(key: str, value, synchronous: bool | None = None):
+    """Log a param to the active run; returns the value (or a RunOperations)."""
+    try:
+        checked_key, text = validation.validate_param(key, value)
+    except MlflowException as exc:
+        raise validation.with_param_hint(exc) from None
+    run_id, engine = _target(None)
+    operations = finish(engine, engine.submit(PARAM, run_id, checked_key, text), synchronous)
+    return value if operations is None else operations
+
+
+def log_params(params: dict, synchronous: bool | None = None,
+               run_id: str | None = None) -> RunOperations | None:
+    """Log several params."""
+    run_id, engine = _target(run_id)
+    _, rows, _ = validation.validate_log_batch(run_id, params=list(params.items()))
+    if not rows:
+        return None
+    return finish(engine, engine.submit(BATCH, run_id, (), rows, ()), synchronous)
+
+
+def set_tag(key: str, value, synchronous: bool | None = None) -> RunOperations | None:
+    """Set a tag on the active run (value stringified)."""
+    key, value = validation.validate_tag(key, value)
+    run_id, engine = _target(None)
+    return finish(engine, engine.submit(BATCH, run_id, (), (), ((key, value),)), synchronous)
+
+
+def set_tags(tags: dict, synchronous: bool | None = None) -> RunOperations | None:
+    """Set several tags on the active run."""
+    run_id, engine = _target(None)
+    _, _, rows = validation.validate_log_batch(run_id, tags=list(tags.items()))
+    if not rows:
+        return None
+    return finish(engine, engine.submit(BATCH, run_id, (), (), rows), synchronous)
+
+
+def delete_tag(key: str) -> None:
+    """Delete a tag from the active run."""
+    run_id, engine = _target(None)
+    MlflowClient(engine.tracking_uri).delete_tag(run_id, key)
+
+
+# ------------------------------------------------------------------------ experiments
+def create_experiment(name: str, artifact_location: str | None = None,
+                      tags: dict | None = None) -> str:
+    """Create an experiment; return its id."""
+    return MlflowClient().create_experiment(name, artifact_location, tags)
+
+
+def get_experiment(experiment_id: str) -> Experiment:
+    """The experiment with this id."""
+    return MlflowClient().get_experiment(experiment_id)
+
+
+def get_experiment_by_name(name: str) -> Experiment | None:
+    """The experiment with this name, or None."""
+    return MlflowClient().get_experiment_by_name(name)
+
+
+def delete_experiment(experiment_id: str) -> None:
+    """Mark an experiment and its runs deleted."""
+    MlflowClient().delete_experiment(experiment_id)
+
+
+def set_experiment(experiment_name: str | None = None,
+                   experiment_id: str | None = None) -> Experiment:
+    """Make an experiment active: by name (created if missing) or by id (must exist)."""
+    global _active_experiment_id
+    if (experiment_name is None) == (experiment_id is None):
+        raise MlflowException.invalid_parameter_value(
+            "Must specify exactly one of: `experiment_id` or `experiment_name`.")
+    client = MlflowClient()
+    if experiment_id is not None:
+        experiment = client.get_experiment(experiment_id)
+    else:
+        experiment = client.get_experiment_by_name(experiment_name)
+        if experiment is None:
+            _logger.info("Experiment with name '%s' does not exist. Creating a new experiment.",
+                         experiment_name)
+            experiment = client.get_experiment(client.create_experiment(experiment_name))
+    if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
+        raise MlflowException.invalid_parameter_value(
+            f"Cannot set a deleted experiment '{experiment.name}' as the active experiment. "
+            "You can restore the experiment, or permanently delete the experiment to create "
+            "a new one.")
+    _active_experiment_id = experiment.experiment_id
+    return experiment
+
+
+def _current_experiment_id() -> str:
+    client = MlflowClient()
+    active = active_run()
+    return active.info.experiment_id if active else _resolve_experiment_id(client)
+
+
+def set_experiment_tag(key: str, value) -> None:
+    """Set a tag on the current experiment."""
+    MlflowClient().set_experiment_tag(_current_experiment_id(), key, value)
+
+
+def set_experiment_tags(tags: dict) -> None:
+    """Set several tags on the current experiment."""
+    for key, value in tags.items():
+        set_experiment_tag(key, value)
+
+
+def delete_experiment_tag(key: str) -> None:
+    """Delete a tag from the current experiment."""
+    MlflowClient().delete_experiment_tag(_current_experiment_id(), key)
+
+
+# ------------------------------------------------------------------------ engine
+def flush_async_logging() -> None:
+    """Wait until everything logged so far is durable; raise if any of it failed."""
+    flush_all()
+
+
+def _end_runs_at_exit() -> None:
+    # MLflow ends the main thread's active run once at exit, as FINISHED.
+    if _active_runs.get():
+        end_run()
+
+
+def _reset_for_tests() -> None:
+    """Clear the active runs, last run and active experiment (test isolation)."""
+    global _active_experiment_id
+    _active_runs.set(())
+    _last_active_run_id.set(None)
+    _active_experiment_id = None
+
+
+register_before_exit(_end_runs_at_exit)

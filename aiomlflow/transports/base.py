@@ -1,0 +1,90 @@
+"""The Transport interface: where operations land (local SQLite, a REST server, ...).
+
+Every method is a coroutine run on the engine's loop.  ``write_runs`` takes the batcher's
+per-run batches and reports the failed operations by sequence number, so one bad
+operation never fails the others.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+
+class Transport(ABC):
+    """One store of experiments and runs, opened once per engine."""
+
+    uri: str
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect (and create or check the store's schema)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections; idempotent."""
+
+    # run data, batched
+    @abstractmethod
+    async def write_runs(self, batches: list) -> list[tuple[int, Exception]]:
+        """Apply per-run batches; return ``(seq, error)`` for every operation that failed."""
+
+    # runs
+    @abstractmethod
+    async def create_run(self, experiment_id: str, user_id: str, start_time: int,
+                         tags: list[tuple[str, str]], run_name: str | None):
+        """Create a run and return it as a Run entity."""
+
+    @abstractmethod
+    async def get_run(self, run_id: str):
+        """The Run with its latest metrics, params and tags."""
+
+    @abstractmethod
+    async def update_run_info(self, run_id: str, status: str | None, end_time: int | None,
+                              run_name: str | None):
+        """Update status / end time / name; return the new RunInfo."""
+
+    @abstractmethod
+    async def delete_run(self, run_id: str) -> None:
+        """Mark a run deleted."""
+
+    @abstractmethod
+    async def restore_run(self, run_id: str) -> None:
+        """Mark a deleted run active again."""
+
+    @abstractmethod
+    async def get_metric_history(self, run_id: str, key: str) -> list:
+        """Every logged value of one metric of a run, as Metric entities."""
+
+    # experiments
+    @abstractmethod
+    async def create_experiment(self, name: str, artifact_location: str | None,
+                                tags: list[tuple[str, str]]) -> str:
+        """Create an experiment; return its id."""
+
+    @abstractmethod
+    async def get_experiment(self, experiment_id: str):
+        """The Experiment with this id (any lifecycle stage)."""
+
+    @abstractmethod
+    async def get_experiment_by_name(self, name: str):
+        """The Experiment with this name, or None."""
+
+    @abstractmethod
+    async def delete_experiment(self, experiment_id: str) -> None:
+        """Mark an experiment (and its runs) deleted."""
+
+    @abstractmethod
+    async def restore_experiment(self, experiment_id: str) -> None:
+        """Mark a deleted experiment (and its runs) active again."""
+
+    @abstractmethod
+    async def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Give an experiment a new unique name."""
+
+    @abstractmethod
+    async def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        """Set (or overwrite) an experiment tag."""
+
+    @abstractmethod
+    async def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove an experiment tag."""

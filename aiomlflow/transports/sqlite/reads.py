@@ -1,0 +1,85 @@
+"""Synchronous SQL that reads entities; runs on the aiosqlite connection thread."""
+
+from __future__ import annotations
+
+from ...sdk import store_errors
+from ...sdk.entities import (
+    Experiment, ExperimentTag, Metric, Param, Run, RunData, RunInfo, RunInputs, RunTag,
+)
+from .writes import DEFAULT_WORKSPACE
+
+_NAN = float("nan")
+_RUN_COLUMNS = ("run_uuid, experiment_id, user_id, status, start_time, end_time, "
+                "lifecycle_stage, artifact_uri, name")
+_EXPERIMENT_COLUMNS = ("experiment_id, name, artifact_location, lifecycle_stage, "
+                       "creation_time, last_update_time")
+
+
+def _run_info(row) -> RunInfo:
+    run_id, experiment_id, user_id, status, start, end, stage, artifact_uri, name = row
+    return RunInfo(run_id=run_id, experiment_id=str(experiment_id), user_id=user_id,
+                   status=status, start_time=start, end_time=end, lifecycle_stage=stage,
+                   artifact_uri=artifact_uri, run_name=name)
+
+
+def get_run_info(db, run_id: str) -> RunInfo:
+    """The RunInfo of a run; RESOURCE_DOES_NOT_EXIST if there is none."""
+    row = db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_uuid = ?", (run_id,)).fetchone()
+    if row is None:
+        raise store_errors.run_not_found(run_id)
+    return _run_info(row)
+
+
+def get_run(db, run_id: str) -> Run:
+    """The Run with its latest metrics, params and tags."""
+    info = get_run_info(db, run_id)
+    metrics = [
+        Metric(key, _NAN if is_nan else value, timestamp, step)
+        for key, value, timestamp, step, is_nan in db.execute(
+            "SELECT key, value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid = ?",
+            (run_id,))
+    ]
+    params = [Param(k, v) for k, v in db.execute(
+        "SELECT key, value FROM params WHERE run_uuid = ?", (run_id,))]
+    tags = [RunTag(k, v) for k, v in db.execute(
+        "SELECT key, value FROM tags WHERE run_uuid = ?", (run_id,))]
+    return Run(info, RunData(metrics=metrics, params=params, tags=tags), RunInputs([], []))
+
+
+def get_metric_history(db, run_id: str, key: str) -> list[Metric]:
+    """All values of one metric, in MLflow's order (timestamp, step, value)."""
+    get_run_info(db, run_id)
+    return [
+        Metric(key, _NAN if is_nan else value, timestamp, step)
+        for value, timestamp, step, is_nan in db.execute(
+            "SELECT value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? AND key = ? "
+            "ORDER BY timestamp, step, value", (run_id, key))
+    ]
+
+
+def _experiment(db, row) -> Experiment:
+    experiment_id = row[0]
+    tags = [ExperimentTag(k, v) for k, v in db.execute(
+        "SELECT key, value FROM experiment_tags WHERE experiment_id = ?", (experiment_id,))]
+    return Experiment(str(experiment_id), row[1], row[2], row[3], tags=tags,
+                      creation_time=row[4], last_update_time=row[5])
+
+
+def get_experiment(db, experiment_id) -> Experiment:
+    """The experiment with this id; RESOURCE_DOES_NOT_EXIST if there is none."""
+    try:
+        number = int(experiment_id)
+    except (TypeError, ValueError):
+        raise store_errors.experiment_not_found(experiment_id) from None
+    row = db.execute(f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments WHERE experiment_id = ?",
+                     (number,)).fetchone()
+    if row is None:
+        raise store_errors.experiment_not_found(number)
+    return _experiment(db, row)
+
+
+def get_experiment_by_name(db, name: str) -> Experiment | None:
+    """The experiment with this exact name, or None."""
+    row = db.execute(f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments "
+                     "WHERE name = ? AND workspace = ?", (name, DEFAULT_WORKSPACE)).fetchone()
+    return None if row is None else _experiment(db, row)

@@ -1,0 +1,180 @@
+"""The SQLite transport: MLflow 3.17.2's schema behind one aiosqlite connection.
+
+Each operation is one hop to the connection's thread, where the synchronous SQL of
+``writes`` / ``reads`` runs as a whole; ``database is locked`` is retried with backoff.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from urllib.parse import unquote, urlparse
+
+import tenacity
+
+from ...sdk.exceptions import MlflowException
+from ..base import Transport
+from . import reads, writes
+from .schema import SCHEMA_REVISION, SCHEMA_SCRIPT, read_revision
+
+# How long one statement waits for another process's write lock before SQLITE_BUSY.
+_BUSY_TIMEOUT_MS = 20_000
+# How long a locked database is retried in all before the operation fails.
+_LOCKED_RETRY_SECONDS = 300
+
+
+def sqlite_path(uri: str) -> str:
+    """The file path of a ``sqlite:///`` URI (``:memory:`` stays as is)."""
+    parsed = urlparse(uri)
+    path = unquote(parsed.path)
+    if uri.startswith("sqlite:////"):
+        return path if not path.startswith("//") else path[1:]
+    if path in ("", "/"):
+        return ":memory:"
+    path = path[1:] if path.startswith("/") else path
+    return path
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "locked" in str(exc) or "busy" in str(exc))
+
+
+def _schema_statements() -> list[str]:
+    # executescript would commit our BEGIN IMMEDIATE; split into complete statements
+    # instead (sqlite3.complete_statement understands trigger bodies).
+    statements, buffer = [], ""
+    for line in SCHEMA_SCRIPT.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    return statements
+
+
+def prepare_database(db: sqlite3.Connection, artifact_root: str) -> None:
+    """Set pragmas; create MLflow's schema in a new database or check an existing one."""
+    db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+    # MLflow's LIKE is case-sensitive; ILIKE is the case-insensitive one.
+    db.execute("PRAGMA case_sensitive_like = true")
+    with writes.transaction(db):
+        revision = read_revision(db)
+        if revision is None:
+            tables = db.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+            if tables:
+                raise MlflowException(
+                    "The database has tables but no alembic_version; it was not created by "
+                    "MLflow and aiomlflow will not write to it.", "INVALID_STATE")
+            for statement in _schema_statements():
+                db.execute(statement)
+        elif revision != SCHEMA_REVISION:
+            raise MlflowException(
+                f"The database is at MLflow schema revision {revision!r}, but aiomlflow writes "
+                f"revision {SCHEMA_REVISION!r} (MLflow 3.17.2). Upgrade it with "
+                "`mlflow db upgrade <tracking-uri>` using mlflow 3.17.2.", "INVALID_STATE")
+        writes.insert_default_experiment(db, artifact_root)
+    # WAL lets readers (mlflow ui, other processes) work while we write; NORMAL sync is
+    # durable against process crashes, which is what "never loses data on exit" needs.
+    mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if mode.lower() == "wal":
+        db.execute("PRAGMA synchronous = NORMAL")
+
+
+class SqliteTransport(Transport):
+    """aiosqlite store on MLflow 3.17.2's SQLite schema."""
+
+    def __init__(self, uri: str):
+        self.uri = uri
+        self.path = sqlite_path(uri)
+        # MLflow resolves the default artifact root against the working directory.
+        self.artifact_root = os.path.abspath("mlruns")
+        self._conn = None
+
+    async def open(self) -> None:
+        """Connect and make sure the schema is MLflow 3.17.2's."""
+        import aiosqlite
+
+        if self.path != ":memory:":
+            parent = os.path.dirname(os.path.abspath(self.path))
+            if not os.path.isdir(parent):
+                raise MlflowException(
+                    f"Cannot open {self.uri!r}: directory {parent!r} does not exist.",
+                    "INVALID_PARAMETER_VALUE")
+        self._conn = await aiosqlite.connect(self.path, isolation_level=None,
+                                             timeout=_BUSY_TIMEOUT_MS / 1000)
+        try:
+            await self._run(prepare_database, self.artifact_root)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Close the connection (and its thread); idempotent."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
+
+    async def _run(self, fn, *args):
+        """Run ``fn(sqlite_connection, *args)`` on the connection thread, retrying locks."""
+        conn = self._conn
+        async for attempt in tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception(_is_transient),
+            wait=tenacity.wait_random_exponential(multiplier=0.02, max=1.0),
+            stop=tenacity.stop_after_delay(_LOCKED_RETRY_SECONDS),
+            reraise=True,
+        ):
+            with attempt:
+                return await conn._execute(fn, conn._conn, *args)
+
+    # run data
+    async def write_runs(self, batches):
+        return await self._run(writes.write_runs, batches)
+
+    # runs
+    async def create_run(self, experiment_id, user_id, start_time, tags, run_name):
+        run_id = await self._run(writes.create_run, experiment_id, user_id, start_time, tags,
+                                 run_name)
+        return await self._run(reads.get_run, run_id)
+
+    async def get_run(self, run_id):
+        return await self._run(reads.get_run, run_id)
+
+    async def update_run_info(self, run_id, status, end_time, run_name):
+        await self._run(writes.update_run_info, run_id, status, end_time, run_name)
+        return await self._run(reads.get_run_info, run_id)
+
+    async def delete_run(self, run_id):
+        await self._run(writes.set_run_lifecycle, run_id, "deleted")
+
+    async def restore_run(self, run_id):
+        await self._run(writes.set_run_lifecycle, run_id, "active")
+
+    async def get_metric_history(self, run_id, key):
+        return await self._run(reads.get_metric_history, run_id, key)
+
+    # experiments
+    async def create_experiment(self, name, artifact_location, tags):
+        return await self._run(writes.create_experiment, name, artifact_location, tags,
+                               self.artifact_root)
+
+    async def get_experiment(self, experiment_id):
+        return await self._run(reads.get_experiment, experiment_id)
+
+    async def get_experiment_by_name(self, name):
+        return await self._run(reads.get_experiment_by_name, name)
+
+    async def delete_experiment(self, experiment_id):
+        await self._run(writes.set_experiment_lifecycle, experiment_id, "deleted")
+
+    async def restore_experiment(self, experiment_id):
+        await self._run(writes.set_experiment_lifecycle, experiment_id, "active")
+
+    async def rename_experiment(self, experiment_id, new_name):
+        await self._run(writes.rename_experiment, experiment_id, new_name)
+
+    async def set_experiment_tag(self, experiment_id, key, value):
+        await self._run(writes.set_experiment_tag, experiment_id, key, value)
+
+    async def delete_experiment_tag(self, experiment_id, key):
+        await self._run(writes.delete_experiment_tag, experiment_id, key)

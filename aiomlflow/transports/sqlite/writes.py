@@ -1,0 +1,305 @@
+"""Synchronous SQL that writes runs and experiments; runs on the aiosqlite connection thread.
+
+Values are stored as MLflow 3.17.2's SQLAlchemy store stores them, so real MLflow reads
+our rows unchanged: NaN as 0 with ``is_nan = 1``, ±inf as ±max float, times in ms.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import sys
+import time
+import uuid
+
+from ...sdk import store_errors
+from ...sdk.exceptions import MlflowException
+
+_MAX_FLOAT = sys.float_info.max
+DEFAULT_WORKSPACE = "default"
+
+_INSERT_METRIC = ("INSERT OR IGNORE INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+                  "VALUES (?, ?, ?, ?, ?, ?)")
+# Keep the newest value per key: highest step, then timestamp, then value (MLflow's order).
+_UPSERT_LATEST = (
+    "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key, run_uuid) DO UPDATE SET "
+    "value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, "
+    "is_nan = excluded.is_nan WHERE (excluded.step, excluded.timestamp, excluded.value) > "
+    "(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)")
+_UPSERT_TAG = ("INSERT INTO tags (key, value, run_uuid) VALUES (?, ?, ?) "
+               "ON CONFLICT (key, run_uuid) DO UPDATE SET value = excluded.value")
+_UPSERT_EXPERIMENT_TAG = (
+    "INSERT INTO experiment_tags (key, value, experiment_id) VALUES (?, ?, ?) "
+    "ON CONFLICT (key, experiment_id) DO UPDATE SET value = excluded.value")
+RUN_NAME_TAG = "mlflow.runName"
+
+
+def now_ms() -> int:
+    """Current time in milliseconds, MLflow's timestamp unit."""
+    return int(time.time() * 1000)
+
+
+def stored_metric_value(value: float) -> tuple[float, int]:
+    """(value column, is_nan column) for a metric value."""
+    if value != value:
+        return 0.0, 1
+    if math.isinf(value):
+        return (_MAX_FLOAT if value > 0 else -_MAX_FLOAT), 0
+    return value, 0
+
+
+class transaction:
+    """BEGIN IMMEDIATE ... COMMIT; taking the write lock up front avoids SQLITE_BUSY
+    upgrade deadlocks between processes, and busy_timeout then waits for the lock."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type, exc, tb):
+        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        return False
+
+
+# ----------------------------------------------------------------------------- run data
+def write_runs(db: sqlite3.Connection, batches: list) -> list[tuple[int, MlflowException]]:
+    """Apply every RunBatch in one transaction; return the failed operations."""
+    failures: list[tuple[int, MlflowException]] = []
+    with transaction(db):
+        for batch in batches:
+            failures.extend(_write_run(db, batch))
+    return failures
+
+
+def _write_run(db, batch) -> list[tuple[int, MlflowException]]:
+    run_id = batch.run_id
+    row = db.execute("SELECT lifecycle_stage FROM runs WHERE run_uuid = ?", (run_id,)).fetchone()
+    if row is None:
+        error = store_errors.run_not_found(run_id)
+        return [(seq, error) for seq in batch.seqs]
+    if row[0] != "active":
+        error = store_errors.run_not_active(run_id, row[0])
+        return [(seq, error) for seq in batch.seqs]
+    failures = _param_conflicts(db, run_id, batch.params) if batch.params else []
+    if failures:
+        # A conflicting call fails as a whole, as MLflow's log_batch does.
+        batch = batch.without({seq for seq, _ in failures})
+    if batch.metrics:
+        _insert_metrics(db, run_id, batch.metrics)
+    if batch.params:
+        db.executemany("INSERT OR IGNORE INTO params (key, value, run_uuid) VALUES (?, ?, ?)",
+                       [(p[0], p[1], run_id) for p in batch.params])
+    if batch.tag_ops:
+        failures.extend(_apply_tag_ops(db, run_id, batch.tag_ops))
+    return failures
+
+
+def _insert_metrics(db, run_id: str, metrics: list) -> None:
+    rows = []
+    latest: dict[str, tuple] = {}
+    for key, value, timestamp, step in metrics:
+        if value != value or value in (math.inf, -math.inf):
+            value, is_nan = stored_metric_value(value)
+        else:
+            is_nan = 0
+        rows.append((key, value, timestamp, run_id, step, is_nan))
+        best = latest.get(key)
+        if best is None or (step, timestamp, value) > (best[3], best[2], best[1]):
+            latest[key] = (key, value, timestamp, step, is_nan, run_id)
+    db.executemany(_INSERT_METRIC, rows)
+    db.executemany(_UPSERT_LATEST, list(latest.values()))
+
+
+def _param_conflicts(db, run_id: str, params: list) -> list[tuple[int, MlflowException]]:
+    """Operations that would change an already logged param value."""
+    existing = dict(db.execute("SELECT key, value FROM params WHERE run_uuid = ?", (run_id,)))
+    conflicts: dict[int, list] = {}
+    single: set[int] = set()
+    for key, value, seq, is_single in params:
+        old = existing.get(key)
+        if old is None:
+            existing[key] = value
+        elif old != value:
+            conflicts.setdefault(seq, []).append((key, old, value))
+            if is_single:
+                single.add(seq)
+    return [(seq, store_errors.param_overwrite(run_id, items, seq in single))
+            for seq, items in conflicts.items()]
+
+
+def _apply_tag_ops(db, run_id: str, tag_ops: list) -> list[tuple[int, MlflowException]]:
+    failures = []
+    pending: list[tuple] = []
+    for key, value, seq in tag_ops:
+        if value is not None:
+            pending.append((key, value, run_id))
+            continue
+        if pending:
+            _upsert_tags(db, run_id, pending)
+            pending = []
+        cursor = db.execute("DELETE FROM tags WHERE run_uuid = ? AND key = ?", (run_id, key))
+        if cursor.rowcount == 0:
+            failures.append((seq, store_errors.tag_not_found(run_id, key)))
+    if pending:
+        _upsert_tags(db, run_id, pending)
+    return failures
+
+
+def _upsert_tags(db, run_id: str, rows: list) -> None:
+    db.executemany(_UPSERT_TAG, rows)
+    for key, value, _ in rows:
+        if key == RUN_NAME_TAG:
+            db.execute("UPDATE runs SET name = ? WHERE run_uuid = ?", (value, run_id))
+
+
+# ----------------------------------------------------------------------------- runs
+def _experiment_row(db, experiment_id: str):
+    try:
+        number = int(experiment_id)
+    except (TypeError, ValueError):
+        raise MlflowException(f"Invalid experiment ID: {experiment_id!r}",
+                              "INVALID_PARAMETER_VALUE") from None
+    row = db.execute(
+        "SELECT experiment_id, name, artifact_location, lifecycle_stage FROM experiments "
+        "WHERE experiment_id = ?", (number,)).fetchone()
+    if row is None:
+        raise store_errors.experiment_not_found(number)
+    return row
+
+
+def _run_stage(db, run_id: str) -> str:
+    row = db.execute("SELECT lifecycle_stage FROM runs WHERE run_uuid = ?", (run_id,)).fetchone()
+    if row is None:
+        raise store_errors.run_not_found(run_id)
+    return row[0]
+
+
+def create_run(db, experiment_id: str, user_id: str, start_time: int, tags: list,
+               run_name: str | None) -> str:
+    """Insert a RUNNING run with its tags; return its id."""
+    with transaction(db):
+        experiment = _experiment_row(db, experiment_id)
+        if experiment[3] != "active":
+            raise store_errors.experiment_not_active(experiment[0], experiment[3])
+        run_id = uuid.uuid4().hex
+        artifact_uri = f"{experiment[2].rstrip('/')}/{run_id}/artifacts"
+        tag_rows = [(key, value, run_id) for key, value in tags if key != RUN_NAME_TAG]
+        if run_name is not None:
+            tag_rows.append((RUN_NAME_TAG, run_name, run_id))
+        db.execute(
+            "INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, "
+            "user_id, status, start_time, end_time, source_version, lifecycle_stage, "
+            "artifact_uri, experiment_id, deleted_time) "
+            "VALUES (?, ?, 'UNKNOWN', '', '', ?, 'RUNNING', ?, NULL, '', 'active', ?, ?, NULL)",
+            (run_id, run_name, user_id, start_time, artifact_uri, experiment[0]))
+        db.executemany(_UPSERT_TAG, tag_rows)
+    return run_id
+
+
+def update_run_info(db, run_id: str, status, end_time, run_name) -> None:
+    """Set status, end time and/or name of an active run."""
+    with transaction(db):
+        stage = _run_stage(db, run_id)
+        if stage != "active":
+            raise store_errors.run_not_active(run_id, stage)
+        if status is not None:
+            db.execute("UPDATE runs SET status = ? WHERE run_uuid = ?", (status, run_id))
+        if end_time is not None:
+            db.execute("UPDATE runs SET end_time = ? WHERE run_uuid = ?", (end_time, run_id))
+        if run_name is not None:
+            _upsert_tags(db, run_id, [(RUN_NAME_TAG, run_name, run_id)])
+
+
+def set_run_lifecycle(db, run_id: str, stage: str) -> None:
+    """Delete (stage 'deleted') or restore (stage 'active') a run."""
+    with transaction(db):
+        _run_stage(db, run_id)
+        deleted_time = now_ms() if stage == "deleted" else None
+        db.execute("UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE run_uuid = ?",
+                   (stage, deleted_time, run_id))
+
+
+# ----------------------------------------------------------------------------- experiments
+def insert_default_experiment(db, artifact_root: str) -> None:
+    """Experiment 0, "Default", as MLflow creates it with a new database."""
+    now = now_ms()
+    db.execute(
+        "INSERT OR IGNORE INTO experiments (experiment_id, name, artifact_location, "
+        "lifecycle_stage, creation_time, last_update_time, workspace) "
+        "VALUES (0, 'Default', ?, 'active', ?, ?, ?)",
+        (f"{artifact_root}/0", now, now, DEFAULT_WORKSPACE))
+
+
+def create_experiment(db, name: str, artifact_location: str | None, tags: list,
+                      artifact_root: str) -> str:
+    """Insert an experiment; its default artifact location is ``<root>/<id>``."""
+    with transaction(db):
+        if db.execute("SELECT 1 FROM experiments WHERE name = ? AND workspace = ?",
+                      (name, DEFAULT_WORKSPACE)).fetchone():
+            raise store_errors.experiment_name_exists(name)
+        now = now_ms()
+        cursor = db.execute(
+            "INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, "
+            "last_update_time, workspace) VALUES (?, ?, 'active', ?, ?, ?)",
+            (name, artifact_location, now, now, DEFAULT_WORKSPACE))
+        experiment_id = cursor.lastrowid
+        if not artifact_location:
+            db.execute("UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?",
+                       (f"{artifact_root}/{experiment_id}", experiment_id))
+        db.executemany(_UPSERT_EXPERIMENT_TAG,
+                       [(key, value, experiment_id) for key, value in tags])
+    return str(experiment_id)
+
+
+def set_experiment_lifecycle(db, experiment_id: str, stage: str) -> None:
+    """Delete or restore an experiment together with its runs."""
+    with transaction(db):
+        row = _experiment_row(db, experiment_id)
+        if row[3] == stage:  # delete sees only active ones, restore only deleted ones
+            raise store_errors.experiment_not_found(row[0])
+        now = now_ms()
+        db.execute("UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? "
+                   "WHERE experiment_id = ?", (stage, now, row[0]))
+        other = "active" if stage == "deleted" else "deleted"
+        db.execute("UPDATE runs SET lifecycle_stage = ?, deleted_time = ? "
+                   "WHERE experiment_id = ? AND lifecycle_stage = ?",
+                   (stage, now if stage == "deleted" else None, row[0], other))
+
+
+def rename_experiment(db, experiment_id: str, new_name: str) -> None:
+    """Rename an active experiment to an unused name."""
+    with transaction(db):
+        row = _experiment_row(db, experiment_id)
+        if row[3] != "active":
+            raise store_errors.experiment_not_renamable()
+        if db.execute("SELECT 1 FROM experiments WHERE name = ? AND workspace = ?",
+                      (new_name, DEFAULT_WORKSPACE)).fetchone():
+            raise MlflowException("UNIQUE constraint failed: experiments.workspace, "
+                                  f"experiments.name (name={new_name!r})", "BAD_REQUEST")
+        db.execute("UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?",
+                   (new_name, now_ms(), row[0]))
+
+
+def set_experiment_tag(db, experiment_id: str, key: str, value: str) -> None:
+    """Set a tag on an active experiment."""
+    with transaction(db):
+        row = _experiment_row(db, experiment_id)
+        if row[3] != "active":
+            raise store_errors.experiment_not_active(experiment_id, row[3])
+        db.execute(_UPSERT_EXPERIMENT_TAG, (key, value, row[0]))
+
+
+def delete_experiment_tag(db, experiment_id: str, key: str) -> None:
+    """Remove a tag from an active experiment."""
+    with transaction(db):
+        row = _experiment_row(db, experiment_id)
+        if row[3] != "active":
+            raise store_errors.experiment_not_active(experiment_id, row[3])
+        cursor = db.execute("DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?",
+                            (row[0], key))
+        if cursor.rowcount == 0:
+            raise store_errors.experiment_tag_not_found(experiment_id, key)

@@ -1,0 +1,488 @@
+"""The engine: one background event-loop thread per process and tracking URI.
+
+Caller threads validate and append operations to a bounded queue; a batching worker on
+the engine's loop drains it and writes through a transport.  Waiting (synchronous mode,
+``RunOperations.wait``, flush) is a sequence-number watermark plus a condition
+variable, so the hot path creates no Future and makes no event-loop hop.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+
+from ..config import EngineSettings
+from ..sdk.exceptions import MlflowException
+from .batcher import group_by_run
+from .operations import CALL, LAST_DATA_KIND, METRIC, NOOP
+from .queues import OperationQueue
+
+_logger = logging.getLogger("aiomlflow")
+
+_NEW, _RUNNING, _CLOSED = 0, 1, 2
+# Failures kept for later wait()/flush(); beyond this the oldest are dropped (and counted).
+_MAX_KEPT_FAILURES = 100_000
+
+
+def as_mlflow_exception(exc: BaseException) -> MlflowException:
+    """Wrap any transport error so callers always see an MlflowException."""
+    if isinstance(exc, MlflowException):
+        return exc
+    return MlflowException(f"{type(exc).__name__}: {exc}")
+
+
+class Engine:
+    """Owns the loop thread, the operation queue and the transport for one tracking URI."""
+
+    def __init__(self, tracking_uri: str, transport_factory):
+        self.tracking_uri = tracking_uri
+        self._transport_factory = transport_factory
+        self.settings = EngineSettings()
+        self.queue = OperationQueue(self.settings.queue_size)
+        self.wake_at = self.settings.batch_size
+        self.next_seq = itertools.count(1).__next__
+        self.transport = None
+        self._state = _NEW
+        self._pid = os.getpid()
+        self._lifecycle = threading.Lock()
+        self._done = 0  # every seq <= _done is durable or failed
+        self._ahead: set[int] = set()  # completed seqs above the watermark
+        self._failures: dict[int, MlflowException] = {}
+        self._dropped_failures = 0
+        self._results: dict[int, object] = {}
+        self._done_cond = threading.Condition(threading.RLock())
+        self._waiters = 0
+        self._wake_pending = False
+        self._stopping = False
+        self._fatal: BaseException | None = None
+        self._loop = None
+        self._token = None
+        self._wake_event = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Start the loop thread and open the transport; raise its startup error."""
+        with self._lifecycle:
+            if self._state == _RUNNING:
+                return
+            if self._state == _CLOSED:
+                raise MlflowException(f"The aiomlflow engine for {self.tracking_uri} is shut down.")
+            ready = threading.Event()
+            startup: list[BaseException] = []
+            thread = threading.Thread(
+                target=self._thread_main, args=(ready, startup),
+                name="aiomlflow-engine", daemon=True,
+            )
+            thread.start()
+            ready.wait()
+            if startup:
+                thread.join()
+                raise startup[0]
+            self._thread = thread
+            self._state = _RUNNING
+        _install_process_hooks(self)
+
+    def _thread_main(self, ready: threading.Event, startup: list) -> None:
+        import anyio
+
+        try:
+            anyio.run(self._main, ready, startup, backend="asyncio")
+        except BaseException as exc:  # pragma: no cover - the loop itself broke
+            self._fatal = exc
+            if not ready.is_set():
+                startup.append(exc)
+                ready.set()
+            _logger.exception("aiomlflow engine loop stopped unexpectedly")
+
+    async def _main(self, ready: threading.Event, startup: list) -> None:
+        import asyncio
+
+        import anyio.lowlevel
+
+        self._loop = asyncio.get_running_loop()
+        self._token = anyio.lowlevel.current_token()
+        self._wake_event = asyncio.Event()
+        try:
+            self.transport = self._transport_factory(self.tracking_uri)
+            await self.transport.open()
+        except BaseException as exc:
+            startup.append(exc)
+            ready.set()
+            return
+        ready.set()
+        try:
+            await self._worker()
+        finally:
+            await self.transport.close()
+
+    async def _worker(self) -> None:
+        import anyio
+
+        interval = self.settings.flush_interval
+        event = self._wake_event
+        while True:
+            with anyio.move_on_after(interval):
+                await event.wait()
+            event.clear()
+            self._wake_pending = False
+            try:
+                await self._drain()
+            except Exception:  # the worker never dies; _process already failed the ops
+                _logger.exception("aiomlflow worker error")
+            if self._stopping and not self.queue.items:
+                return
+
+    # ------------------------------------------------------------------ producer side
+    def submit(self, kind: int, run_id, *payload) -> int:
+        """Append one operation; return its sequence number (waits while the queue is full)."""
+        if self._state != _RUNNING:
+            self._check_usable()
+        seq = self.next_seq()
+        items = self.queue.items
+        if len(items) >= self.queue.maxsize:
+            self.queue.wait_for_room(self.wake, self._check_alive)
+        items.append((seq, kind, run_id, *payload))
+        if len(items) >= self.wake_at:
+            self.wake()
+        return seq
+
+    def submit_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> int:
+        """The hot path of log_metric: one tuple appended, no lock taken."""
+        if self._state != _RUNNING:
+            self._check_usable()
+        seq = self.next_seq()
+        items = self.queue.items
+        if len(items) >= self.queue.maxsize:
+            self.queue.wait_for_room(self.wake, self._check_alive)
+        items.append((seq, METRIC, run_id, key, value, timestamp, step))
+        if len(items) >= self.wake_at and not self._wake_pending:
+            self.wake()
+        return seq
+
+    def wake(self) -> None:
+        """Ask the worker to drain now instead of at its next interval."""
+        if not self._wake_pending and self._loop is not None:
+            self._wake_pending = True
+            try:
+                self._loop.call_soon_threadsafe(self._wake_event.set)
+            except RuntimeError:  # loop already closed: the alive check reports it
+                pass
+
+    def wait(self, seq: int, timeout: float | None = None):
+        """Block until operation ``seq`` is durable; raise its failure, return its result."""
+        if self._done < seq:
+            if threading.current_thread() is self._thread:
+                raise MlflowException("aiomlflow: cannot wait for an operation on the engine thread")
+            self.wake()
+            deadline = None if timeout is None else time.monotonic() + timeout
+            with self._done_cond:
+                self._waiters += 1
+                try:
+                    while self._done < seq:
+                        self._check_alive()
+                        step = 0.5
+                        if deadline is not None:
+                            remaining = deadline - time.monotonic()
+                            if remaining <= 0:
+                                raise MlflowException(
+                                    f"Timed out after {timeout}s waiting for logging operation {seq}",
+                                    error_code="DEADLINE_EXCEEDED",
+                                )
+                            step = min(step, remaining)
+                        self._done_cond.wait(step)
+                finally:
+                    self._waiters -= 1
+        if self._failures:
+            failure = self._failures.pop(seq, None)
+            if failure is not None:
+                self._results.pop(seq, None)
+                raise copy.copy(failure)
+        return self._results.pop(seq, None) if self._results else None
+
+    def call(self, method: str, *args):
+        """Run transport ``method(*args)`` as a queued write, in order with logged data."""
+        return self.wait(self.submit(CALL, None, method, args))
+
+    def read(self, method: str, *args):
+        """Run transport ``method(*args)`` on the loop now (not queued) and return its result."""
+        if self._state != _RUNNING:
+            self._check_usable()
+        if threading.current_thread() is self._thread:
+            raise MlflowException("aiomlflow: blocking read called on the engine thread")
+        import anyio.from_thread
+
+        return anyio.from_thread.run(getattr(self.transport, method), *args, token=self._token)
+
+    def flush(self, timeout: float | None = None, raise_errors: bool = True) -> None:
+        """Return when everything submitted before the call is durable.
+
+        With ``raise_errors``, failures of earlier operations that nobody waited for are
+        raised here (the first one, with the count of the others in its message).
+        """
+        if self._state != _RUNNING:
+            return
+        marker = self.submit(NOOP, None)
+        self.wait(marker, timeout)
+        if not raise_errors:
+            return
+        failed = [seq for seq in list(self._failures) if seq <= marker]
+        if not failed and not self._dropped_failures:
+            return
+        errors = [self._failures.pop(seq) for seq in failed if seq in self._failures]
+        dropped, self._dropped_failures = self._dropped_failures, 0
+        total = len(errors) + dropped
+        first = errors[0] if errors else MlflowException("asynchronous logging failed")
+        note = f" ({total - 1} other asynchronous logging operation(s) also failed)" if total > 1 else ""
+        raise MlflowException(first.message + note, error_code=first.error_code)
+
+    def pending_failures(self) -> list[MlflowException]:
+        """Failures not yet raised to anybody (reported at exit)."""
+        return list(self._failures.values())
+
+    def close(self, timeout: float | None = None, reason: str = "close") -> None:
+        """Flush within ``timeout``, stop the worker and close the transport (idempotent)."""
+        with self._lifecycle:
+            if self._state != _RUNNING or os.getpid() != self._pid:
+                self._state = _CLOSED
+                return
+            try:
+                self.flush(timeout, raise_errors=False)
+            except MlflowException as exc:
+                print(f"aiomlflow: at {reason}, {len(self.queue)} logging operation(s) could not be "
+                      f"written to {self.tracking_uri}: {exc.message}", file=sys.stderr)
+            lost = self.pending_failures()
+            if lost:
+                print(f"aiomlflow: {len(lost)} asynchronous logging operation(s) failed and were "
+                      f"never waited for; first error: {lost[0].message}", file=sys.stderr)
+            self._stopping = True
+            self._state = _CLOSED
+            self.wake()
+            if self._thread is not None:
+                self._thread.join(timeout if timeout is not None else 10)
+
+    def _check_usable(self) -> None:
+        if self._state == _NEW:
+            self.start()
+        elif self._state == _CLOSED:
+            raise MlflowException(
+                f"The aiomlflow engine for {self.tracking_uri} is shut down; no more logging "
+                "is possible in this process after interpreter exit began.")
+
+    def _check_alive(self) -> None:
+        thread = self._thread
+        if self._fatal is not None or (thread is not None and not thread.is_alive()):
+            raise MlflowException(
+                f"The aiomlflow engine thread for {self.tracking_uri} is not running "
+                f"({self._fatal!r})")
+
+    # ------------------------------------------------------------------ consumer side
+    async def _drain(self) -> None:
+        queue = self.queue
+        limit = self.settings.batch_size
+        while queue.items:
+            await self._process(queue.take(limit))
+
+    async def _process(self, ops: list) -> None:
+        failures: dict[int, MlflowException] = {}
+        results: dict[int, object] = {}
+        data: list = []
+        for op in ops:
+            kind = op[1]
+            if kind <= LAST_DATA_KIND:
+                data.append(op)
+                continue
+            if data:
+                await self._write_data(data, failures)
+                data = []
+            if kind == CALL:
+                try:
+                    results[op[0]] = await getattr(self.transport, op[3])(*op[4])
+                except Exception as exc:
+                    failures[op[0]] = as_mlflow_exception(exc)
+        if data:
+            await self._write_data(data, failures)
+        self._complete(ops, failures, results)
+
+    async def _write_data(self, data: list, failures: dict) -> None:
+        batches = group_by_run(data)
+        try:
+            for seq, exc in await self.transport.write_runs(batches):
+                failures[seq] = as_mlflow_exception(exc)
+        except Exception as exc:
+            error = as_mlflow_exception(exc)
+            _logger.warning("aiomlflow: writing %d operation(s) failed: %s", len(data), error.message)
+            for batch in batches:
+                for seq in batch.seqs:
+                    failures[seq] = error
+
+    def _complete(self, ops: list, failures: dict, results: dict) -> None:
+        if failures:
+            self._failures.update(failures)
+            excess = len(self._failures) - _MAX_KEPT_FAILURES
+            if excess > 0:
+                for seq in list(itertools.islice(self._failures, excess)):
+                    del self._failures[seq]
+                self._dropped_failures += excess
+        if results:
+            self._results.update(results)
+        # Producers may append out of sequence order, so advance the watermark only
+        # over a contiguous range of completed sequence numbers.
+        done = self._done
+        first = ops[0][0]
+        last = ops[-1][0]
+        n = len(ops)
+        if first == done + 1 and last == done + n and not self._ahead and _ascending(ops):
+            self._done = last
+        else:
+            ahead = self._ahead
+            ahead.update(op[0] for op in ops)
+            while done + 1 in ahead:
+                done += 1
+                ahead.remove(done)
+            self._done = done
+        if self._waiters:
+            with self._done_cond:
+                self._done_cond.notify_all()
+
+
+def _ascending(ops: list) -> bool:
+    # Single-producer batches are already in order; this check is cheap relative to a write.
+    prev = 0
+    for op in ops:
+        if op[0] <= prev:
+            return False
+        prev = op[0]
+    return True
+
+
+# ---------------------------------------------------------------------- registry
+_engines: dict[str, Engine] = {}
+_registry_lock = threading.Lock()
+
+
+def get_engine(tracking_uri: str, transport_factory=None) -> Engine:
+    """The running engine for ``tracking_uri`` in this process, started on first use."""
+    if transport_factory is None:
+        from ..transports import create_transport as transport_factory
+    engine = _engines.get(tracking_uri)
+    if engine is not None and engine._state == _RUNNING:
+        return engine
+    with _registry_lock:
+        engine = _engines.get(tracking_uri)
+        if engine is None or engine._state == _CLOSED:
+            engine = Engine(tracking_uri, transport_factory)
+        engine.start()
+        _engines[tracking_uri] = engine
+        return engine
+
+
+def running_engines() -> list[Engine]:
+    """Engines of this process that are running."""
+    return [e for e in list(_engines.values()) if e._state == _RUNNING and e._pid == os.getpid()]
+
+
+def flush_all(timeout: float | None = None, raise_errors: bool = True) -> None:
+    """Flush every running engine of this process."""
+    for engine in running_engines():
+        engine.flush(timeout, raise_errors)
+
+
+# ---------------------------------------------------------------------- exit, signals, fork
+_hooks_installed_pid = None
+_hooks_lock = threading.Lock()
+_previous_sigterm = None
+
+
+def _install_process_hooks(engine: Engine) -> None:
+    """Flush at interpreter exit and on SIGTERM; run once per process."""
+    global _hooks_installed_pid
+    with _hooks_lock:
+        if _hooks_installed_pid == os.getpid():
+            return
+        _hooks_installed_pid = os.getpid()
+    # threading's exit hooks run before non-daemon threads are joined, which is when
+    # the transport's own threads must still be usable.
+    try:
+        threading._register_atexit(_shutdown_all)
+    except (AttributeError, RuntimeError):  # pragma: no cover - very old/odd runtimes
+        import atexit
+
+        atexit.register(_shutdown_all)
+    if "multiprocessing" in sys.modules:
+        # A fork-started multiprocessing child ends with os._exit(): flush in its finalizers.
+        from multiprocessing import util
+
+        util.Finalize(None, _shutdown_all, exitpriority=100)
+    _install_sigterm_handler()
+
+
+def _install_sigterm_handler() -> None:
+    global _previous_sigterm
+    if threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        previous = signal.getsignal(signal.SIGTERM)
+        if previous is _on_sigterm:
+            return
+        signal.signal(signal.SIGTERM, _on_sigterm)
+        _previous_sigterm = previous
+    except (ValueError, OSError):  # pragma: no cover - embedded interpreters
+        pass
+
+
+def _on_sigterm(signum, frame) -> None:
+    timeout = EngineSettings().exit_flush_timeout
+    for engine in running_engines():
+        try:
+            engine.flush(timeout, raise_errors=False)
+        except Exception as exc:
+            print(f"aiomlflow: flush on SIGTERM failed: {exc}", file=sys.stderr)
+    previous = _previous_sigterm
+    if callable(previous):
+        previous(signum, frame)
+    elif previous in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+_before_exit: list = []
+
+
+def register_before_exit(callback) -> None:
+    """Run ``callback()`` at interpreter exit before the engines flush (e.g. end runs)."""
+    _before_exit.append(callback)
+
+
+def _shutdown_all() -> None:
+    timeout = EngineSettings().exit_flush_timeout
+    if running_engines():
+        for callback in _before_exit:
+            try:
+                callback()
+            except Exception as exc:
+                print(f"aiomlflow: at exit: {exc}", file=sys.stderr)
+    for engine in running_engines():
+        engine.close(timeout, reason="exit")
+
+
+def _after_fork_in_child() -> None:
+    # The parent's loop thread does not exist here: forget its engines (their queues
+    # belong to the parent) and rebuild the locks a parent thread may have held.
+    global _registry_lock, _hooks_lock, _hooks_installed_pid
+    for engine in _engines.values():
+        engine._state = _CLOSED
+    _engines.clear()
+    _registry_lock = threading.Lock()
+    _hooks_lock = threading.Lock()
+    _hooks_installed_pid = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
