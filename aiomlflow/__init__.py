@@ -35,6 +35,7 @@ from aiomlflow.sdk.fluent import (
     start_run,
 )
 from aiomlflow.sdk.misc import doctor, login
+from aiomlflow.workers.operations import RunOperations
 from aiomlflow.sdk.tracking_uri import (
     get_registry_uri,
     get_tracking_uri,
@@ -46,7 +47,8 @@ from aiomlflow.sdk.tracking_uri import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "ActiveRun", "Experiment", "MlflowClient", "MlflowException", "Run", "RunStatus",
+    "ActiveRun", "Experiment", "MlflowClient", "MlflowException", "Run", "RunOperations",
+    "RunStatus",
     "ViewType", "active_run", "create_experiment", "delete_experiment",
     "delete_experiment_tag", "delete_run", "delete_tag", "doctor", "end_run", "entities",
     "flush_async_logging", "get_experiment", "get_experiment_by_name", "get_parent_run",

@@ -18,6 +18,7 @@ import time
 import numpy as np
 import pytest
 
+from aiomlflow.sdk import store_errors as E
 from aiomlflow.sdk import validation as V
 from aiomlflow.sdk.exceptions import MlflowException
 
@@ -418,7 +419,7 @@ def test_log_param_sync_hint_and_overwrite(real_store):
     client, run_id = real_store["client"], real_store["run_id"]
     client.log_param(run_id, "depth", 3)
     theirs = _raises(lambda: client.log_param(run_id, "depth", 5))
-    ours = V.with_param_hint(V.param_changed_error(run_id, "depth", "3", "5"))
+    ours = V.with_param_hint(E.param_changed_error(run_id, "depth", "3", "5"))
     assert_same_error(ours, theirs)
 
     theirs = _raises(lambda: client.log_param(run_id, "bad key!", 5))
@@ -434,7 +435,7 @@ def test_log_batch_param_overwrite(real_store):
     client.log_batch(run_id, params=[Param("lr", "0.1"), Param("bs", "32")])
     theirs = _raises(lambda: client.log_batch(
         run_id, params=[Param("lr", "0.2"), Param("bs", "64"), Param("new", "1")]))
-    ours = V.param_overwrite_error(run_id, [("lr", "0.1", "0.2"), ("bs", "32", "64")])
+    ours = E.param_overwrite_error(run_id, [("lr", "0.1", "0.2"), ("bs", "32", "64")])
     assert_same_error(ours, theirs)
 
 
@@ -481,16 +482,16 @@ def test_log_batch_empty_is_noop():
 
 def test_store_messages(real_store):
     client, run_id = real_store["client"], real_store["run_id"]
-    assert_same_error(V.run_not_found("nope"), _raises(lambda: client.log_metric("nope", "m", 1)))
-    assert_same_error(V.experiment_not_found("999"), _raises(lambda: client.get_experiment("999")))
+    assert_same_error(E.run_not_found("nope"), _raises(lambda: client.log_metric("nope", "m", 1)))
+    assert_same_error(E.experiment_not_found("999"), _raises(lambda: client.get_experiment("999")))
     client.set_tag(run_id, "keep", "1")
-    assert_same_error(V.run_tag_not_found(run_id, "missing"),
+    assert_same_error(E.run_tag_not_found(run_id, "missing"),
                       _raises(lambda: client.delete_tag(run_id, "missing")))
-    assert_same_error(V.run_tag_not_found(run_id, None),
+    assert_same_error(E.run_tag_not_found(run_id, None),
                       _raises(lambda: client.delete_tag(run_id, None)))
-    assert_same_error(V.experiment_tag_not_found("0", "missing"),
+    assert_same_error(E.experiment_tag_not_found("0", "missing"),
                       _raises(lambda: client.delete_experiment_tag("0", "missing")))
-    assert_same_error(V.run_name_conflict("b", "a"), _raises(lambda: client.create_run(
+    assert_same_error(E.run_name_conflict("b", "a"), _raises(lambda: client.create_run(
         "0", tags={"mlflow.runName": "a"}, run_name="b")))
     # the status is checked before the run is looked up
     assert_same_error(_raises(lambda: V.validate_run_status("DONE")),
@@ -498,12 +499,12 @@ def test_store_messages(real_store):
 
     doomed = client.create_run("0").info.run_id
     client.delete_run(doomed)
-    assert_same_error(V.run_not_active(doomed, "deleted"),
+    assert_same_error(E.run_not_active(doomed, "deleted"),
                       _raises(lambda: client.log_metric(doomed, "m", 1.0)))
 
     exp_id = client.create_experiment("validation-exp")
     theirs = _raises(lambda: client.create_experiment("validation-exp"))
-    ours = V.experiment_name_exists("validation-exp", V.sqlite_unique_violation(
+    ours = E.experiment_name_exists("validation-exp", E.sqlite_unique_violation(
         "UNIQUE constraint failed: experiments.workspace, experiments.name",
         "INSERT INTO experiments (name, workspace, artifact_location, lifecycle_stage,"
         " creation_time, last_update_time) VALUES (?, ?, ?, ?, ?, ?)",
@@ -514,17 +515,17 @@ def test_store_messages(real_store):
     assert theirs.message.endswith(ours.message.rsplit("\n", 1)[1])
 
     client.delete_experiment(exp_id)
-    assert_same_error(V.experiment_not_active(exp_id, "deleted"),
+    assert_same_error(E.experiment_not_active(exp_id, "deleted"),
                       _raises(lambda: client.create_run(exp_id)))
-    assert_same_error(V.experiment_rename_not_active(),
+    assert_same_error(E.experiment_rename_not_active(),
                       _raises(lambda: client.rename_experiment(exp_id, "renamed")))
 
     old_uri = real.get_tracking_uri()
     real.set_tracking_uri(real_store["uri"])
     try:
-        assert_same_error(V.set_experiment_args_error(),
+        assert_same_error(E.set_experiment_args_error(),
                           _raises(lambda: real.set_experiment("a", "1")))
-        assert_same_error(V.set_deleted_experiment_error("validation-exp"),
+        assert_same_error(E.set_deleted_experiment_error("validation-exp"),
                           _raises(lambda: real.set_experiment("validation-exp")))
     finally:
         real.set_tracking_uri(old_uri)

@@ -12,7 +12,7 @@ import time
 from ..config import async_logging_default
 from ..workers.engine import get_engine
 from ..workers.operations import BATCH, DELETE_TAG, PARAM, RunOperations
-from . import run_context, tracking_uri, validation
+from . import run_context, store_errors, tracking_uri, validation
 from .entities import Experiment, Metric, Run, RunInfo, ViewType
 from .exceptions import MlflowException
 from .run_names import random_run_name
@@ -61,13 +61,10 @@ class MlflowClient:
         tag_items = _stringify_tags(tags)
         tag_dict = dict(tag_items)
         user_id = tag_dict.get(run_context.USER, "unknown")
-        if run_name is None:
+        if not run_name:
             run_name = tag_dict.get(run_context.RUN_NAME) or random_run_name()
         elif run_context.RUN_NAME in tag_dict and tag_dict[run_context.RUN_NAME] != run_name:
-            raise MlflowException.invalid_parameter_value(
-                f"Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
-                f"different values (run_name='{run_name}', mlflow.runName="
-                f"'{tag_dict[run_context.RUN_NAME]}').")
+            raise store_errors.run_name_conflict(run_name, tag_dict[run_context.RUN_NAME])
         return self._engine.call("create_run", experiment_id or "0", user_id,
                                  start_time or _now_ms(), tag_items, run_name)
 

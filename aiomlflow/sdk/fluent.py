@@ -13,9 +13,9 @@ import os
 import time
 
 from ..config import async_logging_default
-from ..workers.engine import flush_all, get_engine, register_before_exit
+from ..workers.engine import close_all, flush_all, get_engine, register_before_exit
 from ..workers.operations import BATCH, PARAM, RunOperations
-from . import run_context, tracking_uri, validation
+from . import run_context, store_errors, tracking_uri, validation
 from .client import MlflowClient, finish
 from .entities import Experiment, LifecycleStage, Run
 from .exceptions import MlflowException
@@ -62,22 +62,13 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None,
                 "Must be one of str, int, or None.")
     stack = _active_runs.get()
     if stack and not nested:
-        raise Exception(
-            f"Run with UUID {stack[0]._run_id} is already active. To start a new run, first "
-            "end the current run with mlflow.end_run(). To start a nested run, call start_run "
-            "with nested=True")
+        raise store_errors.run_already_active(stack[0]._run_id)
     if stack and parent_run_id is not None and parent_run_id != stack[-1]._run_id:
-        current = stack[-1]._run_id
-        raise MlflowException(
-            f"Current run with UUID {current} does not match the specified parent_run_id "
-            f"{parent_run_id}. To start a new nested run under the parent run with UUID "
-            f"{current}, first end the current run with mlflow.end_run().")
+        raise store_errors.parent_run_mismatch(stack[-1]._run_id, parent_run_id)
     user_tags = dict(tags or {})
     if description:
         if run_context.NOTE in user_tags:
-            raise MlflowException.invalid_parameter_value(
-                f"Description is already set via the tag {run_context.NOTE} in tags."
-                f"Remove the key {run_context.NOTE} from the tags or omit the description.")
+            raise store_errors.description_conflict()
         user_tags[run_context.NOTE] = description
     client = MlflowClient()
     existing_id = run_id or os.environ.pop("MLFLOW_RUN_ID", None)
@@ -95,13 +86,9 @@ def _resume_run(client: MlflowClient, run_id: str, run_name, user_tags: dict) ->
     validation.validate_run_id(run_id)
     run = client.get_run(run_id)
     if _active_experiment_id is not None and run.info.experiment_id != _active_experiment_id:
-        raise MlflowException(
-            f"Cannot start run with ID {run_id} because active experiment ID does not match "
-            "environment run ID. Make sure --experiment-name or --experiment-id matches "
-            "experiment set with set_experiment(), or just use command-line arguments")
+        raise store_errors.resume_experiment_mismatch(run_id)
     if run.info.lifecycle_stage == LifecycleStage.DELETED:
-        raise MlflowException(
-            f"Cannot start run with ID {run_id} because it is in the deleted state.")
+        raise store_errors.resume_deleted_run(run_id)
     client.update_run(run_id, status="RUNNING", name=run_name)
     if user_tags:
         client.log_batch(run_id, tags=[validation.validate_tag(k, v) for k, v in user_tags.items()],
@@ -115,16 +102,14 @@ def _create_run(client: MlflowClient, stack: tuple, experiment_id, run_name, nes
         validation.validate_run_id(parent_run_id)
         parent = client.get_run(parent_run_id)
         if parent.info.lifecycle_stage == LifecycleStage.DELETED:
-            raise MlflowException(
-                f"Cannot start run under parent run with ID {parent_run_id} because it is in "
-                "the deleted state.")
+            raise store_errors.parent_run_deleted(parent_run_id)
     elif stack and nested:
         parent_run_id = stack[-1]._run_id
     tags = run_context.default_run_tags()
     if parent_run_id is not None:
         tags[run_context.PARENT_RUN_ID] = parent_run_id
     tags.update(user_tags)
-    if run_name is not None:
+    if run_name:
         tags[run_context.RUN_NAME] = run_name
     exp_id = experiment_id if experiment_id is not None else _resolve_experiment_id(client)
     return client.create_run(exp_id, tags=tags, run_name=tags.get(run_context.RUN_NAME))
@@ -318,8 +303,7 @@ def set_experiment(experiment_name: str | None = None,
     """Make an experiment active: by name (created if missing) or by id (must exist)."""
     global _active_experiment_id
     if (experiment_name is None) == (experiment_id is None):
-        raise MlflowException.invalid_parameter_value(
-            "Must specify exactly one of: `experiment_id` or `experiment_name`.")
+        raise store_errors.set_experiment_args_error()
     client = MlflowClient()
     if experiment_id is not None:
         experiment = client.get_experiment(experiment_id)
@@ -330,18 +314,14 @@ def set_experiment(experiment_name: str | None = None,
                          experiment_name)
             experiment = client.get_experiment(client.create_experiment(experiment_name))
     if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
-        raise MlflowException.invalid_parameter_value(
-            f"Cannot set a deleted experiment '{experiment.name}' as the active experiment. "
-            "You can restore the experiment, or permanently delete the experiment to create "
-            "a new one.")
+        raise store_errors.set_deleted_experiment_error(experiment.name)
     _active_experiment_id = experiment.experiment_id
     return experiment
 
 
 def _current_experiment_id() -> str:
-    client = MlflowClient()
-    active = active_run()
-    return active.info.experiment_id if active else _resolve_experiment_id(client)
+    # As MLflow: the experiment set or configured, not the active run's experiment.
+    return _resolve_experiment_id(MlflowClient())
 
 
 def set_experiment_tag(key: str, value) -> None:
@@ -373,11 +353,13 @@ def _end_runs_at_exit() -> None:
 
 
 def _reset_for_tests() -> None:
-    """Clear the active runs, last run and active experiment (test isolation)."""
+    """Forget active runs, last run, active experiment and URIs; stop engines (tests)."""
     global _active_experiment_id
     _active_runs.set(())
     _last_active_run_id.set(None)
     _active_experiment_id = None
+    tracking_uri.reset()
+    close_all()
 
 
 register_before_exit(_end_runs_at_exit)

@@ -1,71 +1,169 @@
-"""MLflow's store-level errors (missing runs, deleted runs, conflicts), one builder each.
+"""MLflow's store-level and fluent-API errors, one builder each, with MLflow's exact text.
 
-Transports raise these so every store reports the same codes and messages MLflow does.
+Transports and the fluent API raise these so every store reports what MLflow does.
 """
 
 from __future__ import annotations
 
-from .exceptions import MlflowException
+from .exceptions import (
+    INVALID_PARAMETER_VALUE,
+    INVALID_STATE,
+    RESOURCE_ALREADY_EXISTS,
+    RESOURCE_DOES_NOT_EXIST,
+    MlflowException,
+)
 
 
-def run_not_found(run_id: str) -> MlflowException:
-    """No run with this id."""
-    return MlflowException(f"Run with id={run_id} not found", "RESOURCE_DOES_NOT_EXIST")
+def run_not_found(run_id) -> MlflowException:
+    return MlflowException(f"Run with id={run_id} not found", RESOURCE_DOES_NOT_EXIST)
 
 
-def run_not_active(run_id: str, stage: str) -> MlflowException:
-    """The run exists but is deleted."""
+def run_not_active(run_id, lifecycle_stage="deleted") -> MlflowException:
     return MlflowException(
-        f"The run {run_id} must be in the 'active' state. Current state is {stage}.",
-        "INVALID_PARAMETER_VALUE")
+        f"The run {run_id} must be in the 'active' state. Current state is {lifecycle_stage}.",
+        INVALID_PARAMETER_VALUE,
+    )
 
 
 def experiment_not_found(experiment_id) -> MlflowException:
-    """No (visible) experiment with this id."""
-    return MlflowException(f"No Experiment with id={experiment_id} exists",
-                           "RESOURCE_DOES_NOT_EXIST")
+    # MLflow prints the parsed integer id
+    try:
+        shown = int(experiment_id)
+    except (TypeError, ValueError):
+        shown = experiment_id
+    return MlflowException(f"No Experiment with id={shown} exists", RESOURCE_DOES_NOT_EXIST)
 
 
-def experiment_not_active(experiment_id, stage: str) -> MlflowException:
-    """The experiment exists but is deleted."""
+def experiment_not_active(experiment_id, lifecycle_stage="deleted") -> MlflowException:
     return MlflowException(
         f"The experiment {experiment_id} must be in the 'active' state. "
-        f"Current state is {stage}.", "INVALID_PARAMETER_VALUE")
+        f"Current state is {lifecycle_stage}.",
+        INVALID_PARAMETER_VALUE,
+    )
 
 
-def experiment_not_renamable() -> MlflowException:
-    """Renaming a deleted experiment."""
-    return MlflowException("Cannot rename a non-active experiment.", "INVALID_STATE")
-
-
-def experiment_name_exists(name: str) -> MlflowException:
-    """Another experiment already has this name."""
+def experiment_name_exists(name, detail=None) -> MlflowException:
+    """MLflow appends the database's IntegrityError text after ``Error: ``; pass it as
+    ``detail`` (``sqlite_unique_violation`` renders it as SQLAlchemy does)."""
+    if detail is None:
+        detail = "UNIQUE constraint failed: experiments.workspace, experiments.name"
     return MlflowException(
-        f"Experiment(name={name}) already exists. Error: UNIQUE constraint failed: "
-        "experiments.workspace, experiments.name", "RESOURCE_ALREADY_EXISTS")
+        f"Experiment(name={name}) already exists. Error: {detail}", RESOURCE_ALREADY_EXISTS
+    )
 
 
-def param_overwrite(run_id: str, conflicts: list[tuple[str, str, str]], single: bool) -> MlflowException:
-    """Re-logging params with different values; ``single`` is log_param's wording."""
-    if single:
-        key, old, new = conflicts[0]
-        return MlflowException(
-            f"Changing param values is not allowed. Param with key='{key}' was already logged "
-            f"with value='{old}' for run ID='{run_id}'. Attempted logging new value '{new}'.",
-            "INVALID_PARAMETER_VALUE")
-    items = [{"key": k, "old_value": o, "new_value": n} for k, o, n in conflicts]
+def sqlite_unique_violation(message, sql, parameters) -> str:
+    """An sqlite3.IntegrityError rendered the way SQLAlchemy 2 prints it."""
+    return (
+        f"(sqlite3.IntegrityError) {message}\n[SQL: {sql}]\n[parameters: {parameters!r}]\n"
+        "(Background on this error at: https://sqlalche.me/e/21/gkpj)"
+    )
+
+
+def experiment_rename_not_active() -> MlflowException:
+    return MlflowException("Cannot rename a non-active experiment.", INVALID_STATE)
+
+
+def param_changed_error(run_id, key, old_value, new_value) -> MlflowException:
+    """Single ``log_param`` re-logging a key with another value (before ``with_param_hint``)."""
     return MlflowException(
-        f"Changing param values is not allowed. Params were already logged='{items}' "
-        f"for run ID='{run_id}'.", "INVALID_PARAMETER_VALUE")
+        f"Changing param values is not allowed. Param with key='{key}' was already logged"
+        f" with value='{old_value}' for run ID='{run_id}'. Attempted logging new value"
+        f" '{new_value}'.",
+        INVALID_PARAMETER_VALUE,
+    )
 
 
-def tag_not_found(run_id: str, key: str) -> MlflowException:
-    """delete_tag of a key the run does not have."""
-    return MlflowException(f"No tag with name: {key} in run with id {run_id}",
-                           "RESOURCE_DOES_NOT_EXIST")
+def param_overwrite_error(run_id, conflicts) -> MlflowException:
+    """LogBatch re-logging params with other values; ``conflicts``: (key, old, new)."""
+    listed = [{"key": k, "old_value": old, "new_value": new} for k, old, new in conflicts]
+    return MlflowException(
+        f"Changing param values is not allowed. Params were already logged='{listed}'"
+        f" for run ID='{run_id}'.",
+        INVALID_PARAMETER_VALUE,
+    )
 
 
-def experiment_tag_not_found(experiment_id, key: str) -> MlflowException:
-    """delete_experiment_tag of a key the experiment does not have."""
-    return MlflowException(f"No tag with name: {key} in experiment with id {experiment_id}",
-                           "RESOURCE_DOES_NOT_EXIST")
+def run_tag_not_found(run_id, key) -> MlflowException:
+    return MlflowException(
+        f"No tag with name: {key} in run with id {run_id}", RESOURCE_DOES_NOT_EXIST
+    )
+
+
+def experiment_tag_not_found(experiment_id, key) -> MlflowException:
+    return MlflowException(
+        f"No tag with name: {key} in experiment with id {experiment_id}", RESOURCE_DOES_NOT_EXIST
+    )
+
+
+def run_name_conflict(run_name, tag_value) -> MlflowException:
+    """create_run given both ``run_name`` and a different ``mlflow.runName`` tag."""
+    return MlflowException(
+        "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
+        f"different values (run_name='{run_name}', mlflow.runName='{tag_value}').",
+        INVALID_PARAMETER_VALUE,
+    )
+
+
+# ----------------------------------------------------------------------------- fluent errors
+
+
+def set_experiment_args_error() -> MlflowException:
+    return MlflowException(
+        "Must specify exactly one of: `experiment_id` or `experiment_name`.",
+        INVALID_PARAMETER_VALUE,
+    )
+
+
+def set_deleted_experiment_error(name) -> MlflowException:
+    return MlflowException(
+        f"Cannot set a deleted experiment {name!r} as the active experiment. You can restore"
+        " the experiment, or permanently delete the experiment to create a new one.",
+        INVALID_PARAMETER_VALUE,
+    )
+
+
+def run_already_active(run_id) -> MlflowException:
+    """start_run without nested=True while a run is active (a bare Exception in MLflow)."""
+    return MlflowException(
+        f"Run with UUID {run_id} is already active. To start a new run, first end the current"
+        " run with mlflow.end_run(). To start a nested run, call start_run with nested=True"
+    )
+
+
+def resume_deleted_run(run_id) -> MlflowException:
+    return MlflowException(
+        f"Cannot start run with ID {run_id} because it is in the deleted state."
+    )
+
+
+def resume_experiment_mismatch(run_id) -> MlflowException:
+    return MlflowException(
+        f"Cannot start run with ID {run_id} because active experiment ID does not match"
+        " environment run ID. Make sure --experiment-name or --experiment-id matches"
+        " experiment set with set_experiment(), or just use command-line arguments"
+    )
+
+
+def parent_run_mismatch(current_run_id, parent_run_id) -> MlflowException:
+    return MlflowException(
+        f"Current run with UUID {current_run_id} does not match the specified parent_run_id"
+        f" {parent_run_id}. To start a new nested run under the parent run with UUID"
+        f" {current_run_id}, first end the current run with mlflow.end_run()."
+    )
+
+
+def parent_run_deleted(parent_run_id) -> MlflowException:
+    return MlflowException(
+        f"Cannot start run under parent run with ID {parent_run_id} because it is in the"
+        " deleted state."
+    )
+
+
+def description_conflict() -> MlflowException:
+    # (sic: MLflow's message has no space after "tags.")
+    return MlflowException(
+        "Description is already set via the tag mlflow.note.content in tags.Remove the key"
+        " mlflow.note.content from the tags or omit the description.",
+        INVALID_PARAMETER_VALUE,
+    )

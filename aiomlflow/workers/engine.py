@@ -394,6 +394,13 @@ def flush_all(timeout: float | None = None, raise_errors: bool = True) -> None:
         engine.flush(timeout, raise_errors)
 
 
+def close_all(timeout: float | None = None) -> None:
+    """Flush and stop every engine of this process (a later call starts new ones)."""
+    for engine in running_engines():
+        engine.close(timeout)
+    _engines.clear()
+
+
 # ---------------------------------------------------------------------- exit, signals, fork
 _hooks_installed_pid = None
 _hooks_lock = threading.Lock()

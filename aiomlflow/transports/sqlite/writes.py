@@ -127,7 +127,8 @@ def _param_conflicts(db, run_id: str, params: list) -> list[tuple[int, MlflowExc
             conflicts.setdefault(seq, []).append((key, old, value))
             if is_single:
                 single.add(seq)
-    return [(seq, store_errors.param_overwrite(run_id, items, seq in single))
+    return [(seq, (store_errors.param_changed_error(run_id, *items[0]) if seq in single
+             else store_errors.param_overwrite_error(run_id, items)))
             for seq, items in conflicts.items()]
 
 
@@ -143,7 +144,7 @@ def _apply_tag_ops(db, run_id: str, tag_ops: list) -> list[tuple[int, MlflowExce
             pending = []
         cursor = db.execute("DELETE FROM tags WHERE run_uuid = ? AND key = ?", (run_id, key))
         if cursor.rowcount == 0:
-            failures.append((seq, store_errors.tag_not_found(run_id, key)))
+            failures.append((seq, store_errors.run_tag_not_found(run_id, key)))
     if pending:
         _upsert_tags(db, run_id, pending)
     return failures
@@ -161,8 +162,8 @@ def _experiment_row(db, experiment_id: str):
     try:
         number = int(experiment_id)
     except (TypeError, ValueError):
-        raise MlflowException(f"Invalid experiment ID: {experiment_id!r}",
-                              "INVALID_PARAMETER_VALUE") from None
+        raise MlflowException(f"Invalid experiment ID {experiment_id!r}. Experiment ID must "
+                              "be a valid integer.", "INVALID_PARAMETER_VALUE") from None
     row = db.execute(
         "SELECT experiment_id, name, artifact_location, lifecycle_stage FROM experiments "
         "WHERE experiment_id = ?", (number,)).fetchone()
@@ -275,7 +276,7 @@ def rename_experiment(db, experiment_id: str, new_name: str) -> None:
     with transaction(db):
         row = _experiment_row(db, experiment_id)
         if row[3] != "active":
-            raise store_errors.experiment_not_renamable()
+            raise store_errors.experiment_rename_not_active()
         if db.execute("SELECT 1 FROM experiments WHERE name = ? AND workspace = ?",
                       (new_name, DEFAULT_WORKSPACE)).fetchone():
             raise MlflowException("UNIQUE constraint failed: experiments.workspace, "

@@ -1,0 +1,1 @@
+"""``mlflow.protos``: only the error codes, without protobuf."""
