@@ -7,7 +7,7 @@ engine, its event loop and the transports start on first use.
 from aiomlflow.sdk import entities
 from aiomlflow.sdk.client import MlflowClient
 from aiomlflow.sdk.entities import Experiment, Run, RunStatus, ViewType
-from aiomlflow.sdk.exceptions import MlflowException
+from aiomlflow.exceptions import MlflowException
 from aiomlflow.sdk.fluent import (
     ActiveRun,
     active_run,

@@ -41,10 +41,10 @@ class EngineSettings:
     __slots__ = ("queue_size", "batch_size", "flush_interval", "exit_flush_timeout")
 
     def __init__(self):
-        # Bounded queue: ~100 bytes an operation keeps the worst case near 25 MB.
-        self.queue_size = env_number("AIOMLFLOW_QUEUE_SIZE", 200_000, int, 1)
+        # Bounded queue: ~200 bytes a queued metric keeps the worst case near 20 MB.
+        self.queue_size = env_number("AIOMLFLOW_QUEUE_SIZE", 100_000, int, 1)
         # Operations per transaction; also the queue length that wakes the worker early.
-        self.batch_size = env_number("AIOMLFLOW_BATCH_SIZE", 20_000, int, 1)
+        self.batch_size = env_number("AIOMLFLOW_BATCH_SIZE", 10_000, int, 1)
         # How long queued asynchronous data may wait before the worker writes it.
         self.flush_interval = env_number("AIOMLFLOW_FLUSH_INTERVAL", 0.1, float, 0.001)
         # At interpreter exit or SIGTERM: how long to wait for pending data.

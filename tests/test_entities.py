@@ -223,7 +223,7 @@ def test_workspace_env(monkeypatch):
 
 
 def test_run_requires_info():
-    from aiomlflow.sdk.exceptions import MlflowException
+    from aiomlflow.exceptions import MlflowException
     with pytest.raises(MlflowException) as ours:
         A.Run(None, A.RunData())
     with pytest.raises(Exception) as theirs:
@@ -235,7 +235,7 @@ def test_run_requires_info():
 def test_from_dictionary():
     d = metric(M, run_id="r").to_dictionary()
     assert repr(A.Metric.from_dictionary(d)) == repr(M.Metric.from_dictionary(d))
-    from aiomlflow.sdk.exceptions import MlflowException
+    from aiomlflow.exceptions import MlflowException
     for bad in ({}, {"key": "a"}, {"key": "a", "value": 1, "timestamp": 2}):
         with pytest.raises(MlflowException) as ours:
             A.Metric.from_dictionary(bad)

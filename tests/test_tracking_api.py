@@ -1171,3 +1171,65 @@ def test_doctor(mlflow, transport, capsys, monkeypatch):
     masked = capsys.readouterr().out
     assert "secret-value" not in masked
     assert "MLFLOW_SOME_SETTING: ***" in masked
+
+
+# ------------------------------------------------------------------ threads, tasks, stores
+
+
+def test_active_run_is_per_thread(mlflow):
+    import threading
+
+    seen = {}
+
+    def worker():
+        seen["before"] = mlflow.active_run()
+        with mlflow.start_run() as run:
+            seen["own"] = run.info.run_id
+            seen["active"] = mlflow.active_run().info.run_id
+
+    with mlflow.start_run() as main_run:
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join(60)
+        assert mlflow.active_run().info.run_id == main_run.info.run_id
+    assert seen["before"] is None
+    assert seen["own"] == seen["active"] != main_run.info.run_id
+    assert mlflow.get_run(seen["own"]).info.status == "FINISHED"
+
+
+@xfail_on_mlflow("mlflow keeps the active-run stack per thread, not per asyncio task")
+def test_active_run_is_per_asyncio_task(mlflow):
+    import asyncio
+
+    async def task(name, started, proceed):
+        with mlflow.start_run(run_name=name) as run:
+            started.set()
+            await proceed.wait()
+            assert mlflow.active_run().info.run_id == run.info.run_id
+            mlflow.log_param("task", name)
+        return run.info.run_id
+
+    async def main():
+        s1, s2, go = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        t1 = asyncio.create_task(task("t1", s1, go))
+        await s1.wait()
+        t2 = asyncio.create_task(task("t2", s2, go))
+        await s2.wait()
+        go.set()
+        return await asyncio.gather(t1, t2)
+
+    r1, r2 = asyncio.run(main())
+    assert r1 != r2
+    assert mlflow.get_run(r1).data.params == {"task": "t1"}
+    assert mlflow.get_run(r2).data.params == {"task": "t2"}
+
+
+@skip_on_mlflow("mlflow still writes file stores; aiomlflow points users to sqlite")
+def test_file_store_is_accepted_but_logging_points_to_sqlite(mlflow, tmp_path):
+    uri = (tmp_path / "filestore").as_uri()
+    mlflow.set_tracking_uri(uri)
+    assert mlflow.get_tracking_uri() == uri
+    with pytest.raises(mlflow.MlflowException) as ei:
+        mlflow.start_run()
+    assert "sqlite" in str(ei.value)
+    assert mlflow.active_run() is None

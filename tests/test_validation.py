@@ -18,9 +18,9 @@ import time
 import numpy as np
 import pytest
 
-from aiomlflow.sdk import store_errors as E
+from aiomlflow import store_errors as E
 from aiomlflow.sdk import validation as V
-from aiomlflow.sdk.exceptions import MlflowException
+from aiomlflow.exceptions import MlflowException
 
 real = pytest.importorskip("mlflow")
 from mlflow.entities import Metric, Param, RunStatus, RunTag  # noqa: E402

@@ -1,6 +1,6 @@
 """``mlflow.protos.databricks_pb2``: MLflow's error-code constants and ErrorCode lookups."""
 
-from aiomlflow.sdk.exceptions import ERROR_CODES
+from aiomlflow.exceptions import ERROR_CODES
 
 
 class ErrorCode:

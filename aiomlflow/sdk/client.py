@@ -12,9 +12,10 @@ import time
 from ..config import async_logging_default
 from ..workers.engine import get_engine
 from ..workers.operations import BATCH, DELETE_TAG, PARAM, RunOperations
-from . import run_context, store_errors, tracking_uri, validation
+from .. import store_errors
+from . import run_context, tracking_uri, validation
 from .entities import Experiment, Metric, Run, RunInfo, ViewType
-from .exceptions import MlflowException
+from ..exceptions import MlflowException
 from .run_names import random_run_name
 
 

@@ -15,10 +15,11 @@ import time
 from ..config import async_logging_default
 from ..workers.engine import close_all, flush_all, get_engine, register_before_exit
 from ..workers.operations import BATCH, PARAM, RunOperations
-from . import run_context, store_errors, tracking_uri, validation
+from .. import store_errors
+from . import run_context, tracking_uri, validation
 from .client import MlflowClient, finish
 from .entities import Experiment, LifecycleStage, Run
-from .exceptions import MlflowException
+from ..exceptions import MlflowException
 
 _logger = logging.getLogger("aiomlflow")
 

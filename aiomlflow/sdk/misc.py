@@ -6,7 +6,7 @@ import os
 import platform
 
 from . import tracking_uri
-from .exceptions import MlflowException
+from ..exceptions import MlflowException
 
 _RUNTIME_DEPENDENCIES = ("aiohttp", "aiosqlite", "anyio", "numpy", "orjson", "tenacity")
 # Never print these, even without mask_envs: they are credentials.

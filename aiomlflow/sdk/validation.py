@@ -32,7 +32,7 @@ import re
 import sys
 import time
 
-from aiomlflow.sdk.exceptions import (
+from aiomlflow.exceptions import (
     INTERNAL_ERROR,
     INVALID_PARAMETER_VALUE,
     MlflowException,

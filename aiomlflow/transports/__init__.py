@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..sdk.exceptions import MlflowException
+from ..exceptions import MlflowException
 
 
 def create_transport(tracking_uri: str):

@@ -8,18 +8,21 @@ from .operations import BATCH, DELETE_TAG, METRIC, PARAM
 class RunBatch:
     """The data operations for one run from one drain, in submission order.
 
-    ``metrics`` rows are ``(key, value, timestamp, step)``.  ``params`` rows are
-    ``(key, value, seq, single)`` and ``tag_ops`` rows ``(key, value, seq)`` (value
-    ``None`` deletes), carrying the operation's sequence number so a store-level
-    conflict fails only that operation.
+    ``metrics`` holds metric rows shaped like METRIC operations
+    ``(seq, kind, run_id, key, value, timestamp, step)`` so a transport can bind them
+    as they are; ``latest`` the newest row per key within the batch (highest step,
+    then timestamp, then value, NaN counting as 0 as MLflow stores it).  ``params``
+    rows are ``(key, value, seq, single)`` and ``tag_ops`` rows ``(key, value, seq)``
+    (value ``None`` deletes), so a store-level conflict fails only its operation.
     """
 
-    __slots__ = ("run_id", "ops", "metrics", "params", "tag_ops")
+    __slots__ = ("run_id", "ops", "metrics", "latest", "params", "tag_ops")
 
     def __init__(self, run_id: str):
         self.run_id = run_id
         self.ops: list[tuple] = []
         self.metrics: list[tuple] = []
+        self.latest: dict[str, tuple] = {}
         self.params: list[tuple] = []
         self.tag_ops: list[tuple] = []
 
@@ -30,16 +33,23 @@ class RunBatch:
 
     def without(self, seqs: set[int]) -> "RunBatch":
         """The same batch minus the given operations."""
-        return group_by_run([op for op in self.ops if op[0] not in seqs])[0] if len(seqs) < len(
-            self.ops) else RunBatch(self.run_id)
+        kept = [op for op in self.ops if op[0] not in seqs]
+        return group_by_run(kept)[0] if kept else RunBatch(self.run_id)
 
     def __repr__(self) -> str:
         return (f"<RunBatch {self.run_id}: {len(self.metrics)} metrics, "
                 f"{len(self.params)} params, {len(self.tag_ops)} tag ops>")
 
 
+def _newer(row: tuple, best: tuple) -> bool:
+    # MLflow's order: (step, timestamp, stored value); NaN is stored as 0.
+    value, best_value = row[4], best[4]
+    return (row[6], row[5], value if value == value else 0.0) > (
+        best[6], best[5], best_value if best_value == best_value else 0.0)
+
+
 def group_by_run(ops: list) -> list[RunBatch]:
-    """Split a run of data operations into one RunBatch per run id."""
+    """Split a run of data operations into one RunBatch per run id (one pass)."""
     batches: dict[str, RunBatch] = {}
     for op in ops:
         run_id = op[2]
@@ -49,14 +59,24 @@ def group_by_run(ops: list) -> list[RunBatch]:
         batch.ops.append(op)
         kind = op[1]
         if kind == METRIC:
-            batch.metrics.append(op[3:7])
+            rows = (op,)
         elif kind == PARAM:
             batch.params.append((op[3], op[4], op[0], True))
+            continue
         elif kind == BATCH:
             seq = op[0]
-            batch.metrics.extend(op[3])
+            rows = [(seq, BATCH, run_id, key, value, ts, step) for key, value, ts, step in op[3]]
             batch.params.extend((key, value, seq, False) for key, value in op[4])
             batch.tag_ops.extend((key, value, seq) for key, value in op[5])
         elif kind == DELETE_TAG:
             batch.tag_ops.append((op[3], None, op[0]))
+            continue
+        else:
+            continue
+        batch.metrics.extend(rows)
+        latest = batch.latest
+        for row in rows:
+            best = latest.get(row[3])
+            if best is None or _newer(row, best):
+                latest[row[3]] = row
     return list(batches.values())

@@ -18,7 +18,7 @@ import threading
 import time
 
 from ..config import EngineSettings
-from ..sdk.exceptions import MlflowException
+from ..exceptions import MlflowException
 from .batcher import group_by_run
 from .operations import CALL, LAST_DATA_KIND, METRIC, NOOP
 from .queues import OperationQueue
@@ -44,8 +44,10 @@ class Engine:
         self.tracking_uri = tracking_uri
         self._transport_factory = transport_factory
         self.settings = EngineSettings()
-        self.queue = OperationQueue(self.settings.queue_size)
-        self.wake_at = self.settings.batch_size
+        self.queue = OperationQueue(self.settings.queue_size)  # per process: see fork
+        # Wake the worker early only when the queue is half full: below that, the timer
+        # drains it, and a producer in a hot loop does not fight the writer for the GIL.
+        self.wake_at = max(1, self.settings.queue_size // 2)
         self.next_seq = itertools.count(1).__next__
         self.transport = None
         self._state = _NEW
@@ -123,13 +125,17 @@ class Engine:
             await self.transport.close()
 
     async def _worker(self) -> None:
-        import anyio
-
         interval = self.settings.flush_interval
         event = self._wake_event
+        loop = self._loop
+
+        def tick() -> None:  # one re-armed timer instead of a timeout per wait
+            event.set()
+            loop.call_later(interval, tick)
+
+        loop.call_later(interval, tick)
         while True:
-            with anyio.move_on_after(interval):
-                await event.wait()
+            await event.wait()
             event.clear()
             self._wake_pending = False
             try:
@@ -335,11 +341,11 @@ class Engine:
         # Producers may append out of sequence order, so advance the watermark only
         # over a contiguous range of completed sequence numbers.
         done = self._done
-        first = ops[0][0]
-        last = ops[-1][0]
         n = len(ops)
-        if first == done + 1 and last == done + n and not self._ahead and _ascending(ops):
-            self._done = last
+        # Sequence numbers are unique and all above the watermark, so the batch is
+        # exactly the next range when its largest one is done + n.
+        if not self._ahead and max(ops)[0] == done + n:
+            self._done = done + n
         else:
             ahead = self._ahead
             ahead.update(op[0] for op in ops)
@@ -352,16 +358,6 @@ class Engine:
                 self._done_cond.notify_all()
 
 
-def _ascending(ops: list) -> bool:
-    # Single-producer batches are already in order; this check is cheap relative to a write.
-    prev = 0
-    for op in ops:
-        if op[0] <= prev:
-            return False
-        prev = op[0]
-    return True
-
-
 # ---------------------------------------------------------------------- registry
 _engines: dict[str, Engine] = {}
 _registry_lock = threading.Lock()
@@ -372,7 +368,7 @@ def get_engine(tracking_uri: str, transport_factory=None) -> Engine:
     if transport_factory is None:
         from ..transports import create_transport as transport_factory
     engine = _engines.get(tracking_uri)
-    if engine is not None and engine._state == _RUNNING:
+    if engine is not None and engine._state == _RUNNING and engine._pid == os.getpid():
         return engine
     with _registry_lock:
         engine = _engines.get(tracking_uri)
@@ -480,12 +476,13 @@ def _shutdown_all() -> None:
 
 
 def _after_fork_in_child() -> None:
-    # The parent's loop thread does not exist here: forget its engines (their queues
-    # belong to the parent) and rebuild the locks a parent thread may have held.
+    # The parent's loop thread does not exist here.  Each engine starts over empty (the
+    # queued operations belong to the parent, which writes them) and restarts lazily,
+    # so runs inherited from the parent keep working; locks a parent thread may have
+    # held are rebuilt.
     global _registry_lock, _hooks_lock, _hooks_installed_pid
     for engine in _engines.values():
-        engine._state = _CLOSED
-    _engines.clear()
+        engine.__init__(engine.tracking_uri, engine._transport_factory)
     _registry_lock = threading.Lock()
     _hooks_lock = threading.Lock()
     _hooks_installed_pid = None

@@ -18,7 +18,8 @@ class OperationQueue:
     def __init__(self, maxsize: int):
         self.items: deque = deque()
         self.maxsize = maxsize
-        self._room = threading.Condition(threading.Lock())
+        # Reentrant: a SIGTERM handler that flushes may interrupt a producer waiting here.
+        self._room = threading.Condition(threading.RLock())
         self._waiting = 0
 
     def __len__(self) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiomlflow.sdk.entities.view_type import ViewType
-from aiomlflow.sdk.exceptions import MlflowException
+from aiomlflow.exceptions import MlflowException
 
 
 class LifecycleStage:

@@ -9,7 +9,7 @@ from aiomlflow.sdk.entities.run_data import RunData
 from aiomlflow.sdk.entities.run_info import RunInfo
 from aiomlflow.sdk.entities.run_inputs import RunInputs
 from aiomlflow.sdk.entities.run_outputs import RunOutputs
-from aiomlflow.sdk.exceptions import MlflowException
+from aiomlflow.exceptions import MlflowException
 
 
 class Run(_MlflowObject):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiomlflow.sdk.exceptions import MlflowException, INVALID_PARAMETER_VALUE
+from aiomlflow.exceptions import MlflowException, INVALID_PARAMETER_VALUE
 
 
 class RunStatus:

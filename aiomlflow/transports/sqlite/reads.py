@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...sdk import store_errors
+from ... import store_errors
 from ...sdk.entities import (
     Experiment, ExperimentTag, Metric, Param, Run, RunData, RunInfo, RunInputs, RunTag,
 )

@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlparse
 
 import tenacity
 
-from ...sdk.exceptions import MlflowException
+from ...exceptions import MlflowException
 from ..base import Transport
 from . import reads, writes
 from .schema import SCHEMA_REVISION, SCHEMA_SCRIPT, read_revision
@@ -118,6 +118,12 @@ class SqliteTransport(Transport):
     async def _run(self, fn, *args):
         """Run ``fn(sqlite_connection, *args)`` on the connection thread, retrying locks."""
         conn = self._conn
+        try:
+            return await conn._execute(fn, conn._conn, *args)
+        except sqlite3.OperationalError as exc:
+            if not _is_transient(exc):
+                raise
+        # Rare path: another process holds the write lock beyond busy_timeout.
         async for attempt in tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception(_is_transient),
             wait=tenacity.wait_random_exponential(multiplier=0.02, max=1.0),

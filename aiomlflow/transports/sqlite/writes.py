@@ -6,26 +6,30 @@ our rows unchanged: NaN as 0 with ``is_nan = 1``, ±inf as ±max float, times in
 
 from __future__ import annotations
 
-import math
 import sqlite3
-import sys
 import time
 import uuid
 
-from ...sdk import store_errors
-from ...sdk.exceptions import MlflowException
+from ... import store_errors
+from ...exceptions import MlflowException
 
-_MAX_FLOAT = sys.float_info.max
 DEFAULT_WORKSPACE = "default"
 
+# Metric rows are bound straight from METRIC-shaped operation tuples
+# (seq, kind, run_id, key, value, timestamp, step).  SQLite binds NaN as NULL, which
+# the CASE turns into MLflow's storage: 0 with is_nan = 1; ±inf become ±max float.
+_STORED_VALUE = ("CASE WHEN ?5 IS NULL THEN 0.0 "
+                 "WHEN ?5 > 1.7976931348623157e308 THEN 1.7976931348623157e308 "
+                 "WHEN ?5 < -1.7976931348623157e308 THEN -1.7976931348623157e308 ELSE ?5 END")
 _INSERT_METRIC = ("INSERT OR IGNORE INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
-                  "VALUES (?, ?, ?, ?, ?, ?)")
+                  f"VALUES (?4, {_STORED_VALUE}, ?6, ?3, ?7, ?5 IS NULL)")
 # Keep the newest value per key: highest step, then timestamp, then value (MLflow's order).
 _UPSERT_LATEST = (
     "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) "
-    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key, run_uuid) DO UPDATE SET "
-    "value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, "
-    "is_nan = excluded.is_nan WHERE (excluded.step, excluded.timestamp, excluded.value) > "
+    f"VALUES (?4, {_STORED_VALUE}, ?6, ?7, ?5 IS NULL, ?3) ON CONFLICT (key, run_uuid) "
+    "DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp, "
+    "step = excluded.step, is_nan = excluded.is_nan WHERE "
+    "(excluded.step, excluded.timestamp, excluded.value) > "
     "(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)")
 _UPSERT_TAG = ("INSERT INTO tags (key, value, run_uuid) VALUES (?, ?, ?) "
                "ON CONFLICT (key, run_uuid) DO UPDATE SET value = excluded.value")
@@ -38,15 +42,6 @@ RUN_NAME_TAG = "mlflow.runName"
 def now_ms() -> int:
     """Current time in milliseconds, MLflow's timestamp unit."""
     return int(time.time() * 1000)
-
-
-def stored_metric_value(value: float) -> tuple[float, int]:
-    """(value column, is_nan column) for a metric value."""
-    if value != value:
-        return 0.0, 1
-    if math.isinf(value):
-        return (_MAX_FLOAT if value > 0 else -_MAX_FLOAT), 0
-    return value, 0
 
 
 class transaction:
@@ -89,7 +84,8 @@ def _write_run(db, batch) -> list[tuple[int, MlflowException]]:
         # A conflicting call fails as a whole, as MLflow's log_batch does.
         batch = batch.without({seq for seq, _ in failures})
     if batch.metrics:
-        _insert_metrics(db, run_id, batch.metrics)
+        db.executemany(_INSERT_METRIC, batch.metrics)
+        db.executemany(_UPSERT_LATEST, batch.latest.values())
     if batch.params:
         db.executemany("INSERT OR IGNORE INTO params (key, value, run_uuid) VALUES (?, ?, ?)",
                        [(p[0], p[1], run_id) for p in batch.params])
@@ -98,25 +94,15 @@ def _write_run(db, batch) -> list[tuple[int, MlflowException]]:
     return failures
 
 
-def _insert_metrics(db, run_id: str, metrics: list) -> None:
-    rows = []
-    latest: dict[str, tuple] = {}
-    for key, value, timestamp, step in metrics:
-        if value != value or value in (math.inf, -math.inf):
-            value, is_nan = stored_metric_value(value)
-        else:
-            is_nan = 0
-        rows.append((key, value, timestamp, run_id, step, is_nan))
-        best = latest.get(key)
-        if best is None or (step, timestamp, value) > (best[3], best[2], best[1]):
-            latest[key] = (key, value, timestamp, step, is_nan, run_id)
-    db.executemany(_INSERT_METRIC, rows)
-    db.executemany(_UPSERT_LATEST, list(latest.values()))
-
-
 def _param_conflicts(db, run_id: str, params: list) -> list[tuple[int, MlflowException]]:
     """Operations that would change an already logged param value."""
-    existing = dict(db.execute("SELECT key, value FROM params WHERE run_uuid = ?", (run_id,)))
+    keys = list({p[0] for p in params})
+    existing: dict[str, str] = {}
+    for start in range(0, len(keys), 500):  # stay under SQLite's bound-variable limit
+        chunk = keys[start:start + 500]
+        existing.update(db.execute(
+            f"SELECT key, value FROM params WHERE run_uuid = ? AND key IN "
+            f"({', '.join('?' * len(chunk))})", (run_id, *chunk)))
     conflicts: dict[int, list] = {}
     single: set[int] = set()
     for key, value, seq, is_single in params:
