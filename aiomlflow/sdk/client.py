@@ -20,7 +20,7 @@ from .run_names import random_run_name
 
 
 def _now_ms() -> int:
-    return int(time.time() * 1000)
+    return time.time_ns() // 1_000_000
 
 
 def finish(engine, seq: int, synchronous):

@@ -224,7 +224,7 @@ def log_metrics(metrics: dict, step: int | None = None, synchronous: bool | None
                 run_id: str | None = None, timestamp: int | None = None,
                 model_id: str | None = None, dataset=None) -> RunOperations | None:
     """Log several metrics at one step and timestamp."""
-    timestamp = timestamp or int(time.time() * 1000)
+    timestamp = timestamp or time.time_ns() // 1_000_000
     step = step or 0
     run_id, engine = _target(run_id)
     rows, _, _ = validation.validate_log_batch(

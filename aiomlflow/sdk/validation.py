@@ -350,7 +350,7 @@ def validate_metric(key, value, timestamp=None, step=None, path=""):
     int timestamp and step — is a handful of type checks and one dict lookup.
     """
     if timestamp is None:
-        timestamp = int(time.time() * 1000)
+        timestamp = time.time_ns() // 1_000_000
     if step is None:
         step = 0
     if type(value) is int and -9007199254740992 <= value <= 9007199254740992:

@@ -45,6 +45,8 @@ class Engine:
         self._transport_factory = transport_factory
         self.settings = EngineSettings()
         self.queue = OperationQueue(self.settings.queue_size)  # per process: see fork
+        self._items = self.queue.items
+        self._slow_at = 0
         # Wake the worker early only when the queue is half full: below that, the timer
         # drains it, and a producer in a hot loop does not fight the writer for the GIL.
         self.wake_at = max(1, self.settings.queue_size // 2)
@@ -89,6 +91,7 @@ class Engine:
                 raise startup[0]
             self._thread = thread
             self._state = _RUNNING
+            self._slow_at = self.wake_at
         _install_process_hooks(self)
 
     def _thread_main(self, ready: threading.Event, startup: list) -> None:
@@ -146,31 +149,33 @@ class Engine:
                 return
 
     # ------------------------------------------------------------------ producer side
+    # One length check guards everything unusual: ``_slow_at`` is 0 while the engine is
+    # not running (so every call takes the slow path, which starts it or refuses), and
+    # half the bound while it runs (the slow path wakes the worker and, at the bound,
+    # waits for room).
     def submit(self, kind: int, run_id, *payload) -> int:
         """Append one operation; return its sequence number (waits while the queue is full)."""
-        if self._state != _RUNNING:
-            self._check_usable()
         seq = self.next_seq()
-        items = self.queue.items
-        if len(items) >= self.queue.maxsize:
-            self.queue.wait_for_room(self.wake, self._check_alive)
-        items.append((seq, kind, run_id, *payload))
-        if len(items) >= self.wake_at:
-            self.wake()
+        if len(self._items) >= self._slow_at:
+            self._before_append()
+        self._items.append((seq, kind, run_id, *payload))
         return seq
 
     def submit_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> int:
         """The hot path of log_metric: one tuple appended, no lock taken."""
+        seq = self.next_seq()
+        items = self._items
+        if len(items) >= self._slow_at:
+            self._before_append()
+        items.append((seq, METRIC, run_id, key, value, timestamp, step))
+        return seq
+
+    def _before_append(self) -> None:
         if self._state != _RUNNING:
             self._check_usable()
-        seq = self.next_seq()
-        items = self.queue.items
-        if len(items) >= self.queue.maxsize:
+        self.wake()
+        if len(self._items) >= self.queue.maxsize:
             self.queue.wait_for_room(self.wake, self._check_alive)
-        items.append((seq, METRIC, run_id, key, value, timestamp, step))
-        if len(items) >= self.wake_at and not self._wake_pending:
-            self.wake()
-        return seq
 
     def wake(self) -> None:
         """Ask the worker to drain now instead of at its next interval."""
@@ -269,6 +274,7 @@ class Engine:
                       f"never waited for; first error: {lost[0].message}", file=sys.stderr)
             self._stopping = True
             self._state = _CLOSED
+            self._slow_at = 0
             self.wake()
             if self._thread is not None:
                 self._thread.join(timeout if timeout is not None else 10)

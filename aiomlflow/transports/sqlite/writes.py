@@ -41,7 +41,7 @@ RUN_NAME_TAG = "mlflow.runName"
 
 def now_ms() -> int:
     """Current time in milliseconds, MLflow's timestamp unit."""
-    return int(time.time() * 1000)
+    return time.time_ns() // 1_000_000
 
 
 class transaction:
