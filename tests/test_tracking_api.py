@@ -1214,7 +1214,9 @@ def test_active_run_is_per_asyncio_task(mlflow):
         t1 = asyncio.create_task(task("t1", s1, go))
         await s1.wait()
         t2 = asyncio.create_task(task("t2", s2, go))
-        await s2.wait()
+        waiter = asyncio.create_task(s2.wait())
+        await asyncio.wait({t2, waiter}, return_when=asyncio.FIRST_COMPLETED, timeout=30)
+        waiter.cancel()
         go.set()
         return await asyncio.gather(t1, t2)
 
