@@ -15,10 +15,10 @@ asynchronous mode) are skipped or relaxed for that target, as noted in each test
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
-import re
 import signal
 import sqlite3
 import subprocess
@@ -293,14 +293,16 @@ def _read_lines(pipe, q: queue.Queue) -> None:
     q.put(None)
 
 
-def _run_until_reported(tmp_path: Path, handler_mode: str, threshold: int, every: int):
+def _run_until_reported(
+    tmp_path: Path, handler_mode: str, threshold: int, every: int, **env: str
+):
     """Start the SIGTERM child, wait until it reported `threshold` returned calls,
     send SIGTERM, wait for it; return (returncode, stdout lines, stderr)."""
     script = write_script(tmp_path, "child.py", SIGTERM_CHILD)
     proc = subprocess.Popen(
         [sys.executable, str(script), handler_mode, str(every)],
         cwd=tmp_path,
-        env=child_env(tmp_path),
+        env=child_env(tmp_path, PYTHONFAULTHANDLER="1", **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -332,7 +334,18 @@ def _run_until_reported(tmp_path: Path, handler_mode: str, threshold: int, every
             if line.strip().isdigit() and int(line) >= threshold:
                 break
         proc.send_signal(signal.SIGTERM)
-        rc = proc.wait(timeout=60)
+        try:
+            rc = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            # hung after SIGTERM: dump every thread's stack (faulthandler is on), then fail
+            proc.send_signal(signal.SIGABRT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=10)
+            err_reader.join(10)
+            pytest.fail(
+                "child still alive 30 s after SIGTERM (deadlock?); thread dump:\n"
+                + "".join(err_chunks)[-6000:]
+            )
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -391,9 +404,15 @@ def _assert_contiguous_prefix(tmp_path: Path, run_id: str, last_reported: int) -
 @pytest.mark.skipif(
     IS_MLFLOW, reason="real mlflow does not flush on SIGTERM (the default handler kills it)"
 )
-def test_sigterm_during_async_logging_loses_nothing(tmp_path):
+@pytest.mark.parametrize(
+    "queue_size",
+    [None, "500"],
+    ids=["default-queue", "small-queue"],  # small: the producer is often blocked on a full queue
+)
+def test_sigterm_during_async_logging_loses_nothing(tmp_path, queue_size):
     threshold = 50_000
-    rc, lines, stderr = _run_until_reported(tmp_path, "none", threshold, every=1000)
+    env = {"AIOMLFLOW_QUEUE_SIZE": queue_size} if queue_size else {}
+    rc, lines, stderr = _run_until_reported(tmp_path, "none", threshold, every=1000, **env)
     run_id, last, _ = _parse_sigterm_output(lines)
     assert last >= threshold
     # The engine chains to the default disposition: the process dies of SIGTERM.
@@ -505,6 +524,8 @@ while True:
 _, status = os.waitpid(pid, 0)
 info = json.loads(b"".join(chunks) or b"{}")
 info["child_exitcode"] = os.waitstatus_to_exitcode(status)
+# the child's exit (atexit included) must not have ended the parent's run
+info["parent_status_after_child"] = mlflow.get_run(parent_id).info.status
 emit(info)
 for i in range(n, 2 * n):
     mlflow.log_metric("after", i, step=i, synchronous=False)
@@ -529,6 +550,7 @@ def test_fork_child_logs_its_own_run(tmp_path, child_exit):
     )
     child_id = info["child_run"]
     assert child_id != parent_id
+    assert info["parent_status_after_child"] == "RUNNING", info
 
     # parent: nothing lost, nothing duplicated, nothing from the child
     assert_steps_exact(tmp_path, parent_id, "before", n)

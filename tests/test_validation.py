@@ -127,7 +127,7 @@ def test_batch_paths_in_messages():
 
 def test_cached_key_is_still_checked_for_other_rules():
     V.validate_metric("cached", 1.0, TS, 0)
-    assert "cached" in V._VALID_KEYS
+    assert "cached" in V.KNOWN_KEYS
     diff(lambda: V.validate_metric("cached", "abc", TS, 0),
          lambda: MV._validate_metric("cached", "abc", TS, 0))
     diff(lambda: V.validate_param("cached", "x" * 6001),

@@ -161,8 +161,10 @@ def _join(path, field):
 # Keys that passed the name and length rules (identical for metrics, params, run tags and
 # experiment tags).  Bounded so a stream of distinct keys cannot grow it without limit;
 # once full we simply stop remembering, every key is still checked.
-_VALID_KEYS: dict[str, None] = {}
-_VALID_KEYS_MAX = 100_000
+# Keys that passed every key rule (shared by metrics, params and tags); the hot path
+# of log_metric checks membership instead of re-validating.
+KNOWN_KEYS: dict[str, None] = {}
+KNOWN_KEYS_MAX = 100_000
 
 
 def _check_key_name(name, path, kind):
@@ -192,8 +194,8 @@ def _check_key_name(name, path, kind):
 
 
 def _remember(key):
-    if type(key) is str and len(_VALID_KEYS) < _VALID_KEYS_MAX:
-        _VALID_KEYS[key] = None
+    if type(key) is str and len(KNOWN_KEYS) < KNOWN_KEYS_MAX:
+        KNOWN_KEYS[key] = None
 
 
 def _truncate_enabled() -> bool:
@@ -300,7 +302,7 @@ def _check_i64(name, x):
 def _check_metric(key, value, timestamp, step, path):
     """MLflow's metric rules in MLflow's order, on an already converted value;
     returns the normalized (key, value, timestamp, step)."""
-    known = type(key) is str and key in _VALID_KEYS  # passed every key rule before
+    known = type(key) is str and key in KNOWN_KEYS  # passed every key rule before
     if not known:
         _check_key_name(key, _join(path, "name"), "metric")
     if value is None:
@@ -360,7 +362,7 @@ def validate_metric(key, value, timestamp=None, step=None, path=""):
             type(value) is float
             and type(step) is int
             and type(timestamp) is int
-            and key in _VALID_KEYS
+            and key in KNOWN_KEYS
             and 0 <= timestamp <= 9223372036854775807
             and -9223372036854775808 <= step <= 9223372036854775807
         ):
@@ -381,7 +383,7 @@ def validate_param(key, value, path=""):
     ``log_param`` adds ``PARAM_VALIDATION_MSG`` to the message (``with_param_hint``).
     """
     value = value if type(value) is str else str(value)
-    if type(key) is str and len(value) <= MAX_PARAM_VAL_LENGTH and key in _VALID_KEYS:
+    if type(key) is str and len(value) <= MAX_PARAM_VAL_LENGTH and key in KNOWN_KEYS:
         return key, value
     kpath = _join(path, "key")
     _check_key_name(key, kpath, "param")
@@ -404,7 +406,7 @@ def validate_tag(key, value, path="", *, stringify=True):
         type(key) is str
         and type(value) is str
         and len(value) <= MAX_TAG_VAL_LENGTH
-        and key in _VALID_KEYS
+        and key in KNOWN_KEYS
     ):
         return key, value
     kpath = _join(path, "key")

@@ -26,6 +26,10 @@ from .queues import OperationQueue
 _logger = logging.getLogger("aiomlflow")
 
 _NEW, _RUNNING, _CLOSED = 0, 1, 2
+# How often the worker looks at the queue between explicit wake-ups.
+_TICK_SECONDS = 0.05
+# At exit, once the transport gave up on the server: time to move the queue to its journal.
+_SPILL_TIMEOUT = 30.0
 # Failures kept for later wait()/flush(); beyond this the oldest are dropped (and counted).
 _MAX_KEPT_FAILURES = 100_000
 
@@ -35,6 +39,10 @@ def as_mlflow_exception(exc: BaseException) -> MlflowException:
     if isinstance(exc, MlflowException):
         return exc
     return MlflowException(f"{type(exc).__name__}: {exc}")
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
 class Engine:
@@ -121,6 +129,9 @@ class Engine:
             startup.append(exc)
             ready.set()
             return
+        spool = getattr(self.transport, "spool", None)
+        if spool is not None:  # remote: journals what the server cannot take (rest/journal.py)
+            spool.backlog = self._backlog_full
         ready.set()
         try:
             await self._worker()
@@ -128,24 +139,41 @@ class Engine:
             await self.transport.close()
 
     async def _worker(self) -> None:
-        interval = self.settings.flush_interval
+        # Drain when asked (a synchronous call, a flush, a half-full queue), when the
+        # producers have gone quiet for a tick, or when data has waited flush_interval.
+        # Not draining while a producer is mid-burst matters under the GIL: a writer
+        # running beside a hot loop slows both down.
+        max_wait = self.settings.flush_interval
+        period = min(_TICK_SECONDS, max_wait)
         event = self._wake_event
         loop = self._loop
+        queue = self.queue
 
         def tick() -> None:  # one re-armed timer instead of a timeout per wait
             event.set()
-            loop.call_later(interval, tick)
+            loop.call_later(period, tick)
 
-        loop.call_later(interval, tick)
+        loop.call_later(period, tick)
+        seen = 0
+        last_drain = time.monotonic()
         while True:
             await event.wait()
             event.clear()
+            asked = self._wake_pending
             self._wake_pending = False
-            try:
-                await self._drain()
-            except Exception:  # the worker never dies; _process already failed the ops
-                _logger.exception("aiomlflow worker error")
-            if self._stopping and not self.queue.items:
+            pending = len(queue)
+            now = time.monotonic()
+            if pending and (asked or self._stopping or pending == seen
+                            or now - last_drain >= max_wait):
+                try:
+                    await self._drain()
+                except Exception:  # the worker never dies; _process already failed the ops
+                    _logger.exception("aiomlflow worker error")
+                last_drain = time.monotonic()
+            elif not pending:
+                last_drain = now
+            seen = len(queue)
+            if self._stopping and not queue.items:
                 return
 
     # ------------------------------------------------------------------ producer side
@@ -188,7 +216,10 @@ class Engine:
 
     def wait(self, seq: int, timeout: float | None = None):
         """Block until operation ``seq`` is durable; raise its failure, return its result."""
-        if self._done < seq:
+        # Operation seq itself, not the watermark: a producer interrupted (e.g. by a
+        # SIGTERM handler that flushes) between taking a number and appending its
+        # operation leaves a gap the watermark cannot pass until that call resumes.
+        if self._done < seq and seq not in self._ahead:
             if threading.current_thread() is self._thread:
                 raise MlflowException("aiomlflow: cannot wait for an operation on the engine thread")
             self.wake()
@@ -196,7 +227,7 @@ class Engine:
             with self._done_cond:
                 self._waiters += 1
                 try:
-                    while self._done < seq:
+                    while self._done < seq and seq not in self._ahead:
                         self._check_alive()
                         step = 0.5
                         if deadline is not None:
@@ -239,8 +270,10 @@ class Engine:
         """
         if self._state != _RUNNING:
             return
+        deadline = None if timeout is None else time.monotonic() + timeout
         marker = self.submit(NOOP, None)
         self.wait(marker, timeout)
+        self._settle(_remaining(deadline))
         if not raise_errors:
             return
         failed = [seq for seq in list(self._failures) if seq <= marker]
@@ -263,11 +296,7 @@ class Engine:
             if self._state != _RUNNING or os.getpid() != self._pid:
                 self._state = _CLOSED
                 return
-            try:
-                self.flush(timeout, raise_errors=False)
-            except MlflowException as exc:
-                print(f"aiomlflow: at {reason}, {len(self.queue)} logging operation(s) could not be "
-                      f"written to {self.tracking_uri}: {exc.message}", file=sys.stderr)
+            self.flush_for_exit(timeout, reason)
             lost = self.pending_failures()
             if lost:
                 print(f"aiomlflow: {len(lost)} asynchronous logging operation(s) failed and were "
@@ -278,6 +307,45 @@ class Engine:
             self.wake()
             if self._thread is not None:
                 self._thread.join(timeout if timeout is not None else 10)
+
+    def flush_for_exit(self, timeout: float | None, reason: str) -> None:
+        """Flush within ``timeout``; what a remote server did not take by then stays in
+        its journal (rest/journal.py), and stderr says how much, where, and how to send it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        error = None
+        try:
+            self.flush(timeout, raise_errors=False)
+        except MlflowException as exc:
+            error = exc
+        spool = getattr(self.transport, "spool", None)
+        if spool is not None and self._state == _RUNNING:
+            try:
+                self._settle(_remaining(deadline), final=True)
+                if spool.final:  # gave up waiting: the worker now journals the rest at once
+                    self.flush(_SPILL_TIMEOUT, raise_errors=False)
+                    error = None
+            except Exception as exc:
+                error = error or as_mlflow_exception(exc)
+            note = spool.note()
+            if note:
+                print(note, file=sys.stderr)
+        if error is not None:
+            print(f"aiomlflow: at {reason}, {len(self.queue)} logging operation(s) could not be "
+                  f"written to {self.tracking_uri}: {error.message}", file=sys.stderr)
+
+    def _backlog_full(self) -> bool:
+        return len(self._items) >= self.queue.maxsize
+
+    def _settle(self, timeout: float | None, final: bool = False) -> bool:
+        """Wait for data a remote transport journaled during an outage to reach the server."""
+        spool = getattr(self.transport, "spool", None)
+        if spool is None or not (spool.diverting or final) or self._token is None:
+            return True
+        if threading.current_thread() is self._thread:
+            return False
+        import anyio.from_thread
+
+        return anyio.from_thread.run(spool.settle, timeout, final, token=self._token)
 
     def _check_usable(self) -> None:
         if self._state == _NEW:
@@ -302,8 +370,8 @@ class Engine:
             await self._process(queue.take(limit))
 
     async def _process(self, ops: list) -> None:
-        failures: dict[int, MlflowException] = {}
-        results: dict[int, object] = {}
+        # Each segment completes as soon as it is durable, so a synchronous caller
+        # never waits for work queued after its own operation.
         data: list = []
         for op in ops:
             kind = op[1]
@@ -311,30 +379,41 @@ class Engine:
                 data.append(op)
                 continue
             if data:
-                await self._write_data(data, failures)
+                await self._write_data(data)
                 data = []
             if kind == CALL:
                 try:
-                    results[op[0]] = await getattr(self.transport, op[3])(*op[4])
+                    result = await getattr(self.transport, op[3])(*op[4])
                 except Exception as exc:
-                    failures[op[0]] = as_mlflow_exception(exc)
+                    self._complete((op,), {op[0]: as_mlflow_exception(exc)}, None)
+                else:
+                    self._complete((op,), None, {op[0]: result})
+            else:
+                self._complete((op,), None, None)
         if data:
-            await self._write_data(data, failures)
-        self._complete(ops, failures, results)
+            await self._write_data(data)
 
-    async def _write_data(self, data: list, failures: dict) -> None:
+    async def _write_data(self, data: list) -> None:
         batches = group_by_run(data)
+        completed = False
+
+        def durable(failed: list) -> None:
+            # The transport may call this from its own thread the moment the data is
+            # committed, sparing synchronous callers the hop back through the loop.
+            nonlocal completed
+            completed = True
+            self._complete(data, {seq: as_mlflow_exception(exc) for seq, exc in failed}, None)
+
         try:
-            for seq, exc in await self.transport.write_runs(batches):
-                failures[seq] = as_mlflow_exception(exc)
+            failed = await self.transport.write_runs(batches, durable)
         except Exception as exc:
             error = as_mlflow_exception(exc)
             _logger.warning("aiomlflow: writing %d operation(s) failed: %s", len(data), error.message)
-            for batch in batches:
-                for seq in batch.seqs:
-                    failures[seq] = error
+            failed = [(op[0], error) for op in data]
+        if not completed:
+            durable(failed)
 
-    def _complete(self, ops: list, failures: dict, results: dict) -> None:
+    def _complete(self, ops, failures: dict | None, results: dict | None) -> None:
         if failures:
             self._failures.update(failures)
             excess = len(self._failures) - _MAX_KEPT_FAILURES
@@ -450,7 +529,7 @@ def _on_sigterm(signum, frame) -> None:
     timeout = EngineSettings().exit_flush_timeout
     for engine in running_engines():
         try:
-            engine.flush(timeout, raise_errors=False)
+            engine.flush_for_exit(timeout, "SIGTERM")
         except Exception as exc:
             print(f"aiomlflow: flush on SIGTERM failed: {exc}", file=sys.stderr)
     previous = _previous_sigterm

@@ -21,6 +21,7 @@ class RunOperations:
     """A handle on asynchronously submitted operations; ``wait()`` blocks until durable.
 
     ``wait()`` raises the MlflowException of the first covered operation that failed.
+    ``seqs`` is one sequence number (the common case, kept unboxed) or a tuple of them.
     """
 
     __slots__ = ("_engine", "_seqs")
@@ -29,13 +30,16 @@ class RunOperations:
         self._engine = engine
         self._seqs = seqs
 
+    def _all(self) -> tuple:
+        return (self._seqs,) if type(self._seqs) is int else tuple(self._seqs)
+
     def wait(self, timeout: float | None = None) -> None:
         """Block until every covered operation is durable; raise the first failure."""
-        for seq in self._seqs:
+        for seq in self._all():
             self._engine.wait(seq, timeout)
 
     def __add__(self, other: "RunOperations") -> "RunOperations":
-        return RunOperations(self._engine, tuple(self._seqs) + tuple(other._seqs))
+        return RunOperations(self._engine or other._engine, self._all() + other._all())
 
     def __repr__(self) -> str:
-        return f"<RunOperations: {len(self._seqs)} operation(s)>"
+        return f"<RunOperations: {len(self._all())} operation(s)>"

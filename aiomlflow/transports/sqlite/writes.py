@@ -61,12 +61,17 @@ class transaction:
 
 
 # ----------------------------------------------------------------------------- run data
-def write_runs(db: sqlite3.Connection, batches: list) -> list[tuple[int, MlflowException]]:
-    """Apply every RunBatch in one transaction; return the failed operations."""
+def write_runs(db: sqlite3.Connection, batches: list, durable=None) -> list[tuple[int, MlflowException]]:
+    """Apply every RunBatch in one transaction; return the failed operations.
+
+    ``durable(failures)`` is called right after COMMIT (see Transport.write_runs).
+    """
     failures: list[tuple[int, MlflowException]] = []
     with transaction(db):
         for batch in batches:
             failures.extend(_write_run(db, batch))
+    if durable is not None:
+        durable(failures)
     return failures
 
 
