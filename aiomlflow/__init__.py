@@ -4,9 +4,9 @@
 engine, its event loop and the transports start on first use.
 """
 
-from aiomlflow.sdk import entities
+from aiomlflow import entities
 from aiomlflow.sdk.client import MlflowClient
-from aiomlflow.sdk.entities import Experiment, Run, RunStatus, ViewType
+from aiomlflow.entities import Experiment, Run, RunStatus, ViewType
 from aiomlflow.exceptions import MlflowException
 from aiomlflow.sdk.fluent import (
     ActiveRun,
@@ -27,6 +27,8 @@ from aiomlflow.sdk.fluent import (
     log_metrics,
     log_param,
     log_params,
+    search_experiments,
+    search_runs,
     set_experiment,
     set_experiment_tag,
     set_experiment_tags,
@@ -56,4 +58,5 @@ __all__ = [
     "last_active_run", "log_metric", "log_metrics", "log_param", "log_params", "login",
     "set_experiment", "set_experiment_tag", "set_experiment_tags", "set_registry_uri",
     "set_tag", "set_tags", "set_tracking_uri", "start_run",
+    "search_experiments", "search_runs",
 ]

@@ -45,10 +45,24 @@ class EngineSettings:
         self.queue_size = env_number("AIOMLFLOW_QUEUE_SIZE", 100_000, int, 1)
         # Operations per transaction; also the queue length that wakes the worker early.
         self.batch_size = env_number("AIOMLFLOW_BATCH_SIZE", 10_000, int, 1)
-        # How long queued asynchronous data may wait before the worker writes it.
-        self.flush_interval = env_number("AIOMLFLOW_FLUSH_INTERVAL", 0.1, float, 0.001)
+        # The longest queued asynchronous data waits before the worker writes it while
+        # producers keep logging (it is written at once when they pause).
+        self.flush_interval = env_number("AIOMLFLOW_FLUSH_INTERVAL", 0.5, float, 0.001)
         # At interpreter exit or SIGTERM: how long to wait for pending data.
         self.exit_flush_timeout = env_number("AIOMLFLOW_EXIT_FLUSH_TIMEOUT", 60.0, float, 0)
+
+
+def spool_dir() -> str:
+    """AIOMLFLOW_SPOOL_DIR: root of the on-disk journals of undelivered remote logging.
+
+    Default: a per-user cache directory, ``$XDG_CACHE_HOME/aiomlflow/spool`` (that is
+    ``~/.cache/aiomlflow/spool`` when XDG_CACHE_HOME is unset).
+    """
+    raw = os.environ.get("AIOMLFLOW_SPOOL_DIR", "").strip()
+    if raw:
+        return os.path.abspath(os.path.expanduser(raw))
+    cache = os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "aiomlflow", "spool")
 
 
 def async_logging_default() -> bool:

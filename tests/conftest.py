@@ -32,9 +32,9 @@ if TARGET not in ("aiomlflow", "mlflow"):
 IS_MLFLOW = TARGET == "mlflow"
 IS_AIOMLFLOW = not IS_MLFLOW
 
-# Transports every transport-parametrised test runs over.  The remote issue adds "rest"
-# here; the ``transport`` fixture already knows how to start a server for it.
-TRANSPORTS = ["sqlite"]
+# Transports every transport-parametrised test runs over.  "rest" talks to one real
+# ``mlflow server`` per test session, whose store is emptied before each test.
+TRANSPORTS = ["sqlite", "rest"]
 
 
 def xfail_on_mlflow(reason: str):
@@ -236,17 +236,63 @@ def transport(request, mlflow, tmp_path):
         mlflow.set_tracking_uri(uri)
         yield uri
     elif kind == "rest":
-        server = MlflowServer(f"sqlite:///{tmp_path}/server.db", tmp_path)
-        server.start()
-        try:
-            mlflow.set_tracking_uri(server.url)
-            yield server.url
-            with contextlib.suppress(Exception):
-                mlflow.flush_async_logging()
-        finally:
-            server.stop()
+        server = request.getfixturevalue("rest_server")
+        reset_server_store(server)
+        mlflow.set_tracking_uri(server.url)
+        yield server.url
+        with contextlib.suppress(Exception):
+            mlflow.flush_async_logging()
     else:  # pragma: no cover
         raise ValueError(f"unknown transport {kind!r}")
+
+
+# Tables of the server's store that hold tracking data; emptied between tests.
+_TRACKING_TABLES = (
+    "latest_metrics", "metrics", "params", "tags", "input_tags", "inputs", "datasets",
+    "logged_model_metrics", "logged_model_params", "logged_model_tags", "logged_models",
+    "runs", "experiment_tags",
+)
+
+
+def reset_server_store(server: "MlflowServer") -> None:
+    """Give the next test an empty store: no runs, only the Default experiment as new.
+
+    The session's server keeps running (starting one takes seconds); its SQLite store
+    is reset underneath it, which is safe because the SQL store caches no entities and
+    nothing is in flight between tests.
+    """
+    import sqlite3
+
+    db = sqlite3.connect(server.db_path, timeout=30, isolation_level=None)
+    try:
+        if server.default_experiment is None:
+            server.default_experiment = db.execute(
+                "SELECT name, artifact_location, lifecycle_stage, creation_time, "
+                "last_update_time FROM experiments WHERE experiment_id = 0").fetchone()
+        db.execute("BEGIN IMMEDIATE")
+        for table in _TRACKING_TABLES:
+            db.execute(f"DELETE FROM {table}")
+        db.execute("DELETE FROM experiments WHERE experiment_id <> 0")
+        db.execute("UPDATE experiments SET name = ?, artifact_location = ?, "
+                   "lifecycle_stage = ?, creation_time = ?, last_update_time = ? "
+                   "WHERE experiment_id = 0", server.default_experiment)
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
+@pytest.fixture(scope="session")
+def rest_server(tmp_path_factory):
+    """One real ``mlflow server`` for the session (temp SQLite store and artifact root)."""
+    workdir = tmp_path_factory.mktemp("mlflow-server")
+    server = MlflowServer(f"sqlite:///{workdir}/server.db", workdir)
+    server.db_path = str(workdir / "server.db")
+    server.default_experiment = None
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

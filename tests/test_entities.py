@@ -476,7 +476,7 @@ def test_import_is_cheap():
 
 
 def test_reexports():
-    import aiomlflow.sdk.entities as S
+    import aiomlflow.entities as S
     for name in NAMES:
         assert getattr(A, name) is getattr(S, name)
     assert set(NAMES) <= set(A.__all__)

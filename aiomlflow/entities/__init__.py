@@ -1,4 +1,45 @@
-"""``aiomlflow.entities``: the same names as ``mlflow.entities`` (``from aiomlflow.entities import Run``)."""
+"""Plain entity classes mirroring ``mlflow.entities``: no protobuf, no I/O."""
 
-from aiomlflow.sdk.entities import *  # noqa: F401,F403
-from aiomlflow.sdk.entities import __all__  # noqa: F401
+from aiomlflow.entities.dataset import Dataset
+from aiomlflow.entities.dataset_input import DatasetInput
+from aiomlflow.entities.experiment import Experiment
+from aiomlflow.entities.experiment_tag import ExperimentTag
+from aiomlflow.entities.file_info import FileInfo
+from aiomlflow.entities.input_tag import InputTag
+from aiomlflow.entities.lifecycle_stage import LifecycleStage
+from aiomlflow.entities.logged_model_input import LoggedModelInput
+from aiomlflow.entities.logged_model_output import LoggedModelOutput
+from aiomlflow.entities.metric import Metric
+from aiomlflow.entities.param import Param
+from aiomlflow.entities.run import Run
+from aiomlflow.entities.run_data import RunData
+from aiomlflow.entities.run_info import RunInfo
+from aiomlflow.entities.run_inputs import RunInputs
+from aiomlflow.entities.run_outputs import RunOutputs
+from aiomlflow.entities.run_status import RunStatus
+from aiomlflow.entities.run_tag import RunTag
+from aiomlflow.entities.source_type import SourceType
+from aiomlflow.entities.view_type import ViewType
+
+__all__ = [
+    "Dataset",
+    "DatasetInput",
+    "Experiment",
+    "ExperimentTag",
+    "FileInfo",
+    "InputTag",
+    "LifecycleStage",
+    "LoggedModelInput",
+    "LoggedModelOutput",
+    "Metric",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunInputs",
+    "RunOutputs",
+    "RunStatus",
+    "RunTag",
+    "SourceType",
+    "ViewType",
+]

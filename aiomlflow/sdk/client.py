@@ -14,9 +14,10 @@ from ..workers.engine import get_engine
 from ..workers.operations import BATCH, DELETE_TAG, PARAM, RunOperations
 from .. import store_errors
 from . import run_context, tracking_uri, validation
-from .entities import Experiment, Metric, Run, RunInfo, ViewType
+from ..entities import Experiment, Metric, Run, RunInfo, ViewType
 from ..exceptions import MlflowException
 from .run_names import random_run_name
+from . import search as _search
 
 
 def _now_ms() -> int:
@@ -31,7 +32,7 @@ def finish(engine, seq: int, synchronous):
     if synchronous:
         engine.wait(seq)
         return None
-    return RunOperations(engine, (seq,))
+    return RunOperations(engine, seq)
 
 
 def _stringify_tags(tags) -> list[tuple[str, str]]:
@@ -110,6 +111,44 @@ class MlflowClient:
         """Every logged value of a metric, ordered by timestamp, step and value."""
         validation.validate_run_id(run_id)
         return self._engine.read("get_metric_history", run_id, key)
+
+    def get_metric_history_bulk(self, run_ids: list[str], key: str,
+                                max_results: int | None = None) -> list[Metric]:
+        """The history of one metric for several runs in one read: Metric entities with
+        ``run_id`` set, ordered by run id, then timestamp, step and value (MLflow's bulk
+        order).  Unknown run ids contribute nothing."""
+        if isinstance(run_ids, str):
+            run_ids = [run_ids]
+        for run_id in run_ids:
+            validation.validate_run_id(run_id)
+        return self._engine.read("get_metric_history_bulk", list(run_ids), key, max_results)
+
+    # ---------------------------------------------------------------- search
+    def search_runs(self, experiment_ids: list[str], filter_string: str = "",
+                    run_view_type: int = ViewType.ACTIVE_ONLY,
+                    max_results: int = _search.SEARCH_MAX_RESULTS_DEFAULT,
+                    order_by: list[str] | None = None,
+                    page_token: str | None = None) -> "_search.PagedList[Run]":
+        """Runs of the experiments matching ``filter_string``, one page at a time.
+
+        Returns a PagedList; pass its ``token`` as ``page_token`` for the next page.
+        """
+        query = _search.run_search(experiment_ids, filter_string, run_view_type, max_results,
+                                   order_by, page_token)
+        runs, token = self._engine.read("search_runs", query)
+        return _search.PagedList(runs, token)
+
+    def search_experiments(self, view_type: int = ViewType.ACTIVE_ONLY,
+                           max_results: int | None = _search.SEARCH_MAX_RESULTS_DEFAULT,
+                           filter_string: str | None = None,
+                           order_by: list[str] | None = None,
+                           page_token=None) -> "_search.PagedList[Experiment]":
+        """Experiments matching ``filter_string`` (default order: last_update_time DESC),
+        one page at a time."""
+        query = _search.experiment_search(view_type, max_results, filter_string, order_by,
+                                          page_token)
+        experiments, token = self._engine.read("search_experiments", query)
+        return _search.PagedList(experiments, token)
 
     # ---------------------------------------------------------------- run data
     def log_metric(self, run_id: str, key: str, value: float, timestamp: int | None = None,

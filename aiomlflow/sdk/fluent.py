@@ -18,7 +18,10 @@ from ..workers.operations import BATCH, PARAM, RunOperations
 from .. import store_errors
 from . import run_context, tracking_uri, validation
 from .client import MlflowClient, finish
-from .entities import Experiment, LifecycleStage, Run
+from .validation import KNOWN_KEYS
+
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+from ..entities import Experiment, LifecycleStage, Run
 from ..exceptions import MlflowException
 
 _logger = logging.getLogger("aiomlflow")
@@ -203,8 +206,13 @@ def log_metric(key: str, value: float, step: int | None = None,
                run_id: str | None = None, model_id: str | None = None,
                dataset=None) -> RunOperations | None:
     """Log a metric to the active run (started if needed) or ``run_id``."""
-    key, value, timestamp, step = validation.validate_metric(key, value, timestamp or None,
-                                                            step or None)
+    if (type(value) is float and type(step) is int and not timestamp and run_id is None
+            and type(key) is str and key in KNOWN_KEYS and _I64_MIN <= step <= _I64_MAX):
+        # The training-loop call, checked inline exactly as validate_metric would.
+        timestamp = time.time_ns() // 1_000_000
+    else:
+        key, value, timestamp, step = validation.validate_metric(
+            key, value, timestamp or None, step or None)
     if run_id is None:
         stack = _active_runs.get()
         active = stack[-1] if stack else _active_run_or_start()
@@ -217,7 +225,7 @@ def log_metric(key: str, value: float, step: int | None = None,
     if synchronous:
         engine.wait(seq)
         return None
-    return RunOperations(engine, (seq,))
+    return RunOperations(engine, seq)
 
 
 def log_metrics(metrics: dict, step: int | None = None, synchronous: bool | None = None,
@@ -341,6 +349,75 @@ def delete_experiment_tag(key: str) -> None:
     MlflowClient().delete_experiment_tag(_current_experiment_id(), key)
 
 
+# ------------------------------------------------------------------------ search
+def search_experiments(view_type: int = 1, max_results: int | None = None,
+                       filter_string: str | None = None,
+                       order_by: list[str] | None = None) -> list[Experiment]:
+    """Experiments matching ``filter_string`` (all of them when ``max_results`` is None),
+    most recently updated first unless ``order_by`` says otherwise."""
+    from . import search
+
+    if max_results is not None and max_results <= 0:
+        return []
+    query = search.experiment_search(view_type, max_results, filter_string, order_by,
+                                     check_max_results=False)
+    experiments, _ = MlflowClient()._engine.read("search_experiments", query)
+    return experiments
+
+
+def search_runs(experiment_ids: list[str] | None = None, filter_string: str = "",
+                run_view_type: int = 1, max_results: int = 100000,
+                order_by: list[str] | None = None, output_format: str = "pandas",
+                search_all_experiments: bool = False,
+                experiment_names: list[str] | None = None):
+    """Runs matching ``filter_string`` as a pandas DataFrame (``metrics.*``, ``params.*``,
+    ``tags.*`` columns) or, with ``output_format="list"``, as Run entities.
+
+    Without experiment ids or names, searches the active experiment (every active
+    experiment with ``search_all_experiments=True``).
+    """
+    from . import search
+
+    no_ids = experiment_ids is None or len(experiment_ids) == 0
+    no_names = experiment_names is None or len(experiment_names) == 0
+    if not no_ids and not no_names:
+        raise MlflowException.invalid_parameter_value(
+            "Only experiment_ids or experiment_names can be used, but not both")
+    if output_format == "pandas":
+        from .search.frame import import_pandas
+
+        import_pandas()
+    client = MlflowClient()
+    if search_all_experiments and no_ids and no_names:
+        experiment_ids = [e.experiment_id for e in search_experiments(view_type=1)]
+    elif no_ids and no_names:
+        experiment_ids = [_current_experiment_id()]
+    elif not no_names:
+        found = []
+        for name in experiment_names:
+            if name is None:
+                continue
+            experiment = client.get_experiment_by_name(name)
+            if experiment is None:
+                _logger.warning("Cannot retrieve experiment by name %s", name)
+            else:
+                found.append(experiment.experiment_id)
+        experiment_ids = found
+    runs = []
+    if len(experiment_ids) and (max_results is None or max_results > 0):
+        query = search.run_search(experiment_ids, filter_string, run_view_type, max_results,
+                                  order_by, None, check_max_results=False)
+        runs, _ = client._engine.read("search_runs", query)
+    if output_format == "list":
+        return runs
+    if output_format == "pandas":
+        from .search.frame import runs_to_dataframe
+
+        return runs_to_dataframe(runs)
+    raise ValueError(f"Unsupported output format: {output_format}. Supported string values are "
+                     "'pandas' or 'list'")
+
+
 # ------------------------------------------------------------------------ engine
 def flush_async_logging() -> None:
     """Wait until everything logged so far is durable; raise if any of it failed."""
@@ -363,4 +440,12 @@ def _reset_for_tests() -> None:
     close_all()
 
 
+def _forget_runs_in_child() -> None:
+    # As MLflow: a forked child starts with no active run (the parent still owns it).
+    _active_runs.set(())
+    _last_active_run_id.set(None)
+
+
 register_before_exit(_end_runs_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_runs_in_child)

@@ -13,10 +13,9 @@ def create_transport(tracking_uri: str):
 
         return SqliteTransport(tracking_uri)
     if scheme in ("http", "https"):
-        raise MlflowException(
-            f"Tracking URI {tracking_uri!r}: the remote (REST) transport is not available in "
-            "this version of aiomlflow yet; use a sqlite:/// URI.",
-            error_code="NOT_IMPLEMENTED")
+        from .rest.transport import RestTransport
+
+        return RestTransport(tracking_uri)
     if scheme == "file" or scheme == "":
         raise MlflowException(
             f"Tracking URI {tracking_uri!r} is a file store, which aiomlflow does not write. "

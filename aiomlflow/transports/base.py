@@ -25,8 +25,13 @@ class Transport(ABC):
 
     # run data, batched
     @abstractmethod
-    async def write_runs(self, batches: list) -> list[tuple[int, Exception]]:
-        """Apply per-run batches; return ``(seq, error)`` for every operation that failed."""
+    async def write_runs(self, batches: list, durable=None) -> list[tuple[int, Exception]]:
+        """Apply per-run batches; return ``(seq, error)`` for every operation that failed.
+
+        ``durable(failures)``, if given, may be called once (from any thread) as soon as
+        the batches are stored, with the same failures; the engine then completes the
+        operations without waiting for this coroutine to resume.
+        """
 
     # runs
     @abstractmethod
@@ -88,3 +93,18 @@ class Transport(ABC):
     @abstractmethod
     async def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
         """Remove an experiment tag."""
+
+    # search
+    @abstractmethod
+    async def search_runs(self, query):
+        """One page of runs for a validated ``RunSearch``: ``(list[Run], next_page_token)``."""
+
+    @abstractmethod
+    async def search_experiments(self, query):
+        """One page of experiments for an ``ExperimentSearch``: ``(list, next_page_token)``."""
+
+    @abstractmethod
+    async def get_metric_history_bulk(self, run_ids: list, key: str,
+                                      max_results: int | None = None) -> list:
+        """A metric's history for several runs (Metric entities carrying ``run_id``),
+        ordered by run id, timestamp, step and value."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ... import store_errors
-from ...sdk.entities import (
+from ...entities import (
     Experiment, ExperimentTag, Metric, Param, Run, RunData, RunInfo, RunInputs, RunTag,
 )
 from .writes import DEFAULT_WORKSPACE

@@ -14,7 +14,7 @@ import tenacity
 
 from ...exceptions import MlflowException
 from ..base import Transport
-from . import reads, writes
+from . import reads, search, writes
 from .schema import SCHEMA_REVISION, SCHEMA_SCRIPT, read_revision
 
 # How long one statement waits for another process's write lock before SQLITE_BUSY.
@@ -134,8 +134,8 @@ class SqliteTransport(Transport):
                 return await conn._execute(fn, conn._conn, *args)
 
     # run data
-    async def write_runs(self, batches):
-        return await self._run(writes.write_runs, batches)
+    async def write_runs(self, batches, durable=None):
+        return await self._run(writes.write_runs, batches, durable)
 
     # runs
     async def create_run(self, experiment_id, user_id, start_time, tags, run_name):
@@ -184,3 +184,13 @@ class SqliteTransport(Transport):
 
     async def delete_experiment_tag(self, experiment_id, key):
         await self._run(writes.delete_experiment_tag, experiment_id, key)
+
+    # search
+    async def search_runs(self, query):
+        return await self._run(search.search_runs, query)
+
+    async def search_experiments(self, query):
+        return await self._run(search.search_experiments, query)
+
+    async def get_metric_history_bulk(self, run_ids, key, max_results=None):
+        return await self._run(search.get_metric_history_bulk, list(run_ids), key, max_results)

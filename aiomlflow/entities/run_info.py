@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiomlflow.sdk.entities._base import _ValueObject, _int, _put
-from aiomlflow.sdk.entities.run_status import RunStatus
+from aiomlflow.entities._base import _ValueObject, _int, _put
+from aiomlflow.entities.run_status import RunStatus
 
 # Attributes that search filters / order_by may name with the "attributes." prefix.
 _NOT_SEARCHABLE = ("experiment_id", "lifecycle_stage")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiomlflow.sdk.entities._base import _MlflowObject
-from aiomlflow.sdk.entities.metric import Metric
-from aiomlflow.sdk.entities.param import Param
-from aiomlflow.sdk.entities.run_tag import RunTag
+from aiomlflow.entities._base import _MlflowObject
+from aiomlflow.entities.metric import Metric
+from aiomlflow.entities.param import Param
+from aiomlflow.entities.run_tag import RunTag
 
 
 class RunData(_MlflowObject):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiomlflow.sdk.entities._base import _ValueObject
-from aiomlflow.sdk.entities.dataset import Dataset
-from aiomlflow.sdk.entities.input_tag import InputTag
+from aiomlflow.entities._base import _ValueObject
+from aiomlflow.entities.dataset import Dataset
+from aiomlflow.entities.input_tag import InputTag
 
 
 class DatasetInput(_ValueObject):

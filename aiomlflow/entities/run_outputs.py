@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiomlflow.sdk.entities._base import _ValueObject
-from aiomlflow.sdk.entities.logged_model_output import LoggedModelOutput
+from aiomlflow.entities._base import _ValueObject
+from aiomlflow.entities.logged_model_output import LoggedModelOutput
 
 
 class RunOutputs(_ValueObject):

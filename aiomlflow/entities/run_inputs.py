@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiomlflow.sdk.entities._base import _ValueObject
-from aiomlflow.sdk.entities.dataset_input import DatasetInput
-from aiomlflow.sdk.entities.logged_model_input import LoggedModelInput
+from aiomlflow.entities._base import _ValueObject
+from aiomlflow.entities.dataset_input import DatasetInput
+from aiomlflow.entities.logged_model_input import LoggedModelInput
 
 
 class RunInputs(_ValueObject):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiomlflow.sdk.entities.view_type import ViewType
+from aiomlflow.entities.view_type import ViewType
 from aiomlflow.exceptions import MlflowException
 
 

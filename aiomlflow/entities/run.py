@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiomlflow.sdk.entities._base import _MlflowObject
-from aiomlflow.sdk.entities.run_data import RunData
-from aiomlflow.sdk.entities.run_info import RunInfo
-from aiomlflow.sdk.entities.run_inputs import RunInputs
-from aiomlflow.sdk.entities.run_outputs import RunOutputs
+from aiomlflow.entities._base import _MlflowObject
+from aiomlflow.entities.run_data import RunData
+from aiomlflow.entities.run_info import RunInfo
+from aiomlflow.entities.run_inputs import RunInputs
+from aiomlflow.entities.run_outputs import RunOutputs
 from aiomlflow.exceptions import MlflowException
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aiomlflow.sdk.entities._base import _MlflowObject, _int, _put
-from aiomlflow.sdk.entities.experiment_tag import ExperimentTag
+from aiomlflow.entities._base import _MlflowObject, _int, _put
+from aiomlflow.entities.experiment_tag import ExperimentTag
 
 DEFAULT_WORKSPACE_NAME = "default"
 

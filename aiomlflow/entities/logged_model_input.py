@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiomlflow.sdk.entities._base import _ValueObject
+from aiomlflow.entities._base import _ValueObject
 
 
 class LoggedModelInput(_ValueObject):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiomlflow.sdk.entities._base import _KeyValue
+from aiomlflow.entities._base import _KeyValue
 
 
 class ExperimentTag(_KeyValue):

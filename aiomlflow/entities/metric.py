@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiomlflow.sdk.entities._base import _MlflowObject, _float, _float_to_rest, _int, _put
+from aiomlflow.entities._base import _MlflowObject, _float, _float_to_rest, _int, _put
 from aiomlflow.exceptions import MlflowException, INVALID_PARAMETER_VALUE
 
 _REQUIRED_KEYS = ("key", "value", "timestamp", "step")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiomlflow.sdk.entities._base import _ValueObject, _int, _put
+from aiomlflow.entities._base import _ValueObject, _int, _put
 
 
 class FileInfo(_ValueObject):

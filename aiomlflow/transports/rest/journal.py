@@ -1,0 +1,883 @@
+"""The durability layer of the remote transport: an append-only on-disk journal.
+
+When the tracking server stays unreachable, run data goes here instead of being dropped
+or blocking the training loop; it is replayed, in order, once the server answers again:
+by the same process, by the next process that logs to the same server, or by
+``aiomlflow sync``.
+
+Layout (one directory per tracking server, so two servers never mix)::
+
+    <AIOMLFLOW_SPOOL_DIR or ~/.cache/aiomlflow/spool>/<server key>/
+        server.json                  {"uri": "http://host:5000"}  (never credentials)
+        <time_ns>-<pid>-<rand>.seg   one segment per writing process, append-only
+        <time_ns>-<pid>-<rand>.ack   replay progress of that segment (byte offset)
+
+Records.  A segment is a sequence of lines ``<crc32:8 hex> <n> <json>\\n``: ``n`` is
+the number of operations in the record, ``json`` (orjson) is ``[run_id, [op, ...]]``
+and the CRC covers ``<n> <json>``.  orjson never writes a raw newline, so a line is a
+record.  A line cut short by a crash (no newline, or a CRC that does not match) is
+ignored on replay; the first line of a segment is a header record (``n`` = 0).
+
+Crash safety and fsync policy.  ``append`` writes a record with one ``write`` on an
+O_APPEND descriptor and then fsyncs the segment (one fsync per append; the remote
+transport appends whole per-run batches, so this is one fsync per thousands of
+operations).  A process killed at any point therefore loses nothing ``append``
+returned for, and a power cut loses at most the record being written.  New segments
+and deletions also fsync the directory.
+
+Two processes.  Every segment is owned by the process holding an exclusive ``flock``
+on it: its writer while it lives, then whoever adopts it.  A replayer only touches
+segments it could lock, so a live process's journal is never replayed behind its
+back, and a dead process's journal is adopted by the next process (the kernel drops a
+dead process's locks).  Writers never share a file, so records never interleave.
+
+Replay progress.  After the server acknowledged a group of records, their end offset
+is written to the segment's ``.ack`` file (write to a temporary file, fsync, rename).
+A segment is deleted (segment first, then its ``.ack``) only once everything in it
+was acknowledged.  A crash during replay therefore re-sends at most the one group
+that was in flight when it died (at-least-once for that group, and MLflow's SQL
+stores ignore a metric row that is logged again identically); nothing acknowledged
+is ever sent twice, and nothing unacknowledged is lost.
+
+``Spooler`` below is the policy the REST transport runs on top of the journal: deliver
+directly while the server answers; divert to the journal when a delivery outlives the
+retry window (or the engine's queue is full while the server is unreachable); replay
+in the background once the server is back, and keep diverting until the journal is
+empty, so each run's operations still reach the server in the order they were logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import errno
+import fcntl
+import hashlib
+import logging
+import math
+import os
+import secrets
+import threading
+import time
+import weakref
+import zlib
+from urllib.parse import urlsplit
+
+import orjson
+
+from ...config import spool_dir as _default_spool_dir
+from ...exceptions import MlflowException
+from ...workers.batcher import group_by_run
+from ...workers.operations import BATCH, DELETE_TAG, METRIC, PARAM
+
+_logger = logging.getLogger("aiomlflow")
+
+FORMAT_VERSION = 1
+_SEG = ".seg"
+_ACK = ".ack"
+_READ_CHUNK = 4 << 20  # bytes parsed per read during replay
+
+# --------------------------------------------------------------------------- naming
+
+
+def redact_uri(uri: str) -> str:
+    """``uri`` without credentials, query or fragment; scheme and host lower-cased."""
+    parts = urlsplit(uri.strip())
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return f"{parts.scheme.lower()}://{netloc}{parts.path.rstrip('/')}"
+
+
+def server_key(uri: str) -> str:
+    """The directory name of a tracking server's journal: a hash of its redacted URI."""
+    return hashlib.sha256(redact_uri(uri).encode()).hexdigest()[:16]
+
+
+def journal_dir(uri: str, spool_dir: str | None = None) -> str:
+    """Where the journal of the server at ``uri`` lives."""
+    return os.path.join(spool_dir or _default_spool_dir(), server_key(uri))
+
+
+def list_servers(spool_dir: str | None = None) -> list[tuple[str, str]]:
+    """``(uri, directory)`` of every server with a journal directory under ``spool_dir``."""
+    root = spool_dir or _default_spool_dir()
+    found = []
+    with contextlib.suppress(FileNotFoundError):
+        for name in sorted(os.listdir(root)):
+            path = os.path.join(root, name)
+            try:
+                with open(os.path.join(path, "server.json"), "rb") as f:
+                    uri = orjson.loads(f.read())["uri"]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            found.append((uri, path))
+    return found
+
+
+# --------------------------------------------------------------------------- encoding
+# Operations are stored without their (process-local) sequence number or run id:
+#   METRIC [0, key, value, ts, step]   PARAM [1, key, value]   DELETE_TAG [3, key]
+#   BATCH  [2, [[key, value, ts, step], ...], [[key, value], ...], [[key, value], ...]]
+# Non-finite metric values are stored as the strings "NaN", "Infinity", "-Infinity"
+# (JSON has no such numbers; metric values are otherwise always numbers).
+
+
+def _enc_value(value):
+    if value != value:
+        return "NaN"
+    if value in (math.inf, -math.inf):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def _dec_value(value):
+    return float(value) if type(value) is str else value
+
+
+def encode_op(op: tuple) -> list:
+    """The journal form of one engine operation tuple ``(seq, kind, run_id, ...)``."""
+    kind = op[1]
+    if kind == METRIC:
+        return [METRIC, op[3], _enc_value(op[4]), op[5], op[6]]
+    if kind == PARAM:
+        return [PARAM, op[3], op[4]]
+    if kind == BATCH:
+        return [BATCH, [[k, _enc_value(v), ts, step] for k, v, ts, step in op[3]],
+                [list(p) for p in op[4]], [list(t) for t in op[5]]]
+    if kind == DELETE_TAG:
+        return [DELETE_TAG, op[3]]
+    raise ValueError(f"operation kind {kind} is not run data and cannot be journaled")
+
+
+def decode_op(item: list, seq: int, run_id: str) -> tuple:
+    """An engine operation tuple from its journal form (with a fresh sequence number)."""
+    kind = item[0]
+    if kind == METRIC:
+        return (seq, METRIC, run_id, item[1], _dec_value(item[2]), item[3], item[4])
+    if kind == PARAM:
+        return (seq, PARAM, run_id, item[1], item[2])
+    if kind == BATCH:
+        return (seq, BATCH, run_id,
+                tuple((k, _dec_value(v), ts, step) for k, v, ts, step in item[1]),
+                tuple((k, v) for k, v in item[2]), tuple((k, v) for k, v in item[3]))
+    if kind == DELETE_TAG:
+        return (seq, DELETE_TAG, run_id, item[1])
+    raise ValueError(f"unknown journaled operation kind {kind!r}")
+
+
+def _line(n: int, payload: bytes) -> bytes:
+    body = b"%d %s" % (n, payload)
+    return b"%08x %s\n" % (zlib.crc32(body), body)
+
+
+def _parse_line(line: bytes):
+    """``(n, payload)`` of a complete line, or None when it is damaged."""
+    if len(line) < 11 or line[8:9] != b" ":
+        return None
+    body = line[9:]
+    try:
+        if int(line[:8], 16) != zlib.crc32(body):
+            return None
+        n_raw, payload = body.split(b" ", 1)
+        return int(n_raw), payload
+    except ValueError:
+        return None
+
+
+def _fsync_dir(path: str) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# --------------------------------------------------------------------------- journal
+
+
+class _Segment:
+    """One locked segment file: ours to append to (``writable``) or adopted."""
+
+    __slots__ = ("name", "path", "ack_path", "fd", "writable", "acked", "pending_ops",
+                 "pending_records")
+
+    def __init__(self, directory: str, name: str, fd: int, writable: bool):
+        self.name = name
+        self.path = os.path.join(directory, name + _SEG)
+        self.ack_path = os.path.join(directory, name + _ACK)
+        self.fd = fd
+        self.writable = writable
+        self.acked = 0  # bytes of the file acknowledged (or skipped), header included
+        self.pending_ops = 0
+        self.pending_records = 0
+
+    def size(self) -> int:
+        return os.fstat(self.fd).st_size
+
+
+_open_journals: "weakref.WeakSet[Journal]" = weakref.WeakSet()
+
+
+class Journal:
+    """The append-only journal of run-data operations for one tracking server.
+
+    ``append`` may be called from any thread; ``replay`` runs on an event loop (one
+    replay at a time per journal).  Counters: ``appended_records`` grows with every
+    record appended or adopted, ``done_records`` with every record acknowledged by the
+    server or skipped as damaged.
+    """
+
+    def __init__(self, server_uri: str, spool_dir: str | None = None, *, fsync: bool = True):
+        self.uri = redact_uri(server_uri)
+        self.directory = journal_dir(server_uri, spool_dir)
+        self.fsync = fsync
+        self._lock = threading.RLock()
+        self._segments: dict[str, _Segment] = {}  # locked by us, replay in name order
+        self._writer: _Segment | None = None
+        self._busy: set[str] = set()  # segments locked by another live process
+        self._closed = False
+        self._pid = os.getpid()
+        self.appended_records = 0
+        self.done_records = 0
+        self.skipped_records = 0
+        _open_journals.add(self)
+
+    def __repr__(self) -> str:
+        return f"<Journal {self.uri} at {self.directory}: {self.pending_ops()} pending>"
+
+    # ----------------------------------------------------------------- writing
+    def append(self, run_id: str, ops) -> None:
+        """Durably record ``ops`` (engine operation tuples of one run, in order)."""
+        ops = list(ops)
+        if not ops:
+            return
+        payload = orjson.dumps([run_id, [encode_op(op) for op in ops]])
+        data = _line(len(ops), payload)
+        with self._lock:
+            self._check_open()
+            seg = self._writer or self._new_segment()
+            start = seg.size()
+            try:
+                written = os.write(seg.fd, data)
+                if written != len(data):
+                    raise OSError(errno.EIO, f"short write to {seg.path}")
+                if self.fsync:
+                    os.fsync(seg.fd)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(seg.fd, start)  # leave no partial record behind
+                raise
+            seg.pending_ops += len(ops)
+            seg.pending_records += 1
+            self.appended_records += 1
+
+    def _new_segment(self) -> _Segment:
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        self._write_server_file()
+        name = f"{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(3)}"
+        path = os.path.join(self.directory, name + _SEG)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            header = orjson.dumps({"journal": FORMAT_VERSION, "uri": self.uri, "pid": os.getpid(),
+                                   "created": time.time()})
+            os.write(fd, _line(0, header))
+            if self.fsync:
+                os.fsync(fd)
+                _fsync_dir(self.directory)
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            raise
+        seg = _Segment(self.directory, name, fd, writable=True)
+        seg.acked = seg.size()  # the header needs no replay
+        self._segments[name] = seg
+        self._writer = seg
+        return seg
+
+    def _write_server_file(self) -> None:
+        path = os.path.join(self.directory, "server.json")
+        if os.path.exists(path):
+            return
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(orjson.dumps({"uri": self.uri}))
+        os.replace(tmp, path)
+
+    # ----------------------------------------------------------------- adopting
+    def scan(self) -> None:
+        """Lock (adopt) every segment no live process holds: journals of dead processes."""
+        with self._lock:
+            self._check_open()
+            try:
+                names = os.listdir(self.directory)
+            except FileNotFoundError:
+                return
+            segs = {n[:-len(_SEG)] for n in names if n.endswith(_SEG)}
+            busy = set()
+            for name in sorted(segs):
+                if name in self._segments:
+                    continue
+                seg = self._try_adopt(name)
+                if seg is None:
+                    busy.add(name)
+            self._busy = busy & segs
+            for n in names:  # an .ack whose segment is gone: a crash between the two unlinks
+                if n.endswith(_ACK) and n[:-len(_ACK)] not in segs:
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(self.directory, n))
+
+    def _try_adopt(self, name: str) -> _Segment | None:
+        path = os.path.join(self.directory, name + _SEG)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # The previous owner may have deleted it between our open and our lock.
+            st, now = os.fstat(fd), os.stat(path)
+            if (st.st_ino, st.st_dev) != (now.st_ino, now.st_dev):
+                raise FileNotFoundError(path)
+        except (BlockingIOError, FileNotFoundError):
+            os.close(fd)
+            return None
+        except BaseException:
+            os.close(fd)
+            raise
+        seg = _Segment(self.directory, name, fd, writable=False)
+        seg.acked = self._read_ack(seg)
+        self._count_pending(seg)
+        self._segments[name] = seg
+        self.appended_records += seg.pending_records
+        return seg
+
+    def _read_ack(self, seg: _Segment) -> int:
+        try:
+            with open(seg.ack_path, "rb") as f:
+                return int(f.read().split()[0])
+        except FileNotFoundError:
+            return 0
+        except (OSError, ValueError, IndexError):
+            _logger.warning("aiomlflow: unreadable replay progress %s; replaying %s from its start",
+                            seg.ack_path, seg.path)
+            return 0
+
+    def _count_pending(self, seg: _Segment) -> None:
+        ops = records = 0
+        for _, n, _ in self._records(seg, seg.acked, None):
+            if n:
+                ops += n
+                records += 1
+        seg.pending_ops, seg.pending_records = ops, records
+
+    def _records(self, seg: _Segment, offset: int, limit: int | None):
+        """``(end_offset, n, payload)`` of complete lines from ``offset``; ``payload`` is
+        None for a damaged line.  Reads at most ``limit`` bytes (whole lines) if given."""
+        size = seg.size()
+        while offset < size:
+            want = size - offset if limit is None else min(size - offset, limit)
+            chunk = os.pread(seg.fd, max(want, 1), offset)
+            if not chunk:
+                return
+            end = chunk.rfind(b"\n")
+            if end < 0:
+                if limit is not None and want < size - offset:
+                    limit *= 2  # one line longer than the chunk: read more
+                    continue
+                return  # a torn tail
+            pos = 0
+            while pos <= end:
+                nl = chunk.index(b"\n", pos)
+                parsed = _parse_line(chunk[pos:nl])
+                yield (offset + nl + 1, *(parsed if parsed else (0, None)))
+                pos = nl + 1
+            offset += end + 1
+            if limit is not None:
+                return
+
+    # ----------------------------------------------------------------- state
+    def pending(self) -> bool:
+        """Whether this journal holds operations not yet acknowledged (adopts orphans)."""
+        self.scan()
+        return self.pending_ops() > 0
+
+    def pending_ops(self) -> int:
+        """Operations waiting in the segments this journal owns (no scan)."""
+        with self._lock:
+            return sum(seg.pending_ops for seg in self._segments.values())
+
+    def busy_segments(self) -> int:
+        """Segments of this server held by other live processes (seen at the last scan)."""
+        return len(self._busy)
+
+    def files(self) -> list[str]:
+        """Paths of the segments this journal owns."""
+        with self._lock:
+            return [seg.path for seg in self._segments.values()]
+
+    # ----------------------------------------------------------------- replay
+    async def replay(self, send, *, max_ops: int = 10_000, progress=None) -> int:
+        """Send every pending operation, oldest segment first, in order; return how many.
+
+        ``await send(run_id, ops)`` delivers the operations of consecutive records of one
+        run (at most ``max_ops`` unless a single record is larger) and raises if they
+        were not delivered: replay then stops, keeping them and everything after them
+        for the next call.  ``progress(n)`` is called with the running count.
+        """
+        self.scan()
+        sent = 0
+        while True:
+            with self._lock:
+                self._check_open()
+                order = sorted(self._segments)
+            if not order:
+                return sent
+            progressed = False
+            for name in order:
+                seg = self._segments.get(name)
+                if seg is None:
+                    continue
+                n = await self._replay_segment(seg, send, max_ops, progress, sent)
+                if n:
+                    sent += n
+                    progressed = True
+            if not progressed:  # everything we own is acknowledged (finished ones deleted)
+                return sent
+
+    async def _replay_segment(self, seg, send, max_ops, progress, base) -> int:
+        sent = 0
+        while True:
+            records = list(self._records(seg, seg.acked, _READ_CHUNK))
+            if not records:
+                self._finish_if_done(seg)
+                return sent
+            i = 0
+            while i < len(records):
+                end, n, payload = records[i]
+                if payload is None or n == 0:
+                    if payload is None:
+                        self.skipped_records += 1
+                        _logger.warning("aiomlflow: skipped a damaged record in %s", seg.path)
+                    self._ack(seg, end, 0, 1 if payload is None else 0)
+                    i += 1
+                    continue
+                try:
+                    run_id, items = orjson.loads(payload)
+                except (orjson.JSONDecodeError, ValueError, TypeError):
+                    self.skipped_records += 1
+                    _logger.warning("aiomlflow: skipped an unreadable record in %s", seg.path)
+                    self._ack(seg, end, n, 1)
+                    i += 1
+                    continue
+                # Consecutive records of the same run go out together.
+                group, count, records_in = [items], n, 1
+                j = i + 1
+                while j < len(records):
+                    end_j, n_j, payload_j = records[j]
+                    if payload_j is None or n_j == 0 or count + n_j > max_ops:
+                        break
+                    try:
+                        run_j, items_j = orjson.loads(payload_j)
+                    except (orjson.JSONDecodeError, ValueError, TypeError):
+                        break
+                    if run_j != run_id:
+                        break
+                    group.append(items_j)
+                    count += n_j
+                    records_in += 1
+                    end = end_j
+                    j += 1
+                ops = [decode_op(item, k, run_id)
+                       for k, item in enumerate((it for items_k in group for it in items_k), 1)]
+                await send(run_id, ops)
+                self._ack(seg, end, count, records_in)
+                sent += count
+                if progress is not None:
+                    progress(base + sent)
+                i = j
+
+    def _ack(self, seg: _Segment, offset: int, ops: int, records: int) -> None:
+        with self._lock:
+            if seg.fd < 0:
+                return
+            seg.acked = offset
+            seg.pending_ops = max(0, seg.pending_ops - ops)
+            seg.pending_records = max(0, seg.pending_records - records)
+            self.done_records += records
+            tmp = seg.ack_path + ".tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+            try:
+                os.write(fd, b"%d\n" % offset)
+                if self.fsync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, seg.ack_path)
+
+    def _finish_if_done(self, seg: _Segment) -> None:
+        """Delete a segment whose every complete record is acknowledged.
+
+        Our own segment is done when acknowledged to its end (the next append starts a
+        new one); an adopted one may end in a torn record, which is dropped.
+        """
+        with self._lock:
+            if seg.fd < 0:
+                return
+            size = seg.size()
+            if seg.acked < size:
+                if seg.writable:
+                    return  # cannot happen (appends are whole lines); keep it to be safe
+                _logger.warning("aiomlflow: ignored a torn record (%d bytes) at the end of %s",
+                                size - seg.acked, seg.path)
+            os.unlink(seg.path)  # segment first: a leftover .ack alone is harmless
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(seg.ack_path)
+            if self.fsync:
+                _fsync_dir(self.directory)
+            os.close(seg.fd)
+            seg.fd = -1
+            del self._segments[seg.name]
+            if self._writer is seg:
+                self._writer = None
+
+    # ----------------------------------------------------------------- lifecycle
+    def _check_open(self) -> None:
+        if self._closed:
+            raise MlflowException(f"the journal at {self.directory} is closed")
+        if self._pid != os.getpid():
+            raise MlflowException("a journal cannot be used in a forked child process")
+
+    def close(self) -> None:
+        """Release the segments (unreplayed data stays on disk for the next process)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for seg in self._segments.values():
+                if seg.fd >= 0:
+                    os.close(seg.fd)  # drops the lock
+                    seg.fd = -1
+            self._segments.clear()
+            self._writer = None
+
+    def _forget_after_fork(self) -> None:
+        # The child inherited our descriptors (and so shares the parent's locks): close
+        # them without touching the files, which still belong to the parent.
+        for seg in self._segments.values():
+            if seg.fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(seg.fd)
+                seg.fd = -1
+        self._segments.clear()
+        self._writer = None
+        self._closed = True
+        self._lock = threading.RLock()
+
+
+def _after_fork_in_child() -> None:
+    for journal in list(_open_journals):
+        journal._forget_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+# --------------------------------------------------------------------------- spooler
+
+# Set in the replayer's task: an undeliverable operation then stops the replay instead
+# of going back into the journal.
+_REPLAYING: contextvars.ContextVar[bool] = contextvars.ContextVar("aiomlflow_replaying",
+                                                                  default=False)
+
+
+class _Undelivered(Exception):
+    pass
+
+
+class Spooler:
+    """Deliver run data directly while the server answers, through the journal while not.
+
+    The REST transport makes one in ``open()``, keeps it as its ``spool`` attribute (the
+    engine looks for that name) and plugs it into its undeliverable-operations seam::
+
+        self.spool = Spooler(self.uri, self._send_runs, self.ping)
+        self.undeliverable_handler = self.spool.undeliverable
+        await self.spool.open()        # adopts journals of dead processes, replays them
+        ...
+        return await self.spool.write_runs(batches)      # write_runs
+        await self.spool.close()                         # close
+
+    ``await send(batches)`` is the transport's direct write: it returns ``[(seq, error)]``
+    for the operations the server rejected, and hands those it could not deliver after
+    its retries to ``await undeliverable(run_id, ops, error)`` (every operation of the
+    run from the first undelivered one, in order; nothing more is sent for that run).
+    ``await probe()`` tells whether the server answers now (one request, no retries).
+
+    Policy: while the journal holds anything, every write goes to it (``diverting``),
+    so each run's operations reach the server in the order they were logged; a replayer
+    task probes the server (0.5 s, doubling to 5 s) and replays the journal, then
+    switches back to direct delivery.  A direct write is also diverted when the engine's
+    queue is full (``backlog``, set by the engine) and the probe fails, instead of
+    blocking the producers for the whole retry window.  The engine calls ``settle`` in
+    flush and at exit, and prints ``note()`` at exit.
+    """
+
+    def __init__(self, server_uri: str, send, probe=None, *, journal: Journal | None = None,
+                 spool_dir: str | None = None, probe_interval: float = 0.5,
+                 max_probe_interval: float = 5.0, probe_timeout: float = 5.0):
+        self.uri = redact_uri(server_uri)
+        self.journal = journal if journal is not None else Journal(server_uri, spool_dir)
+        self._spool_dir = spool_dir
+        self._send_direct = send
+        self._probe = probe
+        self.probe_interval = probe_interval
+        self.max_probe_interval = max_probe_interval
+        self.probe_timeout = probe_timeout
+        self.backlog = None  # set by the engine: () -> bool, its queue is full
+        self.diverting = False
+        self.final = False  # gave up at exit: journal everything, replay nothing more
+        self.rejected = 0  # replayed operations the server refused (logged, dropped)
+        self.replayed = 0  # operations replayed (delivered or rejected) by this process
+        self.failed_attempts = 0
+        self._attempts = 0  # replay attempts started
+        self._last_failed = 0  # number of the last attempt that failed
+        self.last_error: str | None = None
+        self._handled: set[str] = set()  # runs journaled by the seam in the current write
+        self._inflight: set = set()
+        self._replayer: asyncio.Task | None = None
+        self._changed: asyncio.Event | None = None
+        self._warned = False
+
+    # ----------------------------------------------------------------- lifecycle
+    async def open(self) -> None:
+        """Adopt journals left by dead processes and start replaying them."""
+        self._changed = asyncio.Event()
+        try:
+            pending = self.journal.pending()
+        except OSError as exc:
+            _logger.warning("aiomlflow: cannot read the journal at %s: %s", self.journal.directory, exc)
+            return
+        if pending:
+            _logger.info("aiomlflow: %d logging operation(s) journaled earlier for %s will be replayed",
+                         self.journal.pending_ops(), self.uri)
+            self._divert()
+
+    async def close(self) -> None:
+        """Stop replaying; unreplayed data stays on disk for the next process."""
+        self.final = True
+        await self._stop_replayer()
+        for task in list(self._inflight):
+            task.cancel()
+        self.journal.close()
+
+    # ----------------------------------------------------------------- writing
+    async def write_runs(self, batches: list) -> list:
+        """Deliver ``batches`` (or journal them); return ``[(seq, error)]`` of rejects."""
+        if self.diverting or self.final:
+            return self._spool(batches)
+        self._handled = set()
+        task = asyncio.ensure_future(self._send_direct(batches))
+        try:
+            return await self._await_delivery(task)
+        except _Undelivered as exc:
+            # Runs the seam already journaled are complete; the others go whole (an
+            # operation the server did take is harmless to send again).
+            self._outage(str(exc))
+            return self._spool([b for b in batches if b.run_id not in self._handled])
+
+    async def undeliverable(self, run_id: str, ops: list, error) -> list:
+        """The transport's seam: ``ops`` of ``run_id`` outlived the retry window."""
+        if _REPLAYING.get():
+            raise _Undelivered(getattr(error, "message", None) or str(error))
+        self._handled.add(run_id)
+        self._outage(getattr(error, "message", None) or str(error))
+        return self._journal(run_id, ops)
+
+    def _outage(self, reason: str) -> None:
+        self.last_error = reason
+        if not self._warned:
+            self._warned = True
+            _logger.warning("aiomlflow: tracking server %s unreachable (%s); keeping logged data in "
+                            "the journal at %s until it answers again", self.uri, reason,
+                            self.journal.directory)
+        self._divert()
+
+    async def _await_delivery(self, task: asyncio.Future):
+        self._inflight.add(task)
+        started = time.monotonic()
+        next_probe = 0.0
+        try:
+            while True:
+                try:
+                    done, _ = await asyncio.wait({task}, timeout=0.25)
+                except asyncio.CancelledError:
+                    task.cancel()
+                    raise
+                if done:
+                    if task.cancelled():  # by settle(final=True) or close()
+                        raise _Undelivered("gave up at exit")
+                    return task.result()
+                if self.final:
+                    await self._cancel(task)
+                    raise _Undelivered("gave up at exit")
+                backlog = self.backlog
+                now = time.monotonic()
+                if backlog is None or now - started < 1.0 or now < next_probe or not backlog():
+                    continue
+                # The engine's queue is full and this delivery is slow: keep waiting only
+                # if the server is there at all.
+                next_probe = now + 1.0
+                if not await self._reachable():
+                    await self._cancel(task)
+                    raise _Undelivered("not reachable while the logging queue is full")
+        finally:
+            self._inflight.discard(task)
+
+    @staticmethod
+    async def _cancel(task) -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(asyncio.wait({task})), 5)
+
+    async def _reachable(self) -> bool:
+        if self._probe is None:
+            return False
+        try:
+            return bool(await asyncio.wait_for(self._probe(), self.probe_timeout))
+        except Exception:
+            return False
+
+    def _journal(self, run_id: str, ops: list) -> list:
+        try:
+            self.journal.append(run_id, ops)
+        except Exception as exc:
+            error = MlflowException(
+                f"The tracking server {self.uri} is unreachable and the logged data could not "
+                f"be saved to the journal at {self.journal.directory}: {exc}")
+            return [(op[0], error) for op in ops]
+        finally:
+            self._pulse()
+        return []
+
+    def _spool(self, batches: list) -> list:
+        failures = []
+        for batch in batches:
+            if batch.ops:
+                failures += self._journal(batch.run_id, batch.ops)
+        return failures
+
+    # ----------------------------------------------------------------- replaying
+    def _divert(self) -> None:
+        self.diverting = True
+        if not self.final and (self._replayer is None or self._replayer.done()):
+            self._replayer = asyncio.get_running_loop().create_task(self._replay_loop())
+
+    async def _replay_loop(self) -> None:
+        _REPLAYING.set(True)
+        delay = self.probe_interval
+        while not self.final:
+            self._attempts += 1
+            attempt = self._attempts
+            try:
+                if self._probe is not None and not await self._reachable():
+                    raise _Undelivered("not reachable")
+                sent = await self.journal.replay(self._send)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.failed_attempts += 1
+                self._last_failed = attempt
+                self.last_error = str(exc) if isinstance(exc, _Undelivered) else (
+                    f"{type(exc).__name__}: {exc}")
+                self._pulse()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_probe_interval)
+                continue
+            delay = self.probe_interval
+            # No await between this check and the switch: no append can slip in.
+            if self.journal.pending_ops() == 0:
+                self.diverting = False
+                self._warned = False
+                _logger.info("aiomlflow: the journal for %s is replayed; logging directly again",
+                             self.uri)
+                self._pulse()
+                return
+            if not sent:  # held back by something else: do not spin
+                await asyncio.sleep(delay)
+
+    async def _send(self, run_id: str, ops: list) -> None:
+        failures = await self._send_direct(group_by_run(ops))
+        self.replayed += len(ops)
+        if failures:
+            self.rejected += len(failures)
+            _logger.warning("aiomlflow: the tracking server rejected %d replayed operation(s) of run "
+                            "%s; first error: %s", len(failures), run_id, failures[0][1])
+        self._pulse()
+
+    async def _stop_replayer(self) -> None:
+        task, self._replayer = self._replayer, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def _pulse(self) -> None:
+        event = self._changed
+        if event is not None:
+            event.set()
+            self._changed = asyncio.Event()
+
+    # ----------------------------------------------------------------- settling
+    async def settle(self, timeout: float | None = None, final: bool = False) -> bool:
+        """Wait until the journal holds nothing logged before this call; True if so.
+
+        Not ``final`` (a flush): give up at the first failed replay attempt, so a flush
+        during an outage returns (the data is safe on disk) instead of hanging.
+        ``final`` (exit): keep waiting for the server until ``timeout``, then stop
+        retrying: deliveries in flight and everything written afterwards go to the
+        journal, and this process replays nothing more.
+        """
+        if self._changed is None:  # never opened
+            return True
+        target = self.journal.appended_records
+        attempts_at_start = self._attempts
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.diverting and self.journal.done_records < target and not self.final:
+            if not final and self._last_failed > attempts_at_start:  # one begun since failed
+                break
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                break
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+        drained = not self.diverting or self.journal.done_records >= target
+        if final and (not drained or self._inflight):
+            self.final = True
+            await self._stop_replayer()
+            for task in list(self._inflight):
+                task.cancel()
+        elif not drained:
+            _logger.warning("aiomlflow: %s is unreachable (%s); %d logging operation(s) are kept in "
+                            "the journal at %s and will be sent when it answers", self.uri,
+                            self.last_error, self.journal.pending_ops(), self.journal.directory)
+        return drained
+
+    def note(self) -> str | None:
+        """What to tell the user at exit about operations left in the journal, if any."""
+        left = self.journal.pending_ops()
+        if not left:
+            return None
+        command = f"aiomlflow sync --tracking-uri {self.uri}"
+        if self._spool_dir or os.environ.get("AIOMLFLOW_SPOOL_DIR"):
+            command += f" --spool-dir {os.path.dirname(self.journal.directory)}"
+        reason = f" ({self.last_error})" if self.last_error else ""
+        return (f"aiomlflow: the tracking server {self.uri} could not be reached{reason}; "
+                f"{left} logging operation(s) are kept in the journal at {self.journal.directory}. "
+                f"The next aiomlflow process logging to this server sends them, or run now: {command}")
