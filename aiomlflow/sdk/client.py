@@ -17,7 +17,6 @@ from . import run_context, tracking_uri, validation
 from ..entities import Experiment, Metric, Run, RunInfo, ViewType
 from ..exceptions import MlflowException
 from .run_names import random_run_name
-from . import search as _search
 
 
 def _now_ms() -> int:
@@ -126,25 +125,29 @@ class MlflowClient:
     # ---------------------------------------------------------------- search
     def search_runs(self, experiment_ids: list[str], filter_string: str = "",
                     run_view_type: int = ViewType.ACTIVE_ONLY,
-                    max_results: int = _search.SEARCH_MAX_RESULTS_DEFAULT,
+                    max_results: int = 1000,
                     order_by: list[str] | None = None,
-                    page_token: str | None = None) -> "_search.PagedList[Run]":
+                    page_token: str | None = None) -> "list[Run]":
         """Runs of the experiments matching ``filter_string``, one page at a time.
 
         Returns a PagedList; pass its ``token`` as ``page_token`` for the next page.
         """
+        from . import search as _search  # (imported on first search: keeps import cheap)
+
         query = _search.run_search(experiment_ids, filter_string, run_view_type, max_results,
                                    order_by, page_token)
         runs, token = self._engine.read("search_runs", query)
         return _search.PagedList(runs, token)
 
     def search_experiments(self, view_type: int = ViewType.ACTIVE_ONLY,
-                           max_results: int | None = _search.SEARCH_MAX_RESULTS_DEFAULT,
+                           max_results: int | None = 1000,
                            filter_string: str | None = None,
                            order_by: list[str] | None = None,
-                           page_token=None) -> "_search.PagedList[Experiment]":
+                           page_token=None) -> "list[Experiment]":
         """Experiments matching ``filter_string`` (default order: last_update_time DESC),
-        one page at a time."""
+        one page at a time (a PagedList with ``token``)."""
+        from . import search as _search
+
         query = _search.experiment_search(view_type, max_results, filter_string, order_by,
                                           page_token)
         experiments, token = self._engine.read("search_experiments", query)
