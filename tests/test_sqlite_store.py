@@ -1,0 +1,118 @@
+"""SQLite-store specifics: opening foreign databases, and the git context tags."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+import aiomlflow
+from aiomlflow.exceptions import MlflowException
+from aiomlflow.transports.sqlite.schema import SCHEMA_REVISION
+
+
+@pytest.fixture
+def fresh(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+    aiomlflow.sdk.fluent._reset_for_tests()
+
+
+def _use(path):
+    aiomlflow.set_tracking_uri(f"sqlite:///{path}")
+
+
+def test_other_schema_revision_is_refused_with_its_name(fresh):
+    db_path = fresh / "old.db"
+    aiomlflow.set_tracking_uri(f"sqlite:///{db_path}")
+    aiomlflow.get_experiment("0")  # creates the schema
+    aiomlflow.sdk.fluent._reset_for_tests()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'abc123old'")
+    _use(db_path)
+    with pytest.raises(MlflowException) as info:
+        aiomlflow.start_run()
+    message = str(info.value)
+    assert "abc123old" in message and SCHEMA_REVISION in message
+    assert "mlflow db upgrade" in message
+
+
+def test_foreign_database_without_alembic_version_is_refused(fresh):
+    db_path = fresh / "other.db"
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("CREATE TABLE something (x INTEGER)")
+    _use(db_path)
+    with pytest.raises(MlflowException, match="alembic_version"):
+        aiomlflow.get_experiment("0")
+    with sqlite3.connect(db_path) as conn:  # and nothing was written into it
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert tables == {"something"}
+
+
+def test_missing_directory_names_the_uri(fresh):
+    _use(fresh / "no" / "such" / "dir" / "x.db")
+    with pytest.raises(MlflowException, match="does not exist"):
+        aiomlflow.get_experiment("0")
+
+
+def test_engine_recovers_after_a_failed_open(fresh):
+    _use(fresh / "missing" / "x.db")
+    with pytest.raises(MlflowException):
+        aiomlflow.get_experiment("0")
+    (fresh / "missing").mkdir()
+    assert aiomlflow.get_experiment("0").name == "Default"
+
+
+def _fake_checkout(root, sha, branch="main", remote="https://user:secret@example.com/team/repo.git"):
+    git = root / ".git"
+    (git / "refs" / "heads").mkdir(parents=True)
+    (git / "HEAD").write_text(f"ref: refs/heads/{branch}\n")
+    (git / "refs" / "heads" / branch).write_text(sha + "\n")
+    (git / "config").write_text(f'[core]\n\tbare = false\n[remote "origin"]\n\turl = {remote}\n')
+
+
+SCRIPT = """
+import json, aiomlflow as mlflow
+with mlflow.start_run() as run:
+    pass
+print(json.dumps(mlflow.get_run(run.info.run_id).data.tags))
+"""
+
+
+def _run_script(directory, env_root):
+    script = directory / "train.py"
+    script.write_text(SCRIPT)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{env_root}/mlflow.db"
+    out = subprocess.run([sys.executable, str(script)], cwd=directory, env=env,
+                         capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_git_tags_in_a_checkout(tmp_path):
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    _fake_checkout(tmp_path, sha)
+    (tmp_path / "src").mkdir()
+    tags = _run_script(tmp_path / "src", tmp_path)
+    assert tags["mlflow.source.git.commit"] == sha
+    assert tags["mlflow.source.git.branch"] == "main"
+    assert tags["mlflow.source.git.repoURL"] == "https://example.com/team/repo.git"
+    assert tags["mlflow.source.type"] == "LOCAL"
+    assert tags["mlflow.source.name"].endswith("train.py")
+
+
+def test_packed_ref_and_no_git(tmp_path):
+    sha = "89abcdef0123456789abcdef0123456789abcdef"
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _fake_checkout(repo, sha)
+    (repo / ".git" / "refs" / "heads" / "main").unlink()
+    (repo / ".git" / "packed-refs").write_text(f"# pack-refs with: peeled\n{sha} refs/heads/main\n")
+    assert _run_script(repo, tmp_path)["mlflow.source.git.commit"] == sha
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert not any(k.startswith("mlflow.source.git") for k in _run_script(plain, tmp_path))
