@@ -79,6 +79,13 @@ async def _sync_one(uri: str, wait: float) -> int:
             return 0
         journal = spool.journal
         total = journal.pending_ops() + spool.replayed
+        busy = journal.busy_segments()
+        if busy:
+            print(f"aiomlflow sync: {busy} journal file(s) of {spool.uri} belong to running "
+                  "processes, which replay them themselves", file=sys.stderr)
+        if not spool.diverting and not total:
+            print(f"aiomlflow sync: nothing to replay for {spool.uri}", file=sys.stderr)
+            return 0
         bar = _ProgressBar(f"sync {spool.uri}", total)
         deadline = time.monotonic() + max(0.0, wait)
         failed_at_start = spool.failed_attempts
@@ -89,13 +96,9 @@ async def _sync_one(uri: str, wait: float) -> int:
             await asyncio.sleep(0.1)
         bar.update(spool.replayed, final=True)
         left = journal.pending_ops()
-        busy = journal.busy_segments()
         if spool.rejected:
             print(f"aiomlflow sync: the server rejected {spool.rejected} operation(s) (see the "
                   "warnings above); they are dropped", file=sys.stderr)
-        if busy:
-            print(f"aiomlflow sync: {busy} journal file(s) of {spool.uri} belong to running "
-                  "processes, which replay them themselves", file=sys.stderr)
         if left:
             print(f"aiomlflow sync: {spool.uri} unreachable ({spool.last_error}); {left} operation(s) "
                   f"remain in {journal.directory}", file=sys.stderr)

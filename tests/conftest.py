@@ -307,3 +307,10 @@ def real_mlflow():
     import mlflow as real
 
     return real
+
+
+@pytest.fixture(autouse=True)
+def _private_spool_dir(tmp_path_factory, monkeypatch):
+    """Journals of undelivered remote logging (AIOMLFLOW_SPOOL_DIR) go to a directory of
+    the test's own: never the user's ~/.cache, never replayed into another test's server."""
+    monkeypatch.setenv("AIOMLFLOW_SPOOL_DIR", str(tmp_path_factory.mktemp("spool")))

@@ -609,3 +609,33 @@ def test_sync_command_replays_with_a_progress_bar(tmp_path, monkeypatch, capsys)
     assert "50/50 operations replayed (100%)" in err and "#" * 30 in err
     assert server.received == [("r1", i) for i in range(50)]
     assert cli.main(["sync", "--spool-dir", str(tmp_path)]) == 0
+
+
+def test_records_longer_than_a_read_chunk(tmp_path, monkeypatch):
+    monkeypatch.setattr(jmod, "_READ_CHUNK", 64)  # every record is longer than this
+    j = Journal(URI, str(tmp_path), fsync=False)
+    for i in range(20):
+        j.append("r1", [metric(i)] * 3)
+    j.close()
+    j = Journal(URI, str(tmp_path))
+    assert j.pending() and j.pending_ops() == 60
+    rec = Recorder()
+    assert replay(j, rec, max_ops=7) == 60
+    assert steps(rec.sent) == {"r1": [i for i in range(20) for _ in range(3)]}
+    j.close()
+
+
+def test_an_undecodable_record_is_skipped_not_retried_forever(tmp_path):
+    j = Journal(URI, str(tmp_path))
+    j.append("r1", [metric(1)])
+    path = j.files()[0]
+    j.close()
+    with open(path, "ab") as f:  # well-formed line, CRC right, content not an operation
+        f.write(jmod._line(1, b'["r1",[[9,"what"]]]'))
+        f.write(jmod._line(1, b'["r1",[[0,"m",1.0,3,3]]]'))
+    j = Journal(URI, str(tmp_path))
+    rec = Recorder()
+    assert replay(j, rec) == 2
+    assert steps(rec.sent) == {"r1": [1, 3]}
+    assert j.skipped_records == 1 and not j.pending()
+    j.close()

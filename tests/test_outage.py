@@ -168,10 +168,10 @@ _CHILD = """
     sys.stdin.readline()                     # the parent stops the server meanwhile
     for step in range(1000, n):
         mlflow.log_metric("m", step * 0.5, step=step, timestamp=base + step, synchronous=False)
-    if mode == "kill":
+    if mode in ("kill", "term"):
         mlflow.flush_async_logging()         # durable in the journal: the server is down
         print("journaled", flush=True)
-        time.sleep(3600)                     # and SIGKILL arrives
+        time.sleep(3600)                     # and SIGKILL or SIGTERM arrives
     # mode "exit": leave at once; the exit flush waits AIOMLFLOW_EXIT_FLUSH_TIMEOUT
 """.format(base=BASE_TS)
 
@@ -188,7 +188,7 @@ def test_killed_and_exited_processes_leave_a_journal_that_sync_replays(outage_se
         mode: subprocess.Popen([sys.executable, "-c", textwrap.dedent(_CHILD), mode, str(n)],
                                cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
-        for mode in ("kill", "exit")
+        for mode in ("kill", "term", "exit")
     }
     try:
         run_ids = {mode: child.stdout.readline().strip() for mode, child in children.items()}
@@ -201,6 +201,11 @@ def test_killed_and_exited_processes_leave_a_journal_that_sync_replays(outage_se
         assert killed.stdout.readline().strip() == "journaled"
         killed.send_signal(signal.SIGKILL)
         assert killed.wait(30) == -signal.SIGKILL
+        termed = children["term"]
+        assert termed.stdout.readline().strip() == "journaled"
+        termed.send_signal(signal.SIGTERM)
+        _, term_err = termed.communicate(timeout=120)
+        assert termed.returncode == -signal.SIGTERM, term_err
         exited = children["exit"]
         _, err = exited.communicate(timeout=120)
         assert exited.returncode == 0, err
@@ -209,11 +214,14 @@ def test_killed_and_exited_processes_leave_a_journal_that_sync_replays(outage_se
             if child.poll() is None:
                 child.kill()
                 child.wait()
+    print(f"stderr of the process that exited during the outage:\n{err}", file=sys.stderr)
     # The process that exited said what it left, where, and how to send it.
     key_dir = next(spool.iterdir())
     assert f"{n - 1000} logging operation(s) are kept in the journal at {key_dir}" in err, err
     assert f"aiomlflow sync --tracking-uri {server.url}" in err, err
-    assert len(journal_files(spool)) == 2
+    # So did the one stopped by SIGTERM (the exit flush runs in the signal handler).
+    assert f"{n - 1000} logging operation(s) are kept in the journal at {key_dir}" in term_err
+    assert len(journal_files(spool)) == 3
     for run_id in run_ids.values():
         assert server_steps(server, run_id) == list(range(1000))
 
@@ -225,8 +233,8 @@ def test_killed_and_exited_processes_leave_a_journal_that_sync_replays(outage_se
         env={k: v for k, v in env.items() if k != "AIOMLFLOW_SPOOL_DIR"},
         capture_output=True, text=True, timeout=180)
     assert sync.returncode == 0, sync.stderr
-    print(f"aiomlflow sync took {time.monotonic() - t:.1f}s", file=sys.stderr)
-    total = 2 * (n - 1000)
+    print(f"aiomlflow sync took {time.monotonic() - t:.1f}s:\n{sync.stderr}", file=sys.stderr)
+    total = 3 * (n - 1000)
     assert f"{total:,}/{total:,} operations replayed (100%)" in sync.stderr, sync.stderr
     for run_id in run_ids.values():
         assert server_steps(server, run_id) == list(range(n))  # complete, in order, once

@@ -314,7 +314,7 @@ class Engine:
         deadline = None if timeout is None else time.monotonic() + timeout
         error = None
         try:
-            self.flush(timeout, raise_errors=False)
+            self.wait(self.submit(NOOP, None), timeout)
         except MlflowException as exc:
             error = exc
         spool = getattr(self.transport, "spool", None)
@@ -322,7 +322,7 @@ class Engine:
             try:
                 self._settle(_remaining(deadline), final=True)
                 if spool.final:  # gave up waiting: the worker now journals the rest at once
-                    self.flush(_SPILL_TIMEOUT, raise_errors=False)
+                    self.wait(self.submit(NOOP, None), _SPILL_TIMEOUT)
                     error = None
             except Exception as exc:
                 error = error or as_mlflow_exception(exc)
@@ -496,7 +496,11 @@ def _install_process_hooks(engine: Engine) -> None:
             return
         _hooks_installed_pid = os.getpid()
     # threading's exit hooks run before non-daemon threads are joined, which is when
-    # the transport's own threads must still be usable.
+    # the transport's own threads must still be usable.  They run in reverse order, and
+    # concurrent.futures registers the one that refuses new executor work (which
+    # aiohttp's DNS lookups need) when first imported: import it now so ours runs first.
+    import concurrent.futures.thread  # noqa: F401
+
     try:
         threading._register_atexit(_shutdown_all)
     except (AttributeError, RuntimeError):  # pragma: no cover - very old/odd runtimes

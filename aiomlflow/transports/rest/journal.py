@@ -15,8 +15,11 @@ Layout (one directory per tracking server, so two servers never mix)::
 Records.  A segment is a sequence of lines ``<crc32:8 hex> <n> <json>\\n``: ``n`` is
 the number of operations in the record, ``json`` (orjson) is ``[run_id, [op, ...]]``
 and the CRC covers ``<n> <json>``.  orjson never writes a raw newline, so a line is a
-record.  A line cut short by a crash (no newline, or a CRC that does not match) is
-ignored on replay; the first line of a segment is a header record (``n`` = 0).
+record.  A line cut short by a crash (no newline at the end of a dead writer's
+segment) is ignored on replay; a complete line whose CRC does not match is skipped
+with a warning.  The first line of a segment is a header record (``n`` = 0).  Only
+run data is journaled (metrics, params, tags, tag deletions): queued calls such as
+create_run or end_run still need the server.
 
 Crash safety and fsync policy.  ``append`` writes a record with one ``write`` on an
 O_APPEND descriptor and then fsyncs the segment (one fsync per append; the remote
@@ -29,7 +32,8 @@ Two processes.  Every segment is owned by the process holding an exclusive ``flo
 on it: its writer while it lives, then whoever adopts it.  A replayer only touches
 segments it could lock, so a live process's journal is never replayed behind its
 back, and a dead process's journal is adopted by the next process (the kernel drops a
-dead process's locks).  Writers never share a file, so records never interleave.
+dead process's locks).  Writers never share a file, so records never interleave.  A
+forked child closes the descriptors it inherited and starts its own journal.
 
 Replay progress.  After the server acknowledged a group of records, their end offset
 is written to the segment's ``.ack`` file (write to a temporary file, fsync, rename).
@@ -37,7 +41,8 @@ A segment is deleted (segment first, then its ``.ack``) only once everything in 
 was acknowledged.  A crash during replay therefore re-sends at most the one group
 that was in flight when it died (at-least-once for that group, and MLflow's SQL
 stores ignore a metric row that is logged again identically); nothing acknowledged
-is ever sent twice, and nothing unacknowledged is lost.
+is ever sent twice, and nothing unacknowledged is lost.  (Likewise a direct delivery
+that was cut short is journaled whole, including any part the server already took.)
 
 ``Spooler`` below is the policy the REST transport runs on top of the journal: deliver
 directly while the server answers; divert to the journal when a delivery outlives the
@@ -52,7 +57,6 @@ import asyncio
 import contextlib
 import contextvars
 import errno
-import fcntl
 import hashlib
 import logging
 import math
@@ -70,6 +74,15 @@ from ...config import spool_dir as _default_spool_dir
 from ...exceptions import MlflowException
 from ...workers.batcher import group_by_run
 from ...workers.operations import BATCH, DELETE_TAG, METRIC, PARAM
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
+#: The journal needs POSIX file locks and positional reads; elsewhere the REST transport
+#: runs without one (undeliverable operations then fail, as they would in MLflow).
+SUPPORTED = fcntl is not None and hasattr(os, "pread")
 
 _logger = logging.getLogger("aiomlflow")
 
@@ -280,7 +293,10 @@ class Journal:
         self._write_server_file()
         name = f"{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(3)}"
         path = os.path.join(self.directory, name + _SEG)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o600)
+        # Created, locked and given its header under a name no scanner looks at, then
+        # renamed: a replayer never sees a segment its writer does not hold yet.
+        tmp = path + ".new"
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             header = orjson.dumps({"journal": FORMAT_VERSION, "uri": self.uri, "pid": os.getpid(),
@@ -288,11 +304,13 @@ class Journal:
             os.write(fd, _line(0, header))
             if self.fsync:
                 os.fsync(fd)
+            os.rename(tmp, path)
+            if self.fsync:
                 _fsync_dir(self.directory)
         except BaseException:
             os.close(fd)
             with contextlib.suppress(OSError):
-                os.unlink(path)
+                os.unlink(tmp)
             raise
         seg = _Segment(self.directory, name, fd, writable=True)
         seg.acked = seg.size()  # the header needs no replay
@@ -327,10 +345,29 @@ class Journal:
                 if seg is None:
                     busy.add(name)
             self._busy = busy & segs
-            for n in names:  # an .ack whose segment is gone: a crash between the two unlinks
+            for n in names:
+                path = os.path.join(self.directory, n)
                 if n.endswith(_ACK) and n[:-len(_ACK)] not in segs:
+                    # Its segment is gone: a crash between the two unlinks.
                     with contextlib.suppress(OSError):
-                        os.unlink(os.path.join(self.directory, n))
+                        os.unlink(path)
+                elif n.endswith(_SEG + ".new"):
+                    self._drop_unborn(path)
+
+    @staticmethod
+    def _drop_unborn(path: str) -> None:
+        """Remove a segment its writer died creating (it holds no record)."""
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.unlink(path)
+        except OSError:  # being created right now, or already gone
+            pass
+        finally:
+            os.close(fd)
 
     def _try_adopt(self, name: str) -> _Segment | None:
         path = os.path.join(self.directory, name + _SEG)
@@ -370,36 +407,43 @@ class Journal:
 
     def _count_pending(self, seg: _Segment) -> None:
         ops = records = 0
-        for _, n, _ in self._records(seg, seg.acked, None):
-            if n:
-                ops += n
-                records += 1
+        offset = seg.acked
+        while True:
+            found = self._records(seg, offset, _READ_CHUNK)
+            if not found:
+                break
+            for _, n, payload in found:
+                if n and payload is not None:
+                    ops += n
+                    records += 1
+            offset = found[-1][0]
         seg.pending_ops, seg.pending_records = ops, records
 
-    def _records(self, seg: _Segment, offset: int, limit: int | None):
-        """``(end_offset, n, payload)`` of complete lines from ``offset``; ``payload`` is
-        None for a damaged line.  Reads at most ``limit`` bytes (whole lines) if given."""
-        size = seg.size()
-        while offset < size:
-            want = size - offset if limit is None else min(size - offset, limit)
-            chunk = os.pread(seg.fd, max(want, 1), offset)
-            if not chunk:
-                return
+    def _records(self, seg: _Segment, offset: int, limit: int) -> list:
+        """``(end_offset, n, payload)`` of the complete lines in about ``limit`` bytes
+        from ``offset`` (more if one line is longer); ``payload`` is None for a damaged
+        line.  An empty list: no complete line left (at most a torn tail)."""
+        while True:
+            with self._lock:  # never read what an append is writing
+                size = seg.size()
+                if offset >= size:
+                    return []
+                want = min(size - offset, limit)
+                chunk = os.pread(seg.fd, want, offset)
             end = chunk.rfind(b"\n")
-            if end < 0:
-                if limit is not None and want < size - offset:
-                    limit *= 2  # one line longer than the chunk: read more
-                    continue
-                return  # a torn tail
-            pos = 0
-            while pos <= end:
-                nl = chunk.index(b"\n", pos)
-                parsed = _parse_line(chunk[pos:nl])
-                yield (offset + nl + 1, *(parsed if parsed else (0, None)))
-                pos = nl + 1
-            offset += end + 1
-            if limit is not None:
-                return
+            if end >= 0:
+                break
+            if want >= size - offset:
+                return []  # a torn tail
+            limit *= 2  # one line longer than the chunk: read more
+        found = []
+        pos = 0
+        while pos <= end:
+            nl = chunk.index(b"\n", pos)
+            parsed = _parse_line(chunk[pos:nl])
+            found.append((offset + nl + 1, *(parsed if parsed else (0, None))))
+            pos = nl + 1
+        return found
 
     # ----------------------------------------------------------------- state
     def pending(self) -> bool:
@@ -453,54 +497,55 @@ class Journal:
     async def _replay_segment(self, seg, send, max_ops, progress, base) -> int:
         sent = 0
         while True:
-            records = list(self._records(seg, seg.acked, _READ_CHUNK))
+            records = self._records(seg, seg.acked, _READ_CHUNK)
             if not records:
                 self._finish_if_done(seg)
                 return sent
+            decoded = [(end, n, self._decode(seg, n, payload)) for end, n, payload in records]
             i = 0
-            while i < len(records):
-                end, n, payload = records[i]
-                if payload is None or n == 0:
-                    if payload is None:
-                        self.skipped_records += 1
-                        _logger.warning("aiomlflow: skipped a damaged record in %s", seg.path)
-                    self._ack(seg, end, 0, 1 if payload is None else 0)
-                    i += 1
-                    continue
-                try:
-                    run_id, items = orjson.loads(payload)
-                except (orjson.JSONDecodeError, ValueError, TypeError):
-                    self.skipped_records += 1
-                    _logger.warning("aiomlflow: skipped an unreadable record in %s", seg.path)
-                    self._ack(seg, end, n, 1)
+            while i < len(decoded):
+                end, n, record = decoded[i]
+                if record is None:  # the header, or a damaged record (skipped)
+                    self._ack(seg, end, n, 1 if n else 0)
                     i += 1
                     continue
                 # Consecutive records of the same run go out together.
-                group, count, records_in = [items], n, 1
-                j = i + 1
-                while j < len(records):
-                    end_j, n_j, payload_j = records[j]
-                    if payload_j is None or n_j == 0 or count + n_j > max_ops:
+                run_id, ops = record
+                ops = list(ops)
+                count, j = n, i + 1
+                while j < len(decoded):
+                    end_j, n_j, record_j = decoded[j]
+                    if record_j is None or record_j[0] != run_id or count + n_j > max_ops:
                         break
-                    try:
-                        run_j, items_j = orjson.loads(payload_j)
-                    except (orjson.JSONDecodeError, ValueError, TypeError):
-                        break
-                    if run_j != run_id:
-                        break
-                    group.append(items_j)
+                    ops += record_j[1]
                     count += n_j
-                    records_in += 1
                     end = end_j
                     j += 1
-                ops = [decode_op(item, k, run_id)
-                       for k, item in enumerate((it for items_k in group for it in items_k), 1)]
+                ops = [(k, *op[1:]) for k, op in enumerate(ops, 1)]
                 await send(run_id, ops)
-                self._ack(seg, end, count, records_in)
+                self._ack(seg, end, count, j - i)
                 sent += count
                 if progress is not None:
                     progress(base + sent)
                 i = j
+
+    def _decode(self, seg: _Segment, n: int, payload):
+        """``(run_id, ops)`` of a record, or None for the header or a damaged record."""
+        if payload is None or n == 0:
+            if payload is None:
+                self.skipped_records += 1
+                _logger.warning("aiomlflow: skipped a damaged record in %s", seg.path)
+            return None
+        try:
+            run_id, items = orjson.loads(payload)
+            ops = [decode_op(item, 0, run_id) for item in items]
+            if len(ops) != n or not isinstance(run_id, str):
+                raise ValueError("operation count does not match")
+            return run_id, ops
+        except (ValueError, TypeError, IndexError, KeyError) as exc:
+            self.skipped_records += 1
+            _logger.warning("aiomlflow: skipped an unreadable record in %s: %s", seg.path, exc)
+            return None
 
     def _ack(self, seg: _Segment, offset: int, ops: int, records: int) -> None:
         with self._lock:
@@ -641,6 +686,7 @@ class Spooler:
         self.max_probe_interval = max_probe_interval
         self.probe_timeout = probe_timeout
         self.backlog = None  # set by the engine: () -> bool, its queue is full
+        self.replay_ops = 2_000  # operations per replayed group (and progress step)
         self.diverting = False
         self.final = False  # gave up at exit: journal everything, replay nothing more
         self.rejected = 0  # replayed operations the server refused (logged, dropped)
@@ -736,7 +782,7 @@ class Spooler:
                 next_probe = now + 1.0
                 if not await self._reachable():
                     await self._cancel(task)
-                    raise _Undelivered("not reachable while the logging queue is full")
+                    raise _Undelivered("no answer while the logging queue was full")
         finally:
             self._inflight.discard(task)
 
@@ -787,8 +833,8 @@ class Spooler:
             attempt = self._attempts
             try:
                 if self._probe is not None and not await self._reachable():
-                    raise _Undelivered("not reachable")
-                sent = await self.journal.replay(self._send)
+                    raise _Undelivered(self.last_error or "no answer")
+                sent = await self.journal.replay(self._send, max_ops=self.replay_ops)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -863,7 +909,7 @@ class Spooler:
             await self._stop_replayer()
             for task in list(self._inflight):
                 task.cancel()
-        elif not drained:
+        elif not drained and not self.final:
             _logger.warning("aiomlflow: %s is unreachable (%s); %d logging operation(s) are kept in "
                             "the journal at %s and will be sent when it answers", self.uri,
                             self.last_error, self.journal.pending_ops(), self.journal.directory)

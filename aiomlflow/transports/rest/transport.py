@@ -22,8 +22,10 @@ The journal seam
     submission order (raw operation tuples, as the engine queued them), and nothing more
     is sent for that run in this call.  The hook returns ``[(seq, exception)]`` for the
     operations it could not take care of; the default fails them all with a clear
-    MlflowException.  A journal overrides it (or assigns ``undeliverable_handler``) to
-    append the operations to disk and return ``[]``.  Replaying an operation that was
+    MlflowException.  ``open()`` plugs the journal in (``undeliverable_handler`` =
+    ``Spooler.undeliverable``, see :mod:`.journal`), which appends the operations to
+    disk and returns ``[]``; ``write_runs`` then goes through the spooler, whose direct
+    path is ``_send_runs`` and whose probe is ``ping``.  Replaying an operation that was
     partly delivered is harmless: the server ignores a metric it already has, accepts
     a param re-logged with the same value, and tags are last-writer-wins.
     Queued CALLs (create_run, end_run, ...) raise :class:`.client.ServerUnavailable` (or
@@ -39,6 +41,7 @@ from ...sdk.entities import Experiment, Metric, Run, RunInfo
 from ...workers.operations import PARAM
 from ..base import Transport
 from .client import HttpClient, RestError, ServerUnavailable, is_transient
+from . import journal
 from .journal import Spooler
 from .packing import pack
 from .settings import HttpSettings, url_credentials
@@ -82,10 +85,11 @@ class RestTransport(Transport):
         until something has to be sent)."""
         await self._http.open()
         # What the server cannot take goes to the on-disk journal and is replayed later.
-        self.spool = Spooler(self.uri, self._send_runs, self.ping)
-        if self.undeliverable_handler is None:
-            self.undeliverable_handler = self.spool.undeliverable
-        await self.spool.open()
+        if journal.SUPPORTED:
+            self.spool = Spooler(self.uri, self._send_runs, self.ping)
+            if self.undeliverable_handler is None:
+                self.undeliverable_handler = self.spool.undeliverable
+            await self.spool.open()
 
     async def close(self) -> None:
         """Close the session; idempotent."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+
 from ... import store_errors
 from ...entities import (
     Experiment, ExperimentTag, Metric, Param, Run, RunData, RunInfo, RunInputs, RunTag,
@@ -46,15 +49,39 @@ def get_run(db, run_id: str) -> Run:
     return Run(info, RunData(metrics=metrics, params=params, tags=tags), RunInputs([], []))
 
 
+@contextlib.contextmanager
+def paused_gc():
+    """Pause the cyclic garbage collector while building many objects at once.
+
+    Every 700 new container objects trigger a collection that traverses the young
+    generation, so building a million entities costs several times more with the
+    collector on.  Entities form no cycles; the collector resumes (if it was on)
+    afterwards.  Shared with search's result loading."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# The metric's rows through the covering primary-key index ("key", timestamp, step,
+# run_uuid, value, is_nan): with run_uuid fixed its order is MLflow's (timestamp, step,
+# value), so no sort is needed; a plain ORDER BY timestamp, step, value sorts every
+# (timestamp, step) group, a third of the query's time.
+_HISTORY_SQL = ("SELECT value, timestamp, step, is_nan FROM metrics "
+                "INDEXED BY sqlite_autoindex_metrics_1 "
+                "WHERE key = ? AND run_uuid = ? ORDER BY timestamp, step")
+
+
 def get_metric_history(db, run_id: str, key: str) -> list[Metric]:
     """All values of one metric, in MLflow's order (timestamp, step, value)."""
     get_run_info(db, run_id)
-    return [
-        Metric(key, _NAN if is_nan else value, timestamp, step)
-        for value, timestamp, step, is_nan in db.execute(
-            "SELECT value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? AND key = ? "
-            "ORDER BY timestamp, step, value", (run_id, key))
-    ]
+    nan = _NAN
+    with paused_gc():
+        return [Metric(key, nan if is_nan else value, timestamp, step)
+                for value, timestamp, step, is_nan in db.execute(_HISTORY_SQL, (key, run_id))]
 
 
 def _experiment(db, row) -> Experiment:

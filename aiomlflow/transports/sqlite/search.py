@@ -3,7 +3,9 @@
 Synchronous functions run on the aiosqlite connection thread.  A search is one query
 for the page of run (or experiment) rows, in MLflow's order, then one set-based query
 per child table (latest_metrics, params, tags, dataset inputs) for the whole page:
-never a query per run.
+never a query per run.  The page query starts from the most selective metric, param
+or tag comparison (see ``run_page_sql``); a search repeated on an unchanged store is
+answered from a per-connection cache (see "result cache").
 
 Semantics follow MLflow's SQL store: a metric filter compares the latest value and
 never matches a NaN except with ``!=``; ``attributes.run_name`` compares the
@@ -23,9 +25,10 @@ from ...sdk.entities import (
     RunInputs,
 )
 from ...sdk.search.ast import (
-    ATTRIBUTE, DATASET, METRIC, PARAM, TAG, ExperimentSearch, RunSearch,
+    ATTRIBUTE, DATASET, METRIC, PARAM, TAG, Comparison, ExperimentSearch, RunSearch,
 )
 from ...sdk.search.query import create_page_token
+from .reads import paused_gc
 from .writes import DEFAULT_WORKSPACE
 
 _NAN = float("nan")
@@ -59,14 +62,44 @@ def _compare(column: str, op: str, value, args: list) -> str:
     return f"{column} {op} ?"
 
 
-def _run_filter(comp, args: list) -> str:
+def _child_condition(comp, alias: str, args: list) -> str:
+    """The value test of a metric/param/tag clause on the child row ``alias`` ("" for
+    IS [NOT] NULL, which only test existence)."""
+    op = comp.op
+    if op in ("IS NULL", "IS NOT NULL"):
+        return ""
+    if comp.kind == METRIC:
+        condition = _compare(f"{alias}.value", op, float(comp.value), args)
+        # NaN is stored as 0 with is_nan set: it only ever satisfies "!=".
+        return (f"({condition} OR {alias}.is_nan = 1)" if op == "!="
+                else f"({condition} AND {alias}.is_nan = 0)")
+    return _compare(f"{alias}.value", op, comp.value, args)
+
+
+def _child_exists(comp, run_column: str, args: list) -> str:
+    """A metric/param/tag clause as an ``EXISTS`` (``NOT EXISTS`` for IS NULL): a
+    (key, run_uuid) primary-key lookup for the run in ``run_column``."""
+    args.append(comp.key)
+    exists = (f"EXISTS (SELECT 1 FROM {_CHILD_TABLES[comp.kind]} c "
+              f"WHERE c.run_uuid = {run_column} AND c.key = ?")
+    if comp.op == "IS NULL":
+        return f"NOT {exists})"
+    condition = _child_condition(comp, "c", args)
+    return f"{exists} AND {condition})" if condition else f"{exists})"
+
+
+def _as_child(comp):
+    """``attributes.run_name`` is a comparison on the ``mlflow.runName`` tag."""
+    if comp.kind == ATTRIBUTE and comp.key == "run_name":
+        return Comparison(TAG, _RUN_NAME_TAG, comp.op, comp.value, comp.text)
+    return comp
+
+
+def _run_filter(comp, args: list, run_column: str = "r.run_uuid") -> str:
     kind, key, op, value = comp.kind, comp.key, comp.comparator, comp.value
+    if kind in _CHILD_TABLES:
+        return _child_exists(comp, run_column, args)
     if kind == ATTRIBUTE:
-        if key == "run_name":
-            args.append(_RUN_NAME_TAG)
-            condition = _compare("t.value", op, value, args)
-            return ("EXISTS (SELECT 1 FROM tags t WHERE t.run_uuid = r.run_uuid AND t.key = ? "
-                    f"AND {condition})")
         return _compare(_RUN_COLUMNS[key], op, value, args)
     if kind == DATASET:
         if key == "context":
@@ -78,22 +111,7 @@ def _run_filter(comp, args: list) -> str:
         condition = _compare(f"d.{key}", op, value, args)
         return ("EXISTS (SELECT 1 FROM inputs i JOIN datasets d ON i.source_id = d.dataset_uuid "
                 f"WHERE i.destination_id = r.run_uuid AND {condition})")
-    # a (key, run_uuid) primary-key lookup per candidate run
-    table = _CHILD_TABLES[kind]
-    args.append(key)
-    exists = f"EXISTS (SELECT 1 FROM {table} c WHERE c.run_uuid = r.run_uuid AND c.key = ?"
-    if op == "IS NULL":
-        return f"NOT {exists})"
-    if op == "IS NOT NULL":
-        return f"{exists})"
-    if kind == METRIC:
-        condition = _compare("c.value", op, float(value), args)
-        # NaN is stored as 0 with is_nan set: it only ever satisfies "!=".
-        condition = (f"({condition} OR c.is_nan = 1)" if op == "!="
-                     else f"({condition} AND c.is_nan = 0)")
-    else:
-        condition = _compare("c.value", op, value, args)
-    return f"{exists} AND {condition})"
+    raise AssertionError(kind)  # pragma: no cover - the parser makes no other kind
 
 
 def _run_order(q: RunSearch, join_args: list) -> tuple[str, str]:
@@ -123,21 +141,103 @@ def _run_order(q: RunSearch, join_args: list) -> tuple[str, str]:
     return " ".join(joins), ", ".join(terms)
 
 
-def run_page_sql(q: RunSearch) -> tuple[str, list]:
-    """The SELECT of one page of run rows (info columns), with its arguments."""
+# How a comparison narrows the runs, most selective first (no statistics: the schema
+# is MLflow's, and ANALYZE would write to it): equality, then a list, a pattern, a
+# range, then the near-universal ones.
+_SELECTIVITY = {"=": 0, "IN": 1, "LIKE": 2, "ILIKE": 2, ">": 3, ">=": 3, "<": 3, "<=": 3,
+                "!=": 4, "NOT IN": 4, "IS NOT NULL": 5, "IS NULL": 5}
+# Per-row costs (µs, measured) of reading a child table: a full scan visits every row
+# in storage order; the (key, run_uuid) primary-key index visits only the key's rows
+# but then seeks each table row for its value.  The scan wins above ~1 key row in 25.
+_SCAN_ROW_COST = 0.045
+_SEEK_ROW_COST = 1.1
+
+
+def _access_cost(db, table: str, key: str) -> tuple[float, bool]:
+    """(estimated cost, full scan?) of reading the rows of ``key`` from ``table``."""
+    n_rows = db.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
+    cap = int(n_rows * _SCAN_ROW_COST / _SEEK_ROW_COST) + 1
+    # a covering count of the key's index entries, stopped where the scan is cheaper
+    n_key = db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE key = ? LIMIT ?)",
+                       (key, cap)).fetchone()[0]
+    if n_key >= cap:
+        return n_rows * _SCAN_ROW_COST, True
+    return n_key * _SEEK_ROW_COST, False
+
+
+def _driver(db, filters) -> tuple | None:
+    """The clause whose rows drive the search, with its access path, or None for a scan
+    of the runs table: the most selective metric/param/tag (or run name) comparison that
+    needs a row to exist, unless the runs' primary key is a better start."""
+    if db is None:
+        return None
+    best = None
+    for n, comp in enumerate(filters):
+        if comp.kind == ATTRIBUTE and comp.key == "run_id" and comp.op in ("=", "IN"):
+            return None
+        comp = _as_child(comp)
+        if comp.kind not in _CHILD_TABLES or comp.op == "IS NULL":
+            continue
+        rank = (_SELECTIVITY.get(comp.op, 4), n)
+        if best is None or rank[0] <= best[0][0]:
+            cost, scan = _access_cost(db, _CHILD_TABLES[comp.kind], comp.key)
+            rank = (rank[0], cost, n)
+            if best is None or rank < best[0]:
+                best = (rank, n, scan)
+    return None if best is None else (best[1], best[2])
+
+
+def run_page_sql(q: RunSearch, db=None) -> tuple[str, list]:
+    """The SELECT of one page of run rows (info columns), with its arguments.
+
+    With a metric/param/tag comparison that needs a row, and ``db`` to estimate access
+    costs, that table drives: its matching rows are read (by a full scan or by the key's
+    primary-key range, whichever is cheaper), the other comparisons are primary-key
+    lookups for those runs only (most selective first), and each survivor's run row is
+    fetched last.  Otherwise every run row is scanned and tested.
+    """
     args: list = []
-    joins, order = _run_order(q, args)
-    where = [f"r.experiment_id IN ({', '.join('?' * len(q.experiment_ids))})",
-             f"r.lifecycle_stage IN ({', '.join('?' * len(q.stages))})"]
-    args.extend(q.experiment_ids)
-    args.extend(q.stages)
-    # attribute comparisons first: SQLite tests AND-ed terms in order, and these need no
-    # lookup in another table
-    for comp in sorted(q.filters, key=lambda c: c.kind != ATTRIBUTE):
-        where.append(_run_filter(comp, args))
-    sql = ("SELECT r.run_uuid, r.experiment_id, r.user_id, r.status, r.start_time, "
-           "r.end_time, r.lifecycle_stage, r.artifact_uri, r.name "
-           f"FROM runs r {joins} WHERE {' AND '.join(where)} ORDER BY {order}")
+    join_args: list = []
+    joins, order = _run_order(q, join_args)
+    columns = ("SELECT r.run_uuid, r.experiment_id, r.user_id, r.status, r.start_time, "
+               "r.end_time, r.lifecycle_stage, r.artifact_uri, r.name ")
+    run_where = [f"r.experiment_id IN ({', '.join('?' * len(q.experiment_ids))})",
+                 f"r.lifecycle_stage IN ({', '.join('?' * len(q.stages))})"]
+    run_args = [*q.experiment_ids, *q.stages]
+    filters = list(q.filters)
+    driver = _driver(db, filters)
+    if driver is None:
+        # attribute comparisons first: SQLite tests AND-ed terms in order, and these need
+        # no lookup in another table
+        where = run_where
+        args += join_args + run_args
+        for comp in sorted(filters, key=lambda c: c.kind != ATTRIBUTE):
+            where.append(_run_filter(_as_child(comp), args))
+        sql = f"{columns}FROM runs r {joins} WHERE {' AND '.join(where)} ORDER BY {order}"
+    else:
+        n, scan = driver
+        comp = _as_child(filters.pop(n))
+        args.append(comp.key)
+        where = ["d.key = ?"]
+        condition = _child_condition(comp, "d", args)
+        if condition:
+            where.append(condition)
+        # SQLite tests each term in the innermost loop that has its tables (the driver's
+        # for child clauses, the run's for the rest), subqueries last, else in order
+        children = sorted((_as_child(c) for c in filters if _as_child(c).kind in _CHILD_TABLES),
+                          key=lambda c: _SELECTIVITY.get(c.op, 4))
+        for child in children:
+            where.append(_child_exists(child, "d.run_uuid", args))
+        where.append("r.run_uuid = d.run_uuid")
+        where += run_where
+        args += run_args
+        for other in filters:
+            if _as_child(other).kind not in _CHILD_TABLES:
+                where.append(_run_filter(other, args))
+        # CROSS JOIN keeps the driver as the outer loop
+        sql = (f"{columns}FROM {_CHILD_TABLES[comp.kind]} d{' NOT INDEXED' if scan else ''} "
+               f"CROSS JOIN runs r {joins} WHERE {' AND '.join(where)} ORDER BY {order}")
+        args = join_args + args
     limit = -1 if q.max_results is None else q.max_results + 1
     sql += " LIMIT ? OFFSET ?"
     args += [limit, q.offset]
@@ -268,8 +368,9 @@ def _key_values(db, table: str, run_ids: list) -> list[dict]:
     return [out[run_id] for run_id in run_ids]
 
 
-def load_runs(db, rows) -> list[Run]:
-    """Run entities for run rows, their data loaded with one query per table."""
+def _load_run_data(db, rows) -> tuple:
+    """The page's run data, one query per table: per run (in page order) its latest
+    metric rows and ``{key: value}`` metrics, params and tags, and its dataset inputs."""
     run_ids = [row[0] for row in rows]
     n = len(run_ids)
     metric_rows: list[list] = [[] for _ in range(n)]
@@ -280,7 +381,17 @@ def load_runs(db, rows) -> list[Run]:
         metrics[index][key] = _NAN if value is None else value
     params = _key_values(db, "params", run_ids)
     tags = _key_values(db, "tags", run_ids)
-    inputs = _dataset_inputs(db, run_ids)
+    return metric_rows, metrics, params, tags, _dataset_inputs(db, run_ids)
+
+
+def _build_runs(rows, run_data, copy: bool) -> list[Run]:
+    """Run entities for run rows and their data; ``copy`` gives each its own dicts (the
+    data is also held by the result cache, and callers may change what they get)."""
+    metric_rows, metrics, params, tags, inputs = run_data
+    if copy:
+        metrics = [d.copy() for d in metrics]
+        params = [d.copy() for d in params]
+        tags = [d.copy() for d in tags]
     runs = []
     append = runs.append
     new_data = _SearchRunData.__new__
@@ -293,21 +404,131 @@ def load_runs(db, rows) -> list[Run]:
         data._metrics = metrics[n]
         data._params = params[n]
         data._tags = tags[n]
-        append(Run(info, data, RunInputs(inputs.get(run_id, []), [])))
+        append(Run(info, data, RunInputs(list(inputs.get(run_id, ())), [])))
     return runs
+
+
+def load_runs(db, rows) -> list[Run]:
+    """Run entities for run rows, their data loaded with one query per table."""
+    with paused_gc():
+        return _build_runs(rows, _load_run_data(db, rows), copy=False)
+
+
+# --------------------------------------------------------------------------- result cache
+#
+# A search repeated while the store has not changed (a dashboard or notebook polling,
+# pages re-read) is answered from memory.  The store has changed when
+# ``PRAGMA data_version`` moves (any other connection, in any process, committed) or
+# the connection's ``total_changes`` moves (its own INSERT/UPDATE/DELETEs); a result
+# is kept only if neither moved while it was read, so it is one consistent state.
+# Each hit builds new entities with their own dicts.  The cache is per connection
+# (sqlite3 connections take no weak references: the last few connections' caches are
+# kept; ``forget_connection`` drops one at close).
+
+_CACHE_QUERIES = 8            # searches kept per connection
+_CACHE_RUNS = 5_000           # runs kept per connection (a larger result is not kept)
+_CACHE_CONNECTIONS = 4
+
+
+class _ResultCache:
+    __slots__ = ("db", "version", "entries", "runs")
+
+    def __init__(self, db):
+        self.db = db
+        self.version = None
+        self.entries: dict = {}       # RunSearch -> (rows, token, run data); LRU order
+        self.runs = 0
+
+    def reset(self, version) -> None:
+        self.version = version
+        self.entries.clear()
+        self.runs = 0
+
+    def get(self, q):
+        entry = self.entries.pop(q, None)
+        if entry is not None:
+            self.entries[q] = entry   # most recently used last
+        return entry
+
+    def put(self, q, entry) -> bool:
+        size = len(entry[0])
+        if size > _CACHE_RUNS:
+            return False
+        while self.entries and (len(self.entries) >= _CACHE_QUERIES
+                                or self.runs + size > _CACHE_RUNS):
+            oldest = next(iter(self.entries))
+            self.runs -= len(self.entries.pop(oldest)[0])
+        self.entries[q] = entry
+        self.runs += size
+        return True
+
+
+_caches: dict[int, _ResultCache] = {}
+
+
+def _store_version(db) -> tuple:
+    return db.execute("PRAGMA data_version").fetchone()[0], db.total_changes
+
+
+def _cache_for(db) -> _ResultCache:
+    """The connection's cache.  Only the connection's own thread touches it (or the
+    connection); the table of caches is keyed by id and holds the connection, so an id
+    is never reused while its entry lives; the oldest of more connections is dropped."""
+    cache = _caches.get(id(db))
+    if cache is not None and cache.db is db:
+        return cache
+    while len(_caches) >= _CACHE_CONNECTIONS:
+        try:
+            _caches.pop(next(iter(_caches)), None)
+        except (StopIteration, RuntimeError):   # emptied / changed by another thread
+            break
+    cache = _caches[id(db)] = _ResultCache(db)
+    return cache
+
+
+def forget_connection(db) -> None:
+    """Drop the result cache of a connection being closed (from any thread)."""
+    cache = _caches.get(id(db))
+    if cache is not None and cache.db is db:
+        _caches.pop(id(db), None)
+
+
+def _search_page(db, q: RunSearch) -> tuple:
+    """(run rows, next page token, run data) of one page, read from the database."""
+    sql, args = run_page_sql(q, db)
+    rows = db.execute(sql, args).fetchall()
+    token = None
+    if q.max_results is not None and len(rows) == q.max_results + 1:
+        token = create_page_token(q.offset + q.max_results)
+        rows = rows[:q.max_results]
+    return rows, token, _load_run_data(db, rows)
 
 
 def search_runs(db, q: RunSearch):
     """One page of runs and the next page's token (None on the last page)."""
     if not q.experiment_ids or not q.stages:
         return [], None
-    sql, args = run_page_sql(q)
-    rows = db.execute(sql, args).fetchall()
-    token = None
-    if q.max_results is not None and len(rows) == q.max_results + 1:
-        token = create_page_token(q.offset + q.max_results)
-        rows = rows[:q.max_results]
-    return load_runs(db, rows), token
+    try:
+        hash(q)
+    except TypeError:                       # an unhashable value: no caching
+        cache = None
+    else:
+        cache = _cache_for(db)
+    with paused_gc():
+        if cache is None:
+            rows, token, run_data = _search_page(db, q)
+            return _build_runs(rows, run_data, copy=False), token
+        version = _store_version(db)
+        if version != cache.version:
+            cache.reset(version)
+        entry = cache.get(q)
+        if entry is None:
+            entry = _search_page(db, q)
+            # kept only if nothing changed while it was read (one consistent state)
+            if _store_version(db) != version or not cache.put(q, entry):
+                return _build_runs(entry[0], entry[2], copy=False), entry[1]
+        rows, token, run_data = entry
+        return _build_runs(rows, run_data, copy=True), token
 
 
 # --------------------------------------------------------------------------- experiments
