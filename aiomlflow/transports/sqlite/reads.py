@@ -70,9 +70,9 @@ def paused_gc():
 # run_uuid, value, is_nan): with run_uuid fixed its order is MLflow's (timestamp, step,
 # value), so no sort is needed; a plain ORDER BY timestamp, step, value sorts every
 # (timestamp, step) group, a third of the query's time.
-_HISTORY_SQL = ("SELECT value, timestamp, step, is_nan FROM metrics "
-                "INDEXED BY sqlite_autoindex_metrics_1 "
-                "WHERE key = ? AND run_uuid = ? ORDER BY timestamp, step")
+METRIC_HISTORY_SQL = ("SELECT value, timestamp, step, is_nan FROM metrics "
+                      "INDEXED BY sqlite_autoindex_metrics_1 "
+                      "WHERE key = ? AND run_uuid = ? ORDER BY timestamp, step")
 
 
 def get_metric_history(db, run_id: str, key: str) -> list[Metric]:
@@ -81,7 +81,8 @@ def get_metric_history(db, run_id: str, key: str) -> list[Metric]:
     nan = _NAN
     with paused_gc():
         return [Metric(key, nan if is_nan else value, timestamp, step)
-                for value, timestamp, step, is_nan in db.execute(_HISTORY_SQL, (key, run_id))]
+                for value, timestamp, step, is_nan in db.execute(METRIC_HISTORY_SQL,
+                                                                 (key, run_id))]
 
 
 def _experiment(db, row) -> Experiment:

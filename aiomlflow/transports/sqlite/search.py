@@ -4,8 +4,7 @@ Synchronous functions run on the aiosqlite connection thread.  A search is one q
 for the page of run (or experiment) rows, in MLflow's order, then one set-based query
 per child table (latest_metrics, params, tags, dataset inputs) for the whole page:
 never a query per run.  The page query starts from the most selective metric, param
-or tag comparison (see ``run_page_sql``); a search repeated on an unchanged store is
-answered from a per-connection cache (see "result cache").
+or tag comparison (see ``run_page_sql``).
 
 Semantics follow MLflow's SQL store: a metric filter compares the latest value and
 never matches a NaN except with ``!=``; ``attributes.run_name`` compares the
@@ -28,7 +27,7 @@ from ...sdk.search.ast import (
     ATTRIBUTE, DATASET, METRIC, PARAM, TAG, Comparison, ExperimentSearch, RunSearch,
 )
 from ...sdk.search.query import create_page_token
-from .reads import paused_gc
+from .reads import METRIC_HISTORY_SQL, paused_gc
 from .writes import DEFAULT_WORKSPACE
 
 _NAN = float("nan")
@@ -384,14 +383,9 @@ def _load_run_data(db, rows) -> tuple:
     return metric_rows, metrics, params, tags, _dataset_inputs(db, run_ids)
 
 
-def _build_runs(rows, run_data, copy: bool) -> list[Run]:
-    """Run entities for run rows and their data; ``copy`` gives each its own dicts (the
-    data is also held by the result cache, and callers may change what they get)."""
+def _build_runs(rows, run_data) -> list[Run]:
+    """Run entities for run rows and their loaded data."""
     metric_rows, metrics, params, tags, inputs = run_data
-    if copy:
-        metrics = [d.copy() for d in metrics]
-        params = [d.copy() for d in params]
-        tags = [d.copy() for d in tags]
     runs = []
     append = runs.append
     new_data = _SearchRunData.__new__
@@ -411,86 +405,7 @@ def _build_runs(rows, run_data, copy: bool) -> list[Run]:
 def load_runs(db, rows) -> list[Run]:
     """Run entities for run rows, their data loaded with one query per table."""
     with paused_gc():
-        return _build_runs(rows, _load_run_data(db, rows), copy=False)
-
-
-# --------------------------------------------------------------------------- result cache
-#
-# A search repeated while the store has not changed (a dashboard or notebook polling,
-# pages re-read) is answered from memory.  The store has changed when
-# ``PRAGMA data_version`` moves (any other connection, in any process, committed) or
-# the connection's ``total_changes`` moves (its own INSERT/UPDATE/DELETEs); a result
-# is kept only if neither moved while it was read, so it is one consistent state.
-# Each hit builds new entities with their own dicts.  The cache is per connection
-# (sqlite3 connections take no weak references: the last few connections' caches are
-# kept; ``forget_connection`` drops one at close).
-
-_CACHE_QUERIES = 8            # searches kept per connection
-_CACHE_RUNS = 5_000           # runs kept per connection (a larger result is not kept)
-_CACHE_CONNECTIONS = 4
-
-
-class _ResultCache:
-    __slots__ = ("db", "version", "entries", "runs")
-
-    def __init__(self, db):
-        self.db = db
-        self.version = None
-        self.entries: dict = {}       # RunSearch -> (rows, token, run data); LRU order
-        self.runs = 0
-
-    def reset(self, version) -> None:
-        self.version = version
-        self.entries.clear()
-        self.runs = 0
-
-    def get(self, q):
-        entry = self.entries.pop(q, None)
-        if entry is not None:
-            self.entries[q] = entry   # most recently used last
-        return entry
-
-    def put(self, q, entry) -> bool:
-        size = len(entry[0])
-        if size > _CACHE_RUNS:
-            return False
-        while self.entries and (len(self.entries) >= _CACHE_QUERIES
-                                or self.runs + size > _CACHE_RUNS):
-            oldest = next(iter(self.entries))
-            self.runs -= len(self.entries.pop(oldest)[0])
-        self.entries[q] = entry
-        self.runs += size
-        return True
-
-
-_caches: dict[int, _ResultCache] = {}
-
-
-def _store_version(db) -> tuple:
-    return db.execute("PRAGMA data_version").fetchone()[0], db.total_changes
-
-
-def _cache_for(db) -> _ResultCache:
-    """The connection's cache.  Only the connection's own thread touches it (or the
-    connection); the table of caches is keyed by id and holds the connection, so an id
-    is never reused while its entry lives; the oldest of more connections is dropped."""
-    cache = _caches.get(id(db))
-    if cache is not None and cache.db is db:
-        return cache
-    while len(_caches) >= _CACHE_CONNECTIONS:
-        try:
-            _caches.pop(next(iter(_caches)), None)
-        except (StopIteration, RuntimeError):   # emptied / changed by another thread
-            break
-    cache = _caches[id(db)] = _ResultCache(db)
-    return cache
-
-
-def forget_connection(db) -> None:
-    """Drop the result cache of a connection being closed (from any thread)."""
-    cache = _caches.get(id(db))
-    if cache is not None and cache.db is db:
-        _caches.pop(id(db), None)
+        return _build_runs(rows, _load_run_data(db, rows))
 
 
 def _search_page(db, q: RunSearch) -> tuple:
@@ -508,27 +423,9 @@ def search_runs(db, q: RunSearch):
     """One page of runs and the next page's token (None on the last page)."""
     if not q.experiment_ids or not q.stages:
         return [], None
-    try:
-        hash(q)
-    except TypeError:                       # an unhashable value: no caching
-        cache = None
-    else:
-        cache = _cache_for(db)
     with paused_gc():
-        if cache is None:
-            rows, token, run_data = _search_page(db, q)
-            return _build_runs(rows, run_data, copy=False), token
-        version = _store_version(db)
-        if version != cache.version:
-            cache.reset(version)
-        entry = cache.get(q)
-        if entry is None:
-            entry = _search_page(db, q)
-            # kept only if nothing changed while it was read (one consistent state)
-            if _store_version(db) != version or not cache.put(q, entry):
-                return _build_runs(entry[0], entry[2], copy=False), entry[1]
-        rows, token, run_data = entry
-        return _build_runs(rows, run_data, copy=True), token
+        rows, token, run_data = _search_page(db, q)
+        return _build_runs(rows, run_data), token
 
 
 # --------------------------------------------------------------------------- experiments
@@ -595,9 +492,8 @@ def get_metric_history_bulk(db, run_ids: list, key: str, max_results=None) -> li
     for run_id in ids:
         if limit >= 0 and len(out) >= limit:
             break
-        rows = db.execute(
-            "SELECT value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? AND key = ? "
-            "ORDER BY timestamp, step, value LIMIT ?",
-            (run_id, key, -1 if limit < 0 else limit - len(out))).fetchall()
-        out += _metrics_from_rows(key, rows, run_id)
+        rows = db.execute(METRIC_HISTORY_SQL + " LIMIT ?",
+                          (key, run_id, -1 if limit < 0 else limit - len(out))).fetchall()
+        with paused_gc():
+            out += _metrics_from_rows(key, rows, run_id)
     return out
