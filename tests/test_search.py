@@ -18,7 +18,7 @@ import re
 import pytest
 
 import aiomlflow as aio
-from aiomlflow.sdk.entities import Metric, Param, ViewType
+from aiomlflow.entities import Metric, Param, ViewType
 
 real = pytest.importorskip("mlflow")
 

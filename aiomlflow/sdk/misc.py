@@ -7,6 +7,7 @@ import platform
 
 from . import tracking_uri
 from ..exceptions import MlflowException
+from ..redact import redact_url
 
 _RUNTIME_DEPENDENCIES = ("aiohttp", "aiosqlite", "anyio", "numpy", "orjson", "tenacity")
 # Never print these, even without mask_envs: they are credentials.
@@ -35,8 +36,8 @@ def doctor(mask_envs: bool = False) -> None:
         ("Python version", platform.python_version()),
         ("MLflow version", f"{aiomlflow.__version__} (aiomlflow; MLflow 3.17.2 API)"),
         ("MLflow module location", aiomlflow.__file__),
-        ("Tracking URI", tracking_uri.get_tracking_uri()),
-        ("Registry URI", tracking_uri.get_registry_uri()),
+        ("Tracking URI", redact_url(tracking_uri.get_tracking_uri())),
+        ("Registry URI", redact_url(tracking_uri.get_registry_uri())),
     ]
     run = active_run()
     if run is not None:
@@ -49,7 +50,7 @@ def doctor(mask_envs: bool = False) -> None:
     if envs:
         print("MLflow environment variables: ")
         for key in sorted(envs):
-            shown = "***" if mask_envs or key in _SECRET_ENVS else envs[key]
+            shown = "***" if mask_envs or key in _SECRET_ENVS else redact_url(envs[key])
             print(f"  {key}: {shown}")
     print("MLflow dependencies: ")
     for name, version in sorted(_versions(_RUNTIME_DEPENDENCIES).items()):

@@ -9,6 +9,8 @@ import re
 import sys
 from functools import lru_cache
 
+from ..redact import redact_url
+
 USER = "mlflow.user"
 SOURCE_NAME = "mlflow.source.name"
 SOURCE_TYPE = "mlflow.source.type"
@@ -120,5 +122,5 @@ def _first_remote_url(git_dir: str) -> str | None:
     for section in config.sections():
         if section.startswith('remote "') and config.has_option(section, "url"):
             # Never record credentials embedded in the URL.
-            return re.sub(r"(?<=://)[^/@]+@", "", config.get(section, "url"))
+            return redact_url(config.get(section, "url"))
     return None

@@ -12,7 +12,7 @@ import binascii
 import json
 
 from ...exceptions import MlflowException
-from ..entities import ViewType
+from ...entities import ViewType
 from . import parser
 from .ast import ExperimentSearch, OrderKey, RunSearch
 

@@ -27,12 +27,12 @@ import asyncio
 import email.utils
 import random
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import tenacity
 
 from ...exceptions import HTTP_STATUS, MlflowException, error_code_name
+from ...redact import redact_url
 
 API_PREFIX = "/api/2.0/mlflow/"
 # The statuses MLflow's client retries (mlflow.utils.request_utils).
@@ -81,14 +81,6 @@ class ServerUnavailable(MlflowException):
 def is_transient(exc: BaseException) -> bool:
     """True for failures a later attempt may fix: unreachable server, timeout, 429, 5xx."""
     return bool(getattr(exc, "transient", False))
-
-
-def redact_url(url: str) -> str:
-    """``url`` without any ``user:password@`` part."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def _retry_after_seconds(value: str | None) -> float | None:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import asyncio
 
 from ...exceptions import MlflowException
-from ...sdk.entities import Experiment, Metric, Run, RunInfo
+from ...entities import Experiment, Metric, Run, RunInfo
 from ...workers.operations import PARAM
 from ..base import Transport
 from .client import HttpClient, RestError, ServerUnavailable, is_transient

@@ -7,7 +7,7 @@ import gc
 
 from ... import store_errors
 from ...entities import (
-    Experiment, ExperimentTag, Metric, Param, Run, RunData, RunInfo, RunInputs, RunTag,
+    Experiment, ExperimentTag, Metric, Param, Run, RunData, RunInfo, RunInputs, RunOutputs, RunTag,
 )
 from .writes import DEFAULT_WORKSPACE
 
@@ -46,7 +46,8 @@ def get_run(db, run_id: str) -> Run:
         "SELECT key, value FROM params WHERE run_uuid = ?", (run_id,))]
     tags = [RunTag(k, v) for k, v in db.execute(
         "SELECT key, value FROM tags WHERE run_uuid = ?", (run_id,))]
-    return Run(info, RunData(metrics=metrics, params=params, tags=tags), RunInputs([], []))
+    return Run(info, RunData(metrics=metrics, params=params, tags=tags), RunInputs([], []),
+               RunOutputs([]))
 
 
 @contextlib.contextmanager
@@ -76,8 +77,8 @@ METRIC_HISTORY_SQL = ("SELECT value, timestamp, step, is_nan FROM metrics "
 
 
 def get_metric_history(db, run_id: str, key: str) -> list[Metric]:
-    """All values of one metric, in MLflow's order (timestamp, step, value)."""
-    get_run_info(db, run_id)
+    """All values of one metric, in MLflow's order (timestamp, step, value); like
+    MLflow's stores, an unknown run or key has an empty history."""
     nan = _NAN
     with paused_gc():
         return [Metric(key, nan if is_nan else value, timestamp, step)

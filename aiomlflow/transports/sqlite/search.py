@@ -19,9 +19,9 @@ import sqlite3
 
 import orjson
 
-from ...sdk.entities import (
+from ...entities import (
     Dataset, DatasetInput, Experiment, ExperimentTag, InputTag, Metric, Run, RunData, RunInfo,
-    RunInputs,
+    RunInputs, RunOutputs,
 )
 from ...sdk.search.ast import (
     ATTRIBUTE, DATASET, METRIC, PARAM, TAG, Comparison, ExperimentSearch, RunSearch,
@@ -398,7 +398,7 @@ def _build_runs(rows, run_data) -> list[Run]:
         data._metrics = metrics[n]
         data._params = params[n]
         data._tags = tags[n]
-        append(Run(info, data, RunInputs(list(inputs.get(run_id, ())), [])))
+        append(Run(info, data, RunInputs(list(inputs.get(run_id, ())), []), RunOutputs([])))
     return runs
 
 
