@@ -23,6 +23,30 @@ class Transport(ABC):
     async def close(self) -> None:
         """Release connections; idempotent."""
 
+    # delivery that outlives a write_runs call (a remote transport's on-disk journal);
+    # a store that writes synchronously, like SQLite, keeps these defaults
+    def watch_backlog(self, is_full) -> None:
+        """Let the transport see, through ``is_full()``, that the engine's queue is full."""
+
+    @property
+    def undelivered(self) -> bool:
+        """Whether accepted data still waits to reach the store (e.g. journaled)."""
+        return False
+
+    @property
+    def gave_up(self) -> bool:
+        """Whether, at exit, the transport stopped waiting for the store."""
+        return False
+
+    async def settle(self, timeout: float | None, final: bool = False) -> bool:
+        """Wait up to ``timeout`` for undelivered data to reach the store; ``final`` (at
+        exit) gives up after it and keeps the rest for later.  True if none is left."""
+        return True
+
+    def handoff_note(self) -> str | None:
+        """At exit: what was left undelivered, where, and how to send it."""
+        return None
+
     # run data, batched
     @abstractmethod
     async def write_runs(self, batches: list, durable=None) -> list[tuple[int, Exception]]:

@@ -129,9 +129,7 @@ class Engine:
             startup.append(exc)
             ready.set()
             return
-        spool = getattr(self.transport, "spool", None)
-        if spool is not None:  # remote: journals what the server cannot take (rest/journal.py)
-            spool.backlog = self._backlog_full
+        self.transport.watch_backlog(self._backlog_full)
         ready.set()
         try:
             await self._worker()
@@ -317,16 +315,16 @@ class Engine:
             self.wait(self.submit(NOOP, None), timeout)
         except MlflowException as exc:
             error = exc
-        spool = getattr(self.transport, "spool", None)
-        if spool is not None and self._state == _RUNNING:
+        transport = self.transport
+        if self._state == _RUNNING:
             try:
                 self._settle(_remaining(deadline), final=True)
-                if spool.final:  # gave up waiting: the worker now journals the rest at once
+                if transport.gave_up:  # the worker now hands the rest over at once
                     self.wait(self.submit(NOOP, None), _SPILL_TIMEOUT)
                     error = None
             except Exception as exc:
                 error = error or as_mlflow_exception(exc)
-            note = spool.note()
+            note = transport.handoff_note()
             if note:
                 print(note, file=sys.stderr)
         if error is not None:
@@ -338,14 +336,14 @@ class Engine:
 
     def _settle(self, timeout: float | None, final: bool = False) -> bool:
         """Wait for data a remote transport journaled during an outage to reach the server."""
-        spool = getattr(self.transport, "spool", None)
-        if spool is None or not (spool.diverting or final) or self._token is None:
+        transport = self.transport
+        if transport is None or not (transport.undelivered or final) or self._token is None:
             return True
         if threading.current_thread() is self._thread:
             return False
         import anyio.from_thread
 
-        return anyio.from_thread.run(spool.settle, timeout, final, token=self._token)
+        return anyio.from_thread.run(transport.settle, timeout, final, token=self._token)
 
     def _check_usable(self) -> None:
         if self._state == _NEW:

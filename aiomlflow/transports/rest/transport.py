@@ -77,7 +77,7 @@ class RestTransport(Transport):
         #: Optional ``async (run_id, ops, error) -> [(seq, exc)]`` replacing the default
         #: of :meth:`_on_undeliverable` (the journal's entry point).
         self.undeliverable_handler = None
-        #: The durability layer (journal.py); the engine finds it by this name.
+        #: The durability layer (journal.py), behind the Transport delivery hooks.
         self.spool: Spooler | None = None
 
     async def open(self) -> None:
@@ -99,6 +99,27 @@ class RestTransport(Transport):
 
     def __repr__(self) -> str:
         return f"<RestTransport {self.uri} auth={self.settings.auth_scheme or 'none'}>"
+
+    # ------------------------------------------------------------------ delivery hooks
+    def watch_backlog(self, is_full) -> None:
+        if self.spool is not None:
+            self.spool.backlog = is_full
+
+    @property
+    def undelivered(self) -> bool:
+        return self.spool is not None and self.spool.diverting
+
+    @property
+    def gave_up(self) -> bool:
+        return self.spool is not None and self.spool.final
+
+    async def settle(self, timeout, final=False):
+        if self.spool is None:
+            return True
+        return await self.spool.settle(timeout, final)
+
+    def handoff_note(self):
+        return None if self.spool is None else self.spool.note()
 
     # ------------------------------------------------------------------ plumbing
     async def _get(self, endpoint: str, **params):
