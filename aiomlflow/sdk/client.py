@@ -196,7 +196,7 @@ class MlflowClient:
         metrics, params, tags = validation.validate_log_batch(run_id, metrics, params, tags,
                                                                stringify_tags=False)
         if not metrics and not params and not tags:
-            return None if synchronous or synchronous is None else RunOperations(None, ())
+            return None  # as MLflow, also in asynchronous mode
         engine = self._engine
         seq = engine.submit(BATCH, run_id, metrics, params, tags)
         return finish(engine, seq, synchronous)

@@ -12,19 +12,18 @@ import logging
 import os
 import time
 
+from .. import store_errors
 from ..config import async_logging_default
+from ..entities import Experiment, LifecycleStage, Run
+from ..exceptions import MlflowException
 from ..workers.engine import close_all, flush_all, get_engine, register_before_exit
 from ..workers.operations import BATCH, PARAM, RunOperations
-from .. import store_errors
 from . import run_context, tracking_uri, validation
 from .client import MlflowClient, finish
 from .validation import KNOWN_KEYS
 
-_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
-from ..entities import Experiment, LifecycleStage, Run
-from ..exceptions import MlflowException
-
 _logger = logging.getLogger("aiomlflow")
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 
 _active_runs: contextvars.ContextVar[tuple] = contextvars.ContextVar(
     "aiomlflow_active_runs", default=())

@@ -1,0 +1,1 @@
+"""``mlflow.utils``: the few helpers and constants third-party integrations import."""
