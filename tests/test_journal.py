@@ -19,7 +19,8 @@ import time
 import pytest
 
 from aiomlflow.transports.rest import journal as jmod
-from aiomlflow.transports.rest.journal import Journal, Spooler, redact_uri, server_key
+from aiomlflow.transports.rest.journal import Journal, redact_uri, server_key
+from aiomlflow.transports.rest.spooler import Spooler
 from aiomlflow.workers.batcher import group_by_run
 from aiomlflow.workers.operations import BATCH, DELETE_TAG, METRIC, PARAM
 

@@ -42,7 +42,7 @@ from ...workers.operations import PARAM
 from ..base import Transport
 from .client import HttpClient, RestError, ServerUnavailable, is_transient
 from . import journal
-from .journal import Spooler
+from .spooler import Spooler
 from .packing import pack
 from .settings import HttpSettings, url_credentials
 
