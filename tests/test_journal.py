@@ -21,8 +21,8 @@ import pytest
 from aiomlflow.transports.rest import journal as jmod
 from aiomlflow.transports.rest.journal import Journal, redact_uri, server_key
 from aiomlflow.transports.rest.spooler import Spooler
-from aiomlflow.workers.batcher import group_by_run
-from aiomlflow.workers.operations import BATCH, DELETE_TAG, METRIC, PARAM
+from aiomlflow.batches import group_by_run
+from aiomlflow.batches import BATCH, DELETE_TAG, METRIC, PARAM
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file locks")
 
@@ -186,7 +186,7 @@ def test_torn_tail_of_a_killed_writer_is_ignored(tmp_path):
     run_script("""
         import os, signal, sys
         from aiomlflow.transports.rest.journal import Journal
-        from aiomlflow.workers.operations import METRIC
+        from aiomlflow.batches import METRIC
         j = Journal(sys.argv[1], sys.argv[2])
         for i in range(1, 4):
             j.append("r1", [(i, METRIC, "r1", "m", float(i), i, i)])
@@ -297,7 +297,7 @@ def test_crash_of_a_writer_keeps_everything_appended(tmp_path):
     proc = run_script("""
         import os, signal, sys
         from aiomlflow.transports.rest.journal import Journal
-        from aiomlflow.workers.operations import METRIC
+        from aiomlflow.batches import METRIC
         j = Journal(sys.argv[1], sys.argv[2])
         for i in range(500):
             j.append("r1", [(i, METRIC, "r1", "m", float(i), i, i)])
@@ -317,7 +317,7 @@ def test_crash_of_a_writer_keeps_everything_appended(tmp_path):
 _WRITER = """
     import sys, time
     from aiomlflow.transports.rest.journal import Journal
-    from aiomlflow.workers.operations import METRIC
+    from aiomlflow.batches import METRIC
     uri, spool, name, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     j = Journal(uri, spool, fsync=False)
     for i in range(n):

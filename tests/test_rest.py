@@ -365,7 +365,7 @@ def test_packing_keeps_limits_and_order():
     from aiomlflow.transports.rest.packing import (
         MAX_REQUEST_BYTES, pack,
     )
-    from aiomlflow.workers.operations import BATCH, DELETE_TAG, METRIC, PARAM
+    from aiomlflow.batches import BATCH, DELETE_TAG, METRIC, PARAM
 
     metrics = [(f"k{i % 7}", float(i), 1_700_000_000_000 + i, i) for i in range(2500)]
     params = [(f"p{i}", str(i)) for i in range(250)]
@@ -406,7 +406,7 @@ def test_packing_keeps_limits_and_order():
 
 def test_packing_splits_by_size_even_with_escapes():
     from aiomlflow.transports.rest.packing import MAX_REQUEST_BYTES, pack
-    from aiomlflow.workers.operations import BATCH
+    from aiomlflow.batches import BATCH
 
     params = [(f"p{i}", "é" * 6000) for i in range(100)]         # 2 bytes a char
     tags = [(f"t{i}", "\x01" * 8000) for i in range(100)]          # \u0001: 6 bytes a char
@@ -419,7 +419,7 @@ def test_packing_splits_by_size_even_with_escapes():
 
 def test_repeated_param_key_starts_a_new_request():
     from aiomlflow.transports.rest.packing import pack
-    from aiomlflow.workers.operations import PARAM
+    from aiomlflow.batches import PARAM
 
     ops = [(1, PARAM, RUN_ID, "a", "1"), (2, PARAM, RUN_ID, "b", "1"),
            (3, PARAM, RUN_ID, "a", "2")]

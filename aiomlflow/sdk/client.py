@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 import time
 
-from ..config import async_logging_default
-from ..workers.engine import get_engine
-from ..workers.operations import BATCH, DELETE_TAG, PARAM, RunOperations
 from .. import store_errors
-from . import run_context, tracking_uri, validation
+from ..batches import BATCH, DELETE_TAG, PARAM
+from ..config import async_logging_default
 from ..entities import Experiment, Metric, Run, RunInfo, ViewType
 from ..exceptions import MlflowException
+from ..workers.engine import get_engine
+from ..workers.operations import RunOperations
+from . import run_context, tracking_uri, validation
 from .run_names import random_run_name
 
 

@@ -13,11 +13,12 @@ import os
 import time
 
 from .. import store_errors
+from ..batches import BATCH, PARAM
 from ..config import async_logging_default
 from ..entities import Experiment, LifecycleStage, Run
 from ..exceptions import MlflowException
 from ..workers.engine import close_all, flush_all, get_engine, register_before_exit
-from ..workers.operations import BATCH, PARAM, RunOperations
+from ..workers.operations import RunOperations
 from . import run_context, tracking_uri, validation
 from .client import MlflowClient, finish
 from .validation import KNOWN_KEYS

@@ -19,8 +19,7 @@ import time
 
 from ..config import EngineSettings
 from ..exceptions import MlflowException
-from .batcher import group_by_run
-from .operations import CALL, LAST_DATA_KIND, METRIC, NOOP
+from ..batches import CALL, LAST_DATA_KIND, METRIC, NOOP, group_by_run
 from .queues import OperationQueue
 
 _logger = logging.getLogger("aiomlflow")

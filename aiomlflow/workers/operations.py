@@ -1,20 +1,6 @@
-"""Operation records and the RunOperations handle returned by asynchronous calls.
-
-An operation is a plain tuple whose first item is its sequence number and second its
-kind; tuples keep the hot path allocation-light (no Future per call).
-"""
+"""RunOperations: the handle asynchronous calls return (operation layouts: batches.py)."""
 
 from __future__ import annotations
-
-# Operation kinds.  Layouts (after seq, kind, run_id):
-METRIC = 0      # key, value, timestamp, step
-PARAM = 1       # key, value (log_param: MLflow words its conflict error differently)
-BATCH = 2       # metrics [(key, value, ts, step)], params [(key, value)], tags [(key, value)]
-DELETE_TAG = 3  # key
-CALL = 4        # transport method name, args: awaited in order; the result is kept
-NOOP = 5        # a marker that lets flush wait for everything queued before it
-
-LAST_DATA_KIND = DELETE_TAG  # kinds up to this one are run data, written in batches
 
 
 class RunOperations:

@@ -64,7 +64,7 @@ import orjson
 
 from ...config import spool_dir as _default_spool_dir
 from ...exceptions import MlflowException
-from ...workers.operations import BATCH, DELETE_TAG, METRIC, PARAM
+from ...batches import BATCH, DELETE_TAG, METRIC, PARAM
 
 try:
     import fcntl

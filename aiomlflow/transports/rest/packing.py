@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import orjson
 
-from ...workers.operations import BATCH, DELETE_TAG, METRIC, PARAM
+from ...batches import BATCH, DELETE_TAG, METRIC, PARAM
 
 MAX_METRICS = 1000
 MAX_PARAMS = 100

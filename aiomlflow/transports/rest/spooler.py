@@ -17,7 +17,7 @@ import os
 import time
 
 from ...exceptions import MlflowException
-from ...workers.batcher import group_by_run
+from ...batches import group_by_run
 from .journal import Journal, redact_uri
 
 _logger = logging.getLogger("aiomlflow")

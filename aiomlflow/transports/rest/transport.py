@@ -38,7 +38,7 @@ import asyncio
 
 from ...exceptions import MlflowException
 from ...entities import Experiment, Metric, Run, RunInfo
-from ...workers.operations import PARAM
+from ...batches import PARAM
 from ..base import Transport
 from .client import HttpClient, RestError, ServerUnavailable, is_transient
 from . import journal

@@ -1,8 +1,21 @@
-"""Groups queued run-data operations into per-run batches, keeping each run's order."""
+"""Run-data operations: the tuple layout callers enqueue and the per-run batches
+transports receive — the contract between the engine (workers/) and the transports.
+
+An operation is a plain tuple whose first item is its sequence number and second its
+kind; tuples keep the hot path allocation-light (no Future per call).
+"""
 
 from __future__ import annotations
 
-from .operations import BATCH, DELETE_TAG, METRIC, PARAM
+# Operation kinds.  Layouts (after seq, kind, run_id):
+METRIC = 0      # key, value, timestamp, step
+PARAM = 1       # key, value (log_param: MLflow words its conflict error differently)
+BATCH = 2       # metrics [(key, value, ts, step)], params [(key, value)], tags [(key, value)]
+DELETE_TAG = 3  # key
+CALL = 4        # transport method name, args: awaited in order; the result is kept
+NOOP = 5        # a marker that lets flush wait for everything queued before it
+
+LAST_DATA_KIND = DELETE_TAG  # kinds up to this one are run data, written in batches
 
 
 class RunBatch:
