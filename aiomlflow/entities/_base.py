@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any, Iterator
 
+from aiomlflow.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+
 
 class _MlflowObject:
     """Base of every entity: iterates as (property, value) pairs and prints like MLflow.
@@ -152,3 +154,23 @@ class _KeyValue(_ValueObject):
         _put(out, "key", self._key)
         _put(out, "value", self._value)
         return out
+
+
+def code_for_name(names: dict, name) -> int:
+    """``names[name]``, else MLflow's error, which says "run status" for every such enum."""
+    try:
+        return names[name]
+    except (KeyError, TypeError):
+        raise MlflowException(
+            f"Could not get run status corresponding to string {name}. Valid run status "
+            f"strings: {list(names)}", INVALID_PARAMETER_VALUE) from None
+
+
+def name_for_code(codes: dict, code) -> str:
+    """``codes[code]``, else MLflow's error (same wording for every such enum)."""
+    try:
+        return codes[code]
+    except (KeyError, TypeError):
+        raise MlflowException(
+            f"Could not get string corresponding to run status {code}. Valid run statuses: "
+            f"{list(codes)}", INVALID_PARAMETER_VALUE) from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiomlflow.exceptions import MlflowException, INVALID_PARAMETER_VALUE
+from aiomlflow.entities._base import code_for_name, name_for_code
 
 
 class RunStatus:
@@ -22,27 +22,12 @@ class RunStatus:
     @staticmethod
     def from_string(status_str: str) -> int:
         """The status number for an upper-case status name such as ``"FINISHED"``."""
-        try:
-            return RunStatus._STRING_TO_STATUS[status_str]
-        except (KeyError, TypeError):
-            # MLflow raises a bare Exception with this text; ours is an Exception too.
-            raise MlflowException(
-                f"Could not get run status corresponding to string {status_str}. Valid run "
-                f"status strings: {list(RunStatus._STRING_TO_STATUS.keys())}",
-                INVALID_PARAMETER_VALUE,
-            ) from None
+        return code_for_name(RunStatus._STRING_TO_STATUS, status_str)
 
     @staticmethod
     def to_string(status: int) -> str:
         """The status name for a status number."""
-        try:
-            return RunStatus._STATUS_TO_STRING[status]
-        except (KeyError, TypeError):
-            raise MlflowException(
-                f"Could not get string corresponding to run status {status}. Valid run "
-                f"statuses: {list(RunStatus._STATUS_TO_STRING.keys())}",
-                INVALID_PARAMETER_VALUE,
-            ) from None
+        return name_for_code(RunStatus._STATUS_TO_STRING, status)
 
     @staticmethod
     def is_terminated(status: int) -> bool:

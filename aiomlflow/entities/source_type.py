@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiomlflow.exceptions import MlflowException, INVALID_PARAMETER_VALUE
+from aiomlflow.entities._base import code_for_name, name_for_code
 
 
 class SourceType:
@@ -21,24 +21,9 @@ class SourceType:
     @staticmethod
     def from_string(status_str: str) -> int:
         """The source type number for an upper-case name such as ``"LOCAL"``."""
-        try:
-            return SourceType._STRING_TO_SOURCETYPE[status_str]
-        except (KeyError, TypeError):
-            # The wording (which says "run status") is MLflow's own.
-            raise MlflowException(
-                f"Could not get run status corresponding to string {status_str}. Valid run "
-                f"status strings: {list(SourceType._STRING_TO_SOURCETYPE.keys())}",
-                INVALID_PARAMETER_VALUE,
-            ) from None
+        return code_for_name(SourceType._STRING_TO_SOURCETYPE, status_str)
 
     @staticmethod
     def to_string(status: int) -> str:
         """The name of a source type number."""
-        try:
-            return SourceType.SOURCETYPE_TO_STRING[status]
-        except (KeyError, TypeError):
-            raise MlflowException(
-                f"Could not get string corresponding to run status {status}. Valid run "
-                f"statuses: {list(SourceType.SOURCETYPE_TO_STRING.keys())}",
-                INVALID_PARAMETER_VALUE,
-            ) from None
+        return name_for_code(SourceType.SOURCETYPE_TO_STRING, status)
