@@ -156,21 +156,11 @@ class _KeyValue(_ValueObject):
         return out
 
 
-def code_for_name(names: dict, name) -> int:
-    """``names[name]``, else MLflow's error, which says "run status" for every such enum."""
-    try:
-        return names[name]
-    except (KeyError, TypeError):
-        raise MlflowException(
-            f"Could not get run status corresponding to string {name}. Valid run status "
-            f"strings: {list(names)}", INVALID_PARAMETER_VALUE) from None
 
-
-def name_for_code(codes: dict, code) -> str:
-    """``codes[code]``, else MLflow's error (same wording for every such enum)."""
+def lookup(table: dict, key, message: str):
+    """``table[key]`` for the enum-like classes; otherwise MLflow's error, whose
+    ``message`` is completed with the valid keys."""
     try:
-        return codes[code]
+        return table[key]
     except (KeyError, TypeError):
-        raise MlflowException(
-            f"Could not get string corresponding to run status {code}. Valid run statuses: "
-            f"{list(codes)}", INVALID_PARAMETER_VALUE) from None
+        raise MlflowException(f"{message}{list(table)}", INVALID_PARAMETER_VALUE) from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiomlflow.entities._base import code_for_name, name_for_code
+from aiomlflow.entities._base import lookup
 
 
 class RunStatus:
@@ -22,12 +22,14 @@ class RunStatus:
     @staticmethod
     def from_string(status_str: str) -> int:
         """The status number for an upper-case status name such as ``"FINISHED"``."""
-        return code_for_name(RunStatus._STRING_TO_STATUS, status_str)
+        return lookup(RunStatus._STRING_TO_STATUS, status_str, f"Could not get run status "
+                      f"corresponding to string {status_str}. Valid run status strings: ")
 
     @staticmethod
     def to_string(status: int) -> str:
         """The status name for a status number."""
-        return name_for_code(RunStatus._STATUS_TO_STRING, status)
+        return lookup(RunStatus._STATUS_TO_STRING, status, f"Could not get string "
+                      f"corresponding to run status {status}. Valid run statuses: ")
 
     @staticmethod
     def is_terminated(status: int) -> bool:

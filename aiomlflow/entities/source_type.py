@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiomlflow.entities._base import code_for_name, name_for_code
+from aiomlflow.entities._base import lookup
 
 
 class SourceType:
@@ -21,9 +21,12 @@ class SourceType:
     @staticmethod
     def from_string(status_str: str) -> int:
         """The source type number for an upper-case name such as ``"LOCAL"``."""
-        return code_for_name(SourceType._STRING_TO_SOURCETYPE, status_str)
+        # The wording (which says "run status") is MLflow's own.
+        return lookup(SourceType._STRING_TO_SOURCETYPE, status_str, f"Could not get run "
+                      f"status corresponding to string {status_str}. Valid run status strings: ")
 
     @staticmethod
     def to_string(status: int) -> str:
         """The name of a source type number."""
-        return name_for_code(SourceType.SOURCETYPE_TO_STRING, status)
+        return lookup(SourceType.SOURCETYPE_TO_STRING, status, f"Could not get string "
+                      f"corresponding to run status {status}. Valid run statuses: ")

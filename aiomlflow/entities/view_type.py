@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiomlflow.exceptions import MlflowException, INVALID_PARAMETER_VALUE
+from aiomlflow.entities._base import lookup
 
 
 class ViewType:
@@ -18,26 +18,14 @@ class ViewType:
     @classmethod
     def from_string(cls, view_str: str) -> int:
         """The view type for its lower-case name (``"active_only"``, ``"deleted_only"``, ``"all"``)."""
-        try:
-            return cls._STRING_TO_VIEW[view_str]
-        except (KeyError, TypeError):
-            raise MlflowException(
-                f"Could not get valid view type corresponding to string {view_str}. "
-                f"Valid view types are {list(cls._STRING_TO_VIEW.keys())}",
-                INVALID_PARAMETER_VALUE,
-            ) from None
+        return lookup(cls._STRING_TO_VIEW, view_str, "Could not get valid view type "
+                      f"corresponding to string {view_str}. Valid view types are ")
 
     @classmethod
     def to_string(cls, view_type: int) -> str:
         """The lower-case name of a view type."""
-        try:
-            return cls._VIEW_TO_STRING[view_type]
-        except (KeyError, TypeError):
-            raise MlflowException(
-                f"Could not get valid view type corresponding to string {view_type}. "
-                f"Valid view types are {list(cls._VIEW_TO_STRING.keys())}",
-                INVALID_PARAMETER_VALUE,
-            ) from None
+        return lookup(cls._VIEW_TO_STRING, view_type, "Could not get valid view type "
+                      f"corresponding to string {view_type}. Valid view types are ")
 
     # The proto enum shares these numbers, so conversion is the identity.
     @classmethod
