@@ -64,12 +64,16 @@ def _newer(row: tuple, best: tuple) -> bool:
 def group_by_run(ops: list) -> list[RunBatch]:
     """Split a run of data operations into one RunBatch per run id (one pass)."""
     batches: dict[str, RunBatch] = {}
+    current = None
     for op in ops:
         run_id = op[2]
-        batch = batches.get(run_id)
-        if batch is None:
-            batch = batches[run_id] = RunBatch(run_id)
-        batch.ops.append(op)
+        if run_id != current:  # consecutive operations mostly share a run
+            batch = batches.get(run_id)
+            if batch is None:
+                batch = batches[run_id] = RunBatch(run_id)
+            current = run_id
+            add_op, add_metric, latest = batch.ops.append, batch.metrics.append, batch.latest
+        add_op(op)
         kind = op[1]
         if kind == METRIC:
             rows = (op,)
@@ -86,10 +90,10 @@ def group_by_run(ops: list) -> list[RunBatch]:
             continue
         else:
             continue
-        batch.metrics.extend(rows)
-        latest = batch.latest
         for row in rows:
+            add_metric(row)
             best = latest.get(row[3])
-            if best is None or _newer(row, best):
+            # a higher step settles it without the full comparison
+            if best is None or (row[6] > best[6] if row[6] != best[6] else _newer(row, best)):
                 latest[row[3]] = row
     return list(batches.values())

@@ -544,6 +544,30 @@ def test_nan_and_inf_round_trip(mlflow):
     assert len(hist) == 1 and math.isnan(hist[0].value)
 
 
+def test_large_asynchronous_batches_keep_every_value_exactly(mlflow):
+    # Batches this size take the stores' bulk paths; values must survive bit for bit,
+    # and a NaN or infinity inside a large batch must still be stored as MLflow does.
+    tricky = [0.1, -0.0, 1e-300, 5e-324, 2.0**53 + 2, 1e16, -1.7976931348623157e308, 1 / 3]
+    finite = [tricky[i % len(tricky)] for i in range(300)]
+    special = [math.nan if i % 7 == 0 else math.inf if i % 11 == 0 else float(i)
+               for i in range(300)]
+    with mlflow.start_run() as run:
+        for step, value in enumerate(finite):
+            mlflow.log_metric("finite", value, step=step, synchronous=False)
+        for step, value in enumerate(special):
+            mlflow.log_metric("special", value, step=step, synchronous=False)
+        mlflow.flush_async_logging()
+    client = mlflow.MlflowClient()
+    got = sorted((m.step, m.value) for m in client.get_metric_history(run.info.run_id, "finite"))
+    assert got == list(enumerate(finite))
+    got = sorted((m.step, m.value) for m in client.get_metric_history(run.info.run_id, "special"))
+    expected = [FLOAT_MAX if v == math.inf else v for v in special]
+    assert [s for s, _ in got] == list(range(300))
+    assert all((math.isnan(v) and math.isnan(e)) or v == e
+               for (_, v), e in zip(got, expected))
+    assert mlflow.get_run(run.info.run_id).data.metrics["finite"] == finite[-1]
+
+
 def test_latest_metric_is_max_step_then_timestamp_then_value(mlflow):
     with mlflow.start_run() as run:
         # a higher step wins over a later timestamp

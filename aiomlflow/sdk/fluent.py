@@ -13,7 +13,7 @@ import os
 import time
 
 from .. import store_errors
-from ..batches import BATCH, PARAM
+from ..batches import BATCH, METRIC, PARAM
 from ..config import async_logging_default
 from ..entities import Experiment, LifecycleStage, Run
 from ..exceptions import MlflowException
@@ -24,10 +24,13 @@ from .client import MlflowClient, finish
 from .validation import KNOWN_KEYS
 
 _logger = logging.getLogger("aiomlflow")
-_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+_time_ns = time.time_ns
 
 _active_runs: contextvars.ContextVar[tuple] = contextvars.ContextVar(
     "aiomlflow_active_runs", default=())
+# (run id, engine) of the innermost active run, kept beside the stack for log_metric.
+_active_target: contextvars.ContextVar[tuple | None] = contextvars.ContextVar(
+    "aiomlflow_active_target", default=None)
 _last_active_run_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "aiomlflow_last_active_run_id", default=None)
 _active_experiment_id: str | None = None
@@ -82,8 +85,13 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None,
         run = _create_run(client, stack, experiment_id, run_name, nested, parent_run_id,
                           user_tags)
     active = ActiveRun(run, client._engine)
-    _active_runs.set(stack + (active,))
+    _set_active_runs(stack + (active,))
     return active
+
+
+def _set_active_runs(stack: tuple) -> None:
+    _active_runs.set(stack)
+    _active_target.set((stack[-1]._run_id, stack[-1]._engine) if stack else None)
 
 
 def _resume_run(client: MlflowClient, run_id: str, run_name, user_tags: dict) -> Run:
@@ -149,7 +157,7 @@ def end_run(status: str = "FINISHED") -> None:
     if not stack:
         return
     run = stack[-1]
-    _active_runs.set(stack[:-1])
+    _set_active_runs(stack[:-1])
     os.environ.pop("MLFLOW_RUN_ID", None)
     _last_active_run_id.set(run._run_id)
     status = validation.validate_run_status(status)
@@ -207,19 +215,24 @@ def log_metric(key: str, value: float, step: int | None = None,
                dataset=None) -> RunOperations | None:
     """Log a metric to the active run (started if needed) or ``run_id``."""
     if (type(value) is float and type(step) is int and not timestamp and run_id is None
-            and type(key) is str and key in KNOWN_KEYS and _I64_MIN <= step <= _I64_MAX):
+            and type(key) is str and key in KNOWN_KEYS
+            and -9223372036854775808 <= step <= 9223372036854775807):
         # The training-loop call, checked inline exactly as validate_metric would.
-        timestamp = time.time_ns() // 1_000_000
+        timestamp = _time_ns() // 1_000_000
     else:
         key, value, timestamp, step = validation.validate_metric(
             key, value, timestamp or None, step or None)
     if run_id is None:
-        stack = _active_runs.get()
-        active = stack[-1] if stack else _active_run_or_start()
-        run_id, engine = active._run_id, active._engine
+        target = _active_target.get()
+        run_id, engine = target if target is not None else _target(None)
     else:
         run_id, engine = _target(run_id)
-    seq = engine.submit_metric(run_id, key, value, timestamp, step)
+    # engine.submit_metric, inlined: this is the call a training loop makes millions of times
+    seq = engine.next_seq()
+    items = engine.items
+    if len(items) >= engine.slow_at:
+        engine.before_append()
+    items.append((seq, METRIC, run_id, key, value, timestamp, step))
     if synchronous is None:
         synchronous = not async_logging_default()
     if synchronous:
@@ -433,7 +446,7 @@ def _end_runs_at_exit() -> None:
 def _reset_for_tests() -> None:
     """Forget active runs, last run, active experiment and URIs; stop engines (tests)."""
     global _active_experiment_id
-    _active_runs.set(())
+    _set_active_runs(())
     _last_active_run_id.set(None)
     _active_experiment_id = None
     tracking_uri.reset()
@@ -442,7 +455,7 @@ def _reset_for_tests() -> None:
 
 def _forget_runs_in_child() -> None:
     # As MLflow: a forked child starts with no active run (the parent still owns it).
-    _active_runs.set(())
+    _set_active_runs(())
     _last_active_run_id.set(None)
 
 

@@ -47,6 +47,9 @@ class Transport(ABC):
         """At exit: what was left undelivered, where, and how to send it."""
         return None
 
+    async def idle(self) -> None:
+        """The engine's queue just ran empty: a moment for deferred housekeeping."""
+
     # run data, batched
     @abstractmethod
     async def write_runs(self, batches: list, durable=None) -> list[tuple[int, Exception]]:

@@ -52,8 +52,8 @@ class Engine:
         self._transport_factory = transport_factory
         self.settings = EngineSettings()
         self.queue = OperationQueue(self.settings.queue_size)  # per process: see fork
-        self._items = self.queue.items
-        self._slow_at = 0
+        self.items = self.queue.items
+        self.slow_at = 0
         # Wake the worker early only when the queue is half full: below that, the timer
         # drains it, and a producer in a hot loop does not fight the writer for the GIL.
         self.wake_at = max(1, self.settings.queue_size // 2)
@@ -98,7 +98,7 @@ class Engine:
                 raise startup[0]
             self._thread = thread
             self._state = _RUNNING
-            self._slow_at = self.wake_at
+            self.slow_at = self.wake_at
         _install_process_hooks(self)
 
     def _thread_main(self, ready: threading.Event, startup: list) -> None:
@@ -164,6 +164,8 @@ class Engine:
                             or now - last_drain >= max_wait):
                 try:
                     await self._drain()
+                    if not queue.items:
+                        await self.transport.idle()
                 except Exception:  # the worker never dies; _process already failed the ops
                     _logger.exception("aiomlflow worker error")
                 last_drain = time.monotonic()
@@ -174,32 +176,35 @@ class Engine:
                 return
 
     # ------------------------------------------------------------------ producer side
-    # One length check guards everything unusual: ``_slow_at`` is 0 while the engine is
+    # The producer protocol, which log_metric's hot path follows inline:
+    #     seq = next_seq(); if len(items) >= slow_at: before_append(); items.append(op)
+    # One length check guards everything unusual: ``slow_at`` is 0 while the engine is
     # not running (so every call takes the slow path, which starts it or refuses), and
     # half the bound while it runs (the slow path wakes the worker and, at the bound,
     # waits for room).
     def submit(self, kind: int, run_id, *payload) -> int:
         """Append one operation; return its sequence number (waits while the queue is full)."""
         seq = self.next_seq()
-        if len(self._items) >= self._slow_at:
-            self._before_append()
-        self._items.append((seq, kind, run_id, *payload))
+        if len(self.items) >= self.slow_at:
+            self.before_append()
+        self.items.append((seq, kind, run_id, *payload))
         return seq
 
     def submit_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> int:
         """The hot path of log_metric: one tuple appended, no lock taken."""
         seq = self.next_seq()
-        items = self._items
-        if len(items) >= self._slow_at:
-            self._before_append()
+        items = self.items
+        if len(items) >= self.slow_at:
+            self.before_append()
         items.append((seq, METRIC, run_id, key, value, timestamp, step))
         return seq
 
-    def _before_append(self) -> None:
+    def before_append(self) -> None:
+        """The producer's slow path: start or refuse, wake the worker, wait for room."""
         if self._state != _RUNNING:
             self._check_usable()
         self.wake()
-        if len(self._items) >= self.queue.maxsize:
+        if len(self.items) >= self.queue.maxsize:
             self.queue.wait_for_room(self.wake, self._check_alive)
 
     def wake(self) -> None:
@@ -300,7 +305,7 @@ class Engine:
                       f"never waited for; first error: {lost[0].message}", file=sys.stderr)
             self._stopping = True
             self._state = _CLOSED
-            self._slow_at = 0
+            self.slow_at = 0
             self.wake()
             if self._thread is not None:
                 self._thread.join(timeout if timeout is not None else 10)
@@ -331,7 +336,7 @@ class Engine:
                   f"written to {self.tracking_uri}: {error.message}", file=sys.stderr)
 
     def _backlog_full(self) -> bool:
-        return len(self._items) >= self.queue.maxsize
+        return len(self.items) >= self.queue.maxsize
 
     def _settle(self, timeout: float | None, final: bool = False) -> bool:
         """Wait for data a remote transport journaled during an outage to reach the server."""

@@ -9,6 +9,9 @@ from __future__ import annotations
 import sqlite3
 import time
 import uuid
+from operator import itemgetter
+
+import orjson
 
 from ... import store_errors
 from ...exceptions import MlflowException
@@ -31,6 +34,16 @@ _UPSERT_LATEST = (
     "step = excluded.step, is_nan = excluded.is_nan WHERE "
     "(excluded.step, excluded.timestamp, excluded.value) > "
     "(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)")
+# Large batches of finite values go in as one JSON array and one statement: SQLite then
+# does the whole insert inside a single sqlite3_step, which runs without the GIL, so the
+# engine thread (and the caller's hot loop) keep running while the rows are written.
+# JSON has no NaN or infinity, so batches holding one take the executemany path above.
+_INSERT_METRIC_JSON = (
+    "INSERT OR IGNORE INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+    "SELECT json_extract(value, '$[3]'), json_extract(value, '$[4]'), "
+    "json_extract(value, '$[5]'), json_extract(value, '$[2]'), json_extract(value, '$[6]'), 0 "
+    "FROM json_each(?)")
+JSON_BATCH_MIN = 64
 _UPSERT_TAG = ("INSERT INTO tags (key, value, run_uuid) VALUES (?, ?, ?) "
                "ON CONFLICT (key, run_uuid) DO UPDATE SET value = excluded.value")
 _UPSERT_EXPERIMENT_TAG = (
@@ -89,7 +102,7 @@ def _write_run(db, batch) -> list[tuple[int, MlflowException]]:
         # A conflicting call fails as a whole, as MLflow's log_batch does.
         batch = batch.without({seq for seq, _ in failures})
     if batch.metrics:
-        db.executemany(_INSERT_METRIC, batch.metrics)
+        _insert_metrics(db, batch.metrics)
         db.executemany(_UPSERT_LATEST, batch.latest.values())
     if batch.params:
         db.executemany("INSERT OR IGNORE INTO params (key, value, run_uuid) VALUES (?, ?, ?)",
@@ -97,6 +110,38 @@ def _write_run(db, batch) -> list[tuple[int, MlflowException]]:
     if batch.tag_ops:
         failures.extend(_apply_tag_ops(db, run_id, batch.tag_ops))
     return failures
+
+
+def _insert_metrics(db, rows: list) -> None:
+    if len(rows) >= JSON_BATCH_MIN and json_supported():
+        try:
+            # a NaN or an infinity anywhere makes the sum non-finite
+            total = sum(map(_VALUE, rows))
+            payload = orjson.dumps(rows) if total - total == 0 else None
+        except (TypeError, orjson.JSONEncodeError):  # e.g. a numpy scalar in a batch
+            payload = None
+        if payload is not None:
+            db.execute(_INSERT_METRIC_JSON, (payload,))
+            return
+    db.executemany(_INSERT_METRIC, rows)
+
+
+_VALUE = itemgetter(4)
+_json_functions: bool | None = None
+
+
+def json_supported() -> bool:
+    """Whether the linked SQLite has the JSON1 functions (built in since 3.38)."""
+    global _json_functions
+    if _json_functions is None:
+        probe = sqlite3.connect(":memory:")
+        try:
+            _json_functions = probe.execute("SELECT json_extract('[7]', '$[0]')").fetchone()[0] == 7
+        except sqlite3.OperationalError:
+            _json_functions = False
+        finally:
+            probe.close()
+    return _json_functions
 
 
 def _param_conflicts(db, run_id: str, params: list) -> list[tuple[int, MlflowException]]:
