@@ -256,26 +256,34 @@ def test_exit_rows_readable_by_real_mlflow(tmp_path):
 
 SIGTERM_CHILD = """
 import signal
-handler_mode = sys.argv[1]          # "none" | "flag" | "exit"
+handler_mode = sys.argv[1]          # "none" | "flag" | "exit" | "[late_]flush_exit"
 every = int(sys.argv[2])
+synchronous = sys.argv[3] == "sync"
 state = {"stop": False, "calls": 0}
 
 if handler_mode != "none":
+    late = handler_mode.startswith("late_")  # installed after logging began (replaces ours)
+    handler_mode = handler_mode.removeprefix("late_")
+
     def user_handler(signum, frame):
         state["calls"] += 1
         emit({"handler_called": signum})
-        if handler_mode == "exit":
+        if handler_mode == "flush_exit":
+            mlflow.flush_async_logging()
+        if handler_mode in ("exit", "flush_exit"):
             sys.exit(5)
         state["stop"] = True
-    # installed by the user before any logging (before the engine exists)
-    signal.signal(signal.SIGTERM, user_handler)
+    if not late:  # installed by the user before any logging (before the engine exists)
+        signal.signal(signal.SIGTERM, user_handler)
 
 mlflow.set_tracking_uri(URI)
 run = mlflow.start_run()
+if handler_mode != "none" and late:
+    signal.signal(signal.SIGTERM, user_handler)
 emit({"run_id": run.info.run_id})
 i = 0
 while not state["stop"]:
-    mlflow.log_metric("m", i, step=i, synchronous=False)
+    mlflow.log_metric("m", i, step=i, synchronous=synchronous)
     # the call for step i has returned: report it (once per `every` calls)
     if i % every == every - 1:
         os.write(1, b"%d\\n" % i)
@@ -294,13 +302,14 @@ def _read_lines(pipe, q: queue.Queue) -> None:
 
 
 def _run_until_reported(
-    tmp_path: Path, handler_mode: str, threshold: int, every: int, **env: str
+    tmp_path: Path, handler_mode: str, threshold: int, every: int, mode: str = "async",
+    sig: int = signal.SIGTERM, **env: str
 ):
-    """Start the SIGTERM child, wait until it reported `threshold` returned calls,
-    send SIGTERM, wait for it; return (returncode, stdout lines, stderr)."""
+    """Start the SIGTERM child (logging in `mode`), wait until it reported `threshold`
+    returned calls, send `sig`, wait for it; return (returncode, stdout lines, stderr)."""
     script = write_script(tmp_path, "child.py", SIGTERM_CHILD)
     proc = subprocess.Popen(
-        [sys.executable, str(script), handler_mode, str(every)],
+        [sys.executable, str(script), handler_mode, str(every), mode],
         cwd=tmp_path,
         env=child_env(tmp_path, PYTHONFAULTHANDLER="1", **env),
         stdout=subprocess.PIPE,
@@ -333,7 +342,7 @@ def _run_until_reported(
             lines.append(line)
             if line.strip().isdigit() and int(line) >= threshold:
                 break
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         try:
             rc = proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -421,28 +430,59 @@ def test_sigterm_during_async_logging_loses_nothing(tmp_path, queue_size):
     _assert_contiguous_prefix(tmp_path, run_id, last)
 
 
+@pytest.mark.skipif(
+    IS_MLFLOW, reason="real mlflow does not flush on SIGTERM (the default handler kills it)"
+)
+def test_sigterm_during_synchronous_logging_loses_nothing(tmp_path):
+    # A synchronous caller writes its own operations (no hop through the engine): the
+    # signal often lands in the middle of such a write, which must finish first.
+    rc, lines, stderr = _run_until_reported(tmp_path, "none", 5_000, every=100, mode="sync")
+    run_id, last, _ = _parse_sigterm_output(lines)
+    assert rc == -signal.SIGTERM, f"returncode {rc}\n{stderr[-4000:]}"
+    assert "Traceback" not in stderr, stderr[-4000:]
+    _assert_contiguous_prefix(tmp_path, run_id, last)
+
+
+@pytest.mark.parametrize("mode", ["async", "sync"])
+def test_keyboard_interrupt_during_logging_loses_nothing(tmp_path, mode):
+    # Ctrl-C: KeyboardInterrupt may surface inside a write the caller is doing itself;
+    # what it took off the queue goes back and the exit flush writes it.
+    rc, lines, stderr = _run_until_reported(tmp_path, "none", scaled(5_000, 100),
+                                            every=scaled(100, 25), mode=mode,
+                                            sig=signal.SIGINT)
+    run_id, last, _ = _parse_sigterm_output(lines)
+    assert "KeyboardInterrupt" in stderr, stderr[-4000:]
+    assert rc != 0
+    _assert_contiguous_prefix(tmp_path, run_id, last)
+
+
+_DROPS_QUEUED_AT_EXIT = pytest.mark.xfail(
+    IS_MLFLOW, strict=False,
+    reason="real mlflow 3.17.2 drops async operations queued at interpreter exit")
+
+
 @pytest.mark.parametrize(
-    "handler_mode",
+    "handler_mode,mode",
     [
-        "flag",
-        pytest.param(
-            "exit",
-            marks=pytest.mark.xfail(
-                IS_MLFLOW,
-                strict=False,
-                reason="real mlflow 3.17.2 drops async operations queued at interpreter exit",
-            ),
-        ),
+        ("flag", "async"),
+        pytest.param("exit", "async", marks=_DROPS_QUEUED_AT_EXIT),
+        pytest.param("flush_exit", "async", marks=_DROPS_QUEUED_AT_EXIT),
+        ("flag", "sync"),
+        ("exit", "sync"),
+        ("flush_exit", "sync"),
+        ("late_flush_exit", "sync"),
     ],
 )
-def test_sigterm_user_handler_is_chained(tmp_path, handler_mode):
+def test_sigterm_user_handler_is_chained(tmp_path, handler_mode, mode):
     """The user installed a SIGTERM handler before logging.  It is still called;
     "flag": it asks the loop to stop and the process ends normally (exit code 0) with
     every call present and the run FINISHED; "exit": it calls sys.exit(5) and every
-    returned call is present."""
-    threshold = scaled(30_000, 300)
-    every = scaled(1000, 25)
-    rc, lines, stderr = _run_until_reported(tmp_path, handler_mode, threshold, every=every)
+    returned call is present; "flush_exit": the same after flush_async_logging() (also
+    when the handler replaced ours after logging began: "late_")."""
+    threshold = scaled(30_000 if mode == "async" else 5_000, 300)
+    every = scaled(1000 if mode == "async" else 100, 25)
+    rc, lines, stderr = _run_until_reported(tmp_path, handler_mode, threshold, every=every,
+                                            mode=mode)
     run_id, last, recs = _parse_sigterm_output(lines)
     handler_calls = [r for r in recs if "handler_called" in r]
     assert len(handler_calls) == 1, f"user handler calls: {handler_calls}\n{stderr[-4000:]}"

@@ -60,6 +60,17 @@ class Transport(ABC):
         operations without waiting for this coroutine to resume.
         """
 
+    # A store that can also be written from the calling thread lets a synchronous call
+    # write its own operations there, skipping the hops through the engine's threads.
+    @property
+    def writes_in_caller(self) -> bool:
+        """Whether ``write_in_caller`` may be used."""
+        return False
+
+    def write_in_caller(self, batches: list, durable=None) -> list[tuple[int, Exception]]:
+        """``write_runs`` run synchronously on the calling thread (one caller at a time)."""
+        raise NotImplementedError
+
     # runs
     @abstractmethod
     async def create_run(self, experiment_id: str, user_id: str, start_time: int,

@@ -69,6 +69,13 @@ class Engine:
         self._results: dict[int, object] = {}
         self._done_cond = threading.Condition(threading.RLock())
         self._waiters = 0
+        # Held by whoever takes operations off the queue and writes them: the worker, or
+        # a synchronous caller writing them itself (see _help).  One drainer at a time
+        # keeps every run's operations in submission order.
+        self._drain_lock = threading.Lock()
+        self._helper: int | None = None  # thread ident of the caller helping right now
+        self._deferred_signal: tuple | None = None
+        self._can_help = False
         self._wake_pending = False
         self._stopping = False
         self._fatal: BaseException | None = None
@@ -129,10 +136,14 @@ class Engine:
             ready.set()
             return
         self.transport.watch_backlog(self._backlog_full)
+        self._can_help = self.transport.writes_in_caller
         ready.set()
         try:
             await self._worker()
         finally:
+            self._can_help = False
+            with self._drain_lock:  # a caller may be mid-write on the transport
+                pass
             await self.transport.close()
 
     async def _worker(self) -> None:
@@ -224,6 +235,13 @@ class Engine:
         if self._done < seq and seq not in self._ahead:
             if threading.current_thread() is self._thread:
                 raise MlflowException("aiomlflow: cannot wait for an operation on the engine thread")
+            if self._helper == threading.get_ident():
+                # A signal handler interrupted this thread while it was writing: nothing
+                # can drain until the handler returns.  If the handler exits instead, the
+                # interrupted write puts its operations back and the exit flush writes them.
+                return None
+            if timeout is None and self._can_help and self._help(seq):
+                return self._outcome(seq)
             self.wake()
             deadline = None if timeout is None else time.monotonic() + timeout
             with self._done_cond:
@@ -243,6 +261,10 @@ class Engine:
                         self._done_cond.wait(step)
                 finally:
                     self._waiters -= 1
+        return self._outcome(seq)
+
+    def _outcome(self, seq: int):
+        """The result of completed operation ``seq``, or its failure raised."""
         if self._failures:
             failure = self._failures.pop(seq, None)
             if failure is not None:
@@ -365,11 +387,70 @@ class Engine:
                 f"({self._fatal!r})")
 
     # ------------------------------------------------------------------ consumer side
+    def _help(self, seq: int) -> bool:
+        """Write the queue's head on this (waiting) thread; True once ``seq`` is done.
+
+        A synchronous call would otherwise cost three thread wake-ups (caller, loop,
+        connection thread) for one small transaction.  When no drain is running and the
+        transport can write from any thread, the waiting caller drains the data at the
+        head of the queue itself, in order, up to and including its own operation.
+        """
+        if not self._drain_lock.acquire(blocking=False):
+            return False
+        self._helper = threading.get_ident()
+        try:
+            while self._done < seq and seq not in self._ahead and self._state == _RUNNING:
+                ops = self.queue.take_leading(self.settings.batch_size, _helpable)
+                if not ops:
+                    break
+                self._write_here(ops)
+        finally:
+            self._helper = None
+            self._drain_lock.release()
+            if self.items:  # what we could not write (a transport call) is the worker's
+                self.wake()
+            deferred, self._deferred_signal = self._deferred_signal, None
+            if deferred is not None:
+                _on_sigterm(*deferred)
+        return self._done >= seq or seq in self._ahead
+
+    def _write_here(self, ops: list) -> None:
+        data = [op for op in ops if op[1] <= LAST_DATA_KIND]
+        committed = False
+
+        def durable(failed: list) -> None:
+            nonlocal committed
+            committed = True
+            self._complete(ops, {seq: as_mlflow_exception(exc) for seq, exc in failed}, None)
+
+        try:
+            if data:
+                self.transport.write_in_caller(group_by_run(data), durable)
+            if not committed:
+                durable([])
+        except Exception as exc:
+            if not committed:
+                error = as_mlflow_exception(exc)
+                _logger.warning("aiomlflow: writing %d operation(s) failed: %s", len(data),
+                                error.message)
+                durable([(op[0], error) for op in data])
+        except BaseException:
+            # Interrupted (KeyboardInterrupt, SystemExit from a signal handler): the
+            # operations go back to the head of the queue for the exit flush.
+            if not committed:
+                self.items.extendleft(reversed(ops))
+            raise
+
     async def _drain(self) -> None:
-        queue = self.queue
-        limit = self.settings.batch_size
-        while queue.items:
-            await self._process(queue.take(limit))
+        if not self._drain_lock.acquire(blocking=False):
+            return  # a caller is writing; it wakes us when it is done
+        try:
+            queue = self.queue
+            limit = self.settings.batch_size
+            while queue.items:
+                await self._process(queue.take(limit))
+        finally:
+            self._drain_lock.release()
 
     async def _process(self, ops: list) -> None:
         # Each segment completes as soon as it is durable, so a synchronous caller
@@ -531,7 +612,19 @@ def _install_sigterm_handler() -> None:
         pass
 
 
+def _helpable(op: tuple) -> bool:
+    """Operations a caller may write itself: run data and flush markers."""
+    return op[1] <= LAST_DATA_KIND or op[1] == NOOP
+
+
 def _on_sigterm(signum, frame) -> None:
+    me = threading.get_ident()
+    for engine in running_engines():
+        if engine._helper == me:
+            # This thread was interrupted mid-write: finish that write first (_help
+            # runs the handler when it is done).
+            engine._deferred_signal = (signum, frame)
+            return
     timeout = EngineSettings().exit_flush_timeout
     for engine in running_engines():
         try:

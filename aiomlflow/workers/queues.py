@@ -41,6 +41,17 @@ class OperationQueue:
             finally:
                 self._waiting -= 1
 
+    def take_leading(self, limit: int, accept) -> list:
+        """Pop up to ``limit`` operations from the head while ``accept(op)`` holds."""
+        items = self.items
+        taken: list = []
+        while items and len(taken) < limit and accept(items[0]):
+            taken.append(items.popleft())
+        if taken and self._waiting:
+            with self._room:
+                self._room.notify_all()
+        return taken
+
     def take(self, limit: int) -> list:
         """Pop up to ``limit`` operations in FIFO order (consumer side)."""
         items = self.items

@@ -47,6 +47,14 @@ def _is_transient(exc: BaseException) -> bool:
         "locked" in str(exc) or "busy" in str(exc))
 
 
+_LOCKED_RETRY = dict(
+    retry=tenacity.retry_if_exception(_is_transient),
+    wait=tenacity.wait_random_exponential(multiplier=0.02, max=1.0),
+    stop=tenacity.stop_after_delay(_LOCKED_RETRY_SECONDS),
+    reraise=True,
+)
+
+
 def _schema_statements() -> list[str]:
     # executescript would commit our BEGIN IMMEDIATE; split into complete statements
     # instead (sqlite3.complete_statement understands trigger bodies).
@@ -59,11 +67,21 @@ def _schema_statements() -> list[str]:
     return statements
 
 
-def prepare_database(db: sqlite3.Connection, artifact_root: str) -> None:
-    """Set pragmas; create MLflow's schema in a new database or check an existing one."""
+def configure(db: sqlite3.Connection) -> None:
+    """Per-connection settings: lock waits, LIKE semantics and WAL behaviour."""
     db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
     # MLflow's LIKE is case-sensitive; ILIKE is the case-insensitive one.
     db.execute("PRAGMA case_sensitive_like = true")
+    if db.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+        # NORMAL is durable against process crashes, which is what "never loses data
+        # on exit" needs, without an fsync per commit.
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute(f"PRAGMA wal_autocheckpoint = {_AUTOCHECKPOINT_PAGES}")
+
+
+def prepare_database(db: sqlite3.Connection, artifact_root: str) -> None:
+    """Set pragmas; create MLflow's schema in a new database or check an existing one."""
+    configure(db)
     with writes.transaction(db):
         revision = read_revision(db)
         if revision is None:
@@ -81,12 +99,9 @@ def prepare_database(db: sqlite3.Connection, artifact_root: str) -> None:
                 f"revision {SCHEMA_REVISION!r} (MLflow 3.17.2). Upgrade it with "
                 "`mlflow db upgrade <tracking-uri>` using mlflow 3.17.2.", "INVALID_STATE")
         writes.insert_default_experiment(db, artifact_root)
-    # WAL lets readers (mlflow ui, other processes) work while we write; NORMAL sync is
-    # durable against process crashes, which is what "never loses data on exit" needs.
-    mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    if mode.lower() == "wal":
-        db.execute("PRAGMA synchronous = NORMAL")
-        db.execute(f"PRAGMA wal_autocheckpoint = {_AUTOCHECKPOINT_PAGES}")
+    # WAL lets readers (mlflow ui, other processes) work while we write.
+    db.execute("PRAGMA journal_mode = WAL")
+    configure(db)
 
 
 def checkpoint(db: sqlite3.Connection) -> None:
@@ -104,6 +119,7 @@ class SqliteTransport(Transport):
         self.artifact_root = os.path.abspath("mlruns")
         self._conn = None
         self._rows_since_checkpoint = 0
+        self._caller_db: sqlite3.Connection | None = None  # see write_in_caller
 
     async def open(self) -> None:
         """Connect and make sure the schema is MLflow 3.17.2's."""
@@ -124,7 +140,10 @@ class SqliteTransport(Transport):
             raise
 
     async def close(self) -> None:
-        """Close the connection (and its thread); idempotent."""
+        """Close the connections (and the aiosqlite thread); idempotent."""
+        caller_db, self._caller_db = self._caller_db, None
+        if caller_db is not None:
+            caller_db.close()
         conn, self._conn = self._conn, None
         if conn is not None:
             await conn.close()
@@ -138,12 +157,7 @@ class SqliteTransport(Transport):
             if not _is_transient(exc):
                 raise
         # Rare path: another process holds the write lock beyond busy_timeout.
-        async for attempt in tenacity.AsyncRetrying(
-            retry=tenacity.retry_if_exception(_is_transient),
-            wait=tenacity.wait_random_exponential(multiplier=0.02, max=1.0),
-            stop=tenacity.stop_after_delay(_LOCKED_RETRY_SECONDS),
-            reraise=True,
-        ):
+        async for attempt in tenacity.AsyncRetrying(**_LOCKED_RETRY):
             with attempt:
                 return await conn._execute(fn, conn._conn, *args)
 
@@ -151,6 +165,37 @@ class SqliteTransport(Transport):
     async def write_runs(self, batches, durable=None):
         self._rows_since_checkpoint += sum(len(batch.metrics) for batch in batches)
         return await self._run(writes.write_runs, batches, durable)
+
+    @property
+    def writes_in_caller(self) -> bool:
+        # a second connection to ":memory:" would be another, empty database
+        return self.path != ":memory:"
+
+    def write_in_caller(self, batches, durable=None):
+        # A plain connection of our own, used by one caller thread at a time (the
+        # engine's drain lock): a synchronous call then writes without thread hops.
+        db = self._caller_db
+        if db is None:
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                 timeout=_BUSY_TIMEOUT_MS / 1000)
+            configure(db)
+            self._caller_db = db
+        try:
+            try:
+                return writes.write_runs(db, batches, durable)
+            except sqlite3.OperationalError as exc:
+                if not _is_transient(exc):
+                    raise
+            for attempt in tenacity.Retrying(**_LOCKED_RETRY):  # as in _run
+                with attempt:
+                    return writes.write_runs(db, batches, durable)
+        except BaseException:
+            # The caller's thread also runs signal handlers: a KeyboardInterrupt can land
+            # between BEGIN and the ``with`` block that would roll it back, and an open
+            # transaction would hold the write lock for good.
+            if db.in_transaction:
+                db.rollback()
+            raise
 
     async def idle(self) -> None:
         if self._rows_since_checkpoint >= _IDLE_CHECKPOINT_ROWS:
