@@ -3,7 +3,10 @@
 Caller threads validate and append operations to a bounded queue; a batching worker on
 the engine's loop drains it and writes through a transport.  Waiting (synchronous mode,
 ``RunOperations.wait``, flush) is a sequence-number watermark plus a condition
-variable, so the hot path creates no Future and makes no event-loop hop.
+variable, so the hot path creates no Future and makes no event-loop hop.  A waiting
+caller whose transport can write from any thread (SQLite) drains the head of the queue
+itself when no drain is running (``_help``): one drain lock keeps a single drainer, and
+so each run's order, whichever thread it is.
 """
 
 from __future__ import annotations
@@ -416,28 +419,19 @@ class Engine:
 
     def _write_here(self, ops: list) -> None:
         data = [op for op in ops if op[1] <= LAST_DATA_KIND]
-        committed = False
-
-        def durable(failed: list) -> None:
-            nonlocal committed
-            committed = True
-            self._complete(ops, {seq: as_mlflow_exception(exc) for seq, exc in failed}, None)
-
+        durable = _Completion(self, ops)
         try:
             if data:
                 self.transport.write_in_caller(group_by_run(data), durable)
-            if not committed:
+            if not durable.called:
                 durable([])
         except Exception as exc:
-            if not committed:
-                error = as_mlflow_exception(exc)
-                _logger.warning("aiomlflow: writing %d operation(s) failed: %s", len(data),
-                                error.message)
-                durable([(op[0], error) for op in data])
+            if not durable.called:
+                durable.fail_all(data, exc)
         except BaseException:
             # Interrupted (KeyboardInterrupt, SystemExit from a signal handler): the
             # operations go back to the head of the queue for the exit flush.
-            if not committed:
+            if not durable.called:
                 self.items.extendleft(reversed(ops))
             raise
 
@@ -477,23 +471,16 @@ class Engine:
             await self._write_data(data)
 
     async def _write_data(self, data: list) -> None:
-        batches = group_by_run(data)
-        completed = False
-
-        def durable(failed: list) -> None:
-            # The transport may call this from its own thread the moment the data is
-            # committed, sparing synchronous callers the hop back through the loop.
-            nonlocal completed
-            completed = True
-            self._complete(data, {seq: as_mlflow_exception(exc) for seq, exc in failed}, None)
-
+        # The transport may complete the operations from its own thread the moment they
+        # are committed, sparing synchronous callers the hop back through the loop.
+        durable = _Completion(self, data)
         try:
-            failed = await self.transport.write_runs(batches, durable)
+            failed = await self.transport.write_runs(group_by_run(data), durable)
         except Exception as exc:
-            error = as_mlflow_exception(exc)
-            _logger.warning("aiomlflow: writing %d operation(s) failed: %s", len(data), error.message)
-            failed = [(op[0], error) for op in data]
-        if not completed:
+            if not durable.called:
+                durable.fail_all(data, exc)
+            return
+        if not durable.called:
             durable(failed)
 
     def _complete(self, ops, failures: dict | None, results: dict | None) -> None:
@@ -524,6 +511,26 @@ class Engine:
         if self._waiters:
             with self._done_cond:
                 self._done_cond.notify_all()
+
+
+class _Completion:
+    """The ``durable`` callback of one write: completes its operations, once."""
+
+    __slots__ = ("engine", "ops", "called")
+
+    def __init__(self, engine: Engine, ops: list):
+        self.engine, self.ops, self.called = engine, ops, False
+
+    def __call__(self, failed: list) -> None:
+        self.called = True
+        self.engine._complete(self.ops, {seq: as_mlflow_exception(exc) for seq, exc in failed},
+                              None)
+
+    def fail_all(self, data: list, exc: BaseException) -> None:
+        """The write itself failed: every data operation fails with its error."""
+        error = as_mlflow_exception(exc)
+        _logger.warning("aiomlflow: writing %d operation(s) failed: %s", len(data), error.message)
+        self([(op[0], error) for op in data])
 
 
 # ---------------------------------------------------------------------- registry

@@ -1,13 +1,15 @@
 """Search: filter-string and order_by parsing into one AST all transports share.
 
-``parser`` turns MLflow's filter strings and order_by clauses into :mod:`.ast` nodes;
+``parser`` turns MLflow's filter strings and order_by clauses into the AST nodes of
+:mod:`aiomlflow.searches` (the contract with the transports);
 ``query`` validates whole search requests (limits, page tokens) into the
 :class:`RunSearch` / :class:`ExperimentSearch` a transport executes; ``frame`` builds
 search_runs' DataFrame.
 """
 
-from .ast import (
+from ...searches import (
     ATTRIBUTE, DATASET, METRIC, PARAM, TAG, Comparison, ExperimentSearch, OrderKey, RunSearch,
+    create_page_token, parse_page_token,
 )
 from .parser import (
     check_experiment_comparators, check_run_comparators, parse_experiment_filter,
@@ -15,7 +17,7 @@ from .parser import (
 )
 from .query import (
     SEARCH_MAX_RESULTS_DEFAULT, SEARCH_MAX_RESULTS_PANDAS, SEARCH_MAX_RESULTS_THRESHOLD,
-    PagedList, create_page_token, experiment_search, parse_page_token, run_search,
+    PagedList, experiment_search, run_search,
 )
 
 __all__ = [

@@ -15,7 +15,7 @@ import shlex
 from dataclasses import dataclass
 
 from ...exceptions import INTERNAL_ERROR, MlflowException
-from .ast import ATTRIBUTE, DATASET, METRIC, PARAM, TAG, Comparison, OrderKey
+from ...searches import ATTRIBUTE, DATASET, METRIC, PARAM, TAG, Comparison, OrderKey
 from .lexer import Token, tokenize
 
 

@@ -1,4 +1,4 @@
-"""Validated search requests, page tokens and PagedList.
+"""Validated search requests and PagedList.
 
 ``run_search`` / ``experiment_search`` check every argument in the order MLflow's
 SQL store does, so the first error a bad call reports is MLflow's; transports receive
@@ -7,14 +7,10 @@ a :class:`RunSearch` / :class:`ExperimentSearch` they can translate without chec
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-
-from ...exceptions import MlflowException
 from ...entities import ViewType
+from ...exceptions import MlflowException
+from ...searches import ExperimentSearch, OrderKey, RunSearch, parse_page_token
 from . import parser
-from .ast import ExperimentSearch, OrderKey, RunSearch
 
 # MLflow's limits (mlflow.store.tracking)
 SEARCH_MAX_RESULTS_DEFAULT = 1000
@@ -50,32 +46,6 @@ def validate_max_results(max_results, allow_null: bool = False) -> None:
     if max_results is not None and max_results > SEARCH_MAX_RESULTS_THRESHOLD:
         raise _invalid(f"Invalid value {max_results} for parameter 'max_results' supplied. "
                        f"It must be at most {SEARCH_MAX_RESULTS_THRESHOLD}")
-
-
-def parse_page_token(page_token) -> int:
-    """The offset in a page token (base64 of ``{"offset": N}``); 0 for no token."""
-    if not page_token:
-        return 0
-    try:
-        decoded = base64.b64decode(page_token)
-    except (TypeError, ValueError, binascii.Error):
-        raise _invalid("Invalid page token, could not base64-decode") from None
-    try:
-        parsed = json.loads(decoded)
-    except ValueError:
-        raise _invalid(f"Invalid page token, decoded value={decoded}") from None
-    offset = parsed.get("offset") if isinstance(parsed, dict) else None
-    if not offset:
-        raise _invalid(f"Invalid page token, parsed value={parsed}")
-    try:
-        return int(offset)
-    except (TypeError, ValueError):
-        raise _invalid(f"Invalid page token, not stringable {offset}") from None
-
-
-def create_page_token(offset: int) -> bytes:
-    """The page token MLflow's SQL store returns (bytes)."""
-    return base64.b64encode(json.dumps({"offset": offset}).encode("utf-8"))
 
 
 def view_type_stages(view_type) -> tuple[str, ...]:

@@ -23,10 +23,11 @@ from ...entities import (
     Dataset, DatasetInput, Experiment, ExperimentTag, InputTag, Metric, Run, RunData, RunInfo,
     RunInputs, RunOutputs,
 )
-from ...sdk.search.ast import (
+from ...searches import (
     ATTRIBUTE, DATASET, METRIC, PARAM, TAG, Comparison, ExperimentSearch, RunSearch,
+    create_page_token,
 )
-from ...sdk.search.query import create_page_token
+from .features import json_functions
 from .reads import METRIC_HISTORY_SQL, paused_gc
 from .writes import DEFAULT_WORKSPACE
 
@@ -322,25 +323,10 @@ def _metric(key, value, timestamp, step, run_id=None) -> Metric:
     return metric
 
 
-_json_ok: bool | None = None
-
-
-def _has_json(db) -> bool:
-    """Whether this SQLite has its JSON functions (built in since 3.38)."""
-    global _json_ok
-    if _json_ok is None:
-        try:
-            db.execute("SELECT json_group_object('a', 1) FROM json_each('[1]')").fetchall()
-            _json_ok = True
-        except sqlite3.OperationalError:
-            _json_ok = False
-    return _json_ok
-
-
 def _metric_rows(db, run_ids: list):
     """``(run index, key, value or None for NaN, timestamp, step)`` of the runs' latest
     metrics; the run's position stands in for its 32-character id."""
-    if _has_json(db):
+    if json_functions():
         return db.execute(
             "SELECT j.key, c.key, CASE WHEN c.is_nan THEN NULL ELSE c.value END, c.timestamp, "
             "c.step FROM json_each(?) j JOIN latest_metrics c ON c.run_uuid = j.value",
@@ -354,7 +340,7 @@ def _metric_rows(db, run_ids: list):
 def _key_values(db, table: str, run_ids: list) -> list[dict]:
     """Each run's ``{key: value}`` of params or tags, in run order: with JSON, one object
     per run built by SQLite and decoded by orjson."""
-    if _has_json(db):
+    if json_functions():
         loads = orjson.loads
         return [loads(text) for (text,) in db.execute(
             f"SELECT (SELECT json_group_object(c.key, c.value) FROM {table} c "

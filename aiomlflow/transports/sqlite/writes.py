@@ -15,6 +15,7 @@ import orjson
 
 from ... import store_errors
 from ...exceptions import MlflowException
+from .features import json_functions
 
 DEFAULT_WORKSPACE = "default"
 
@@ -113,7 +114,7 @@ def _write_run(db, batch) -> list[tuple[int, MlflowException]]:
 
 
 def _insert_metrics(db, rows: list) -> None:
-    if len(rows) >= JSON_BATCH_MIN and json_supported():
+    if len(rows) >= JSON_BATCH_MIN and json_functions():
         try:
             # a NaN or an infinity anywhere makes the sum non-finite
             total = sum(map(_VALUE, rows))
@@ -127,21 +128,6 @@ def _insert_metrics(db, rows: list) -> None:
 
 
 _VALUE = itemgetter(4)
-_json_functions: bool | None = None
-
-
-def json_supported() -> bool:
-    """Whether the linked SQLite has the JSON1 functions (built in since 3.38)."""
-    global _json_functions
-    if _json_functions is None:
-        probe = sqlite3.connect(":memory:")
-        try:
-            _json_functions = probe.execute("SELECT json_extract('[7]', '$[0]')").fetchone()[0] == 7
-        except sqlite3.OperationalError:
-            _json_functions = False
-        finally:
-            probe.close()
-    return _json_functions
 
 
 def _param_conflicts(db, run_id: str, params: list) -> list[tuple[int, MlflowException]]:

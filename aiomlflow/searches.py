@@ -1,14 +1,21 @@
-"""The search AST every transport translates: comparisons and order_by keys.
+"""The search contract between the SDK and the transports: the AST every transport
+translates, the search requests it executes, and MLflow's page tokens.
 
 A parsed filter is a tuple of :class:`Comparison` (all AND-ed); a parsed order_by list
 is a tuple of :class:`OrderKey`.  Both keep their source text, so a transport that
-passes strings through (REST) has them too.
+passes strings through (REST) has them too.  The parser that builds them lives in
+``sdk/search``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass
 from typing import Any
+
+from .exceptions import MlflowException
 
 # entity kinds, named as MLflow names them in its parsed form
 METRIC = "metric"
@@ -91,3 +98,31 @@ class ExperimentSearch:
     raw_filter: str
     raw_order_by: tuple[str, ...]
     page_token: Any = None
+
+
+# ------------------------------------------------------------------ page tokens
+def create_page_token(offset: int) -> bytes:
+    """The page token MLflow's SQL store returns (bytes)."""
+    return base64.b64encode(json.dumps({"offset": offset}).encode("utf-8"))
+
+
+def parse_page_token(page_token) -> int:
+    """The offset in a page token (base64 of ``{"offset": N}``); 0 for no token."""
+    invalid = MlflowException.invalid_parameter_value
+    if not page_token:
+        return 0
+    try:
+        decoded = base64.b64decode(page_token)
+    except (TypeError, ValueError, binascii.Error):
+        raise invalid("Invalid page token, could not base64-decode") from None
+    try:
+        parsed = json.loads(decoded)
+    except ValueError:
+        raise invalid(f"Invalid page token, decoded value={decoded}") from None
+    offset = parsed.get("offset") if isinstance(parsed, dict) else None
+    if not offset:
+        raise invalid(f"Invalid page token, parsed value={parsed}")
+    try:
+        return int(offset)
+    except (TypeError, ValueError):
+        raise invalid(f"Invalid page token, not stringable {offset}") from None
