@@ -516,7 +516,8 @@ parent_id = parent_run.info.run_id
 emit({"parent_run": parent_id})
 for i in range(n):
     mlflow.log_metric("before", i, step=i, synchronous=False)
-mlflow.log_param("who", "parent", synchronous=False)
+# synchronous: the parent's own write path (and its connection) exists before the fork
+mlflow.log_param("who", "parent", synchronous=True)
 if compat:
     mlflow.flush_async_logging()
 
@@ -534,7 +535,7 @@ if pid == 0:
         info["child_run"] = run.info.run_id
         for i in range(n):
             mlflow.log_metric("child", i, step=i, synchronous=compat)
-        mlflow.log_param("who", "child", synchronous=compat)
+        mlflow.log_param("who", "child", synchronous=True)
         mlflow.set_tag("who", "child", synchronous=compat)
         if child_exit == "os_exit":
             mlflow.flush_async_logging()

@@ -666,6 +666,9 @@ def _shutdown_all() -> None:
         engine.close(timeout, reason="exit")
 
 
+_inherited_transports: list = []
+
+
 def _after_fork_in_child() -> None:
     # The parent's loop thread does not exist here.  Each engine starts over empty (the
     # queued operations belong to the parent, which writes them) and restarts lazily,
@@ -673,6 +676,9 @@ def _after_fork_in_child() -> None:
     # held are rebuilt.
     global _registry_lock, _hooks_lock, _hooks_installed_pid
     for engine in _engines.values():
+        # Keep the parent's transport alive, unused: closing its SQLite connections
+        # from here could checkpoint or release locks under the parent's feet.
+        _inherited_transports.append(engine.transport)
         engine.__init__(engine.tracking_uri, engine._transport_factory)
     _registry_lock = threading.Lock()
     _hooks_lock = threading.Lock()
