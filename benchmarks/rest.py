@@ -89,9 +89,11 @@ def main() -> None:
     parser.add_argument("--metrics", type=int, default=50_000)
     parser.add_argument("--mlflow-metrics", type=int, default=2_000,
                         help="mlflow's client is slow: fewer metrics keep the run short")
+    parser.add_argument("--server-workers", type=int, default=1,
+                        help="the server's worker processes (`mlflow server` defaults to 4)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        server = MlflowServer(f"sqlite:///{tmp}/server.db", tmp)
+        server = MlflowServer(f"sqlite:///{tmp}/server.db", tmp, workers=args.server_workers)
         server.start()
         try:
             ingest = server_ingest(server.url, args.metrics)

@@ -80,8 +80,10 @@ class MlflowServer:
     Used by the interop tests and by the ``rest`` branch of the ``transport`` fixture.
     """
 
-    def __init__(self, backend_store_uri: str, workdir: pathlib.Path, *, timeout: float = 90.0):
+    def __init__(self, backend_store_uri: str, workdir: pathlib.Path, *, timeout: float = 90.0,
+                 workers: int = 1):
         self.backend_store_uri = backend_store_uri
+        self.workers = workers
         self.workdir = pathlib.Path(workdir)
         self.timeout = timeout
         self.port = free_port()
@@ -105,7 +107,7 @@ class MlflowServer:
                 "--port",
                 str(self.port),
                 "--workers",
-                "1",
+                str(self.workers),
             ],
             cwd=self.workdir,
             env=env,
