@@ -222,12 +222,23 @@ def run_page_sql(q: RunSearch, db=None) -> tuple[str, list]:
         condition = _child_condition(comp, "d", args)
         if condition:
             where.append(condition)
-        # SQLite tests each term in the innermost loop that has its tables (the driver's
-        # for child clauses, the run's for the rest), subqueries last, else in order
+        # The other child clauses, most selective first, are joined on the driver's run:
+        # (key, run_uuid) is each child table's primary key, so a join finds at most one
+        # row, like EXISTS, without a subquery per candidate.  IS NULL stays NOT EXISTS.
         children = sorted((_as_child(c) for c in filters if _as_child(c).kind in _CHILD_TABLES),
                           key=lambda c: _SELECTIVITY.get(c.op, 4))
-        for child in children:
-            where.append(_child_exists(child, "d.run_uuid", args))
+        child_joins = ""
+        for n_child, child in enumerate(children):
+            if child.op == "IS NULL":
+                where.append(_child_exists(child, "d.run_uuid", args))
+                continue
+            alias = f"c{n_child}"
+            child_joins += f"CROSS JOIN {_CHILD_TABLES[child.kind]} {alias} "
+            args.append(child.key)
+            where.append(f"{alias}.key = ? AND {alias}.run_uuid = d.run_uuid")
+            condition = _child_condition(child, alias, args)
+            if condition:
+                where.append(condition)
         where.append("r.run_uuid = d.run_uuid")
         where += run_where
         args += run_args
@@ -236,7 +247,8 @@ def run_page_sql(q: RunSearch, db=None) -> tuple[str, list]:
                 where.append(_run_filter(other, args))
         # CROSS JOIN keeps the driver as the outer loop
         sql = (f"{columns}FROM {_CHILD_TABLES[comp.kind]} d{' NOT INDEXED' if scan else ''} "
-               f"CROSS JOIN runs r {joins} WHERE {' AND '.join(where)} ORDER BY {order}")
+               f"{child_joins}CROSS JOIN runs r {joins} WHERE {' AND '.join(where)} "
+               f"ORDER BY {order}")
         args = join_args + args
     limit = -1 if q.max_results is None else q.max_results + 1
     sql += " LIMIT ? OFFSET ?"
