@@ -12,10 +12,11 @@ METRIC = 0      # key, value, timestamp, step
 PARAM = 1       # key, value (log_param: MLflow words its conflict error differently)
 BATCH = 2       # metrics [(key, value, ts, step)], params [(key, value)], tags [(key, value)]
 DELETE_TAG = 3  # key
-CALL = 4        # transport method name, args: awaited in order; the result is kept
-NOOP = 5        # a marker that lets flush wait for everything queued before it
+TERMINATE = 4   # status, end_time: end the run (set_terminated), in order with its data
+CALL = 5        # transport method name, args: awaited in order; the result is kept
+NOOP = 6        # a marker that lets flush wait for everything queued before it
 
-LAST_DATA_KIND = DELETE_TAG  # kinds up to this one are run data, written in batches
+LAST_DATA_KIND = TERMINATE  # kinds up to this one are run data, written in batches
 
 
 class RunBatch:
@@ -27,9 +28,12 @@ class RunBatch:
     then timestamp, then value, NaN counting as 0 as MLflow stores it).  ``params``
     rows are ``(key, value, seq, single)`` and ``tag_ops`` rows ``(key, value, seq)``
     (value ``None`` deletes), so a store-level conflict fails only its operation.
+    ``terminations`` rows are ``(status, end_time, seq)``; a store applies them after the
+    data (status and end time do not affect what data may be logged), the last one
+    winning.
     """
 
-    __slots__ = ("run_id", "ops", "metrics", "latest", "params", "tag_ops")
+    __slots__ = ("run_id", "ops", "metrics", "latest", "params", "tag_ops", "terminations")
 
     def __init__(self, run_id: str):
         self.run_id = run_id
@@ -38,6 +42,7 @@ class RunBatch:
         self.latest: dict[str, tuple] = {}
         self.params: list[tuple] = []
         self.tag_ops: list[tuple] = []
+        self.terminations: list[tuple] = []
 
     @property
     def seqs(self) -> list[int]:
@@ -51,7 +56,8 @@ class RunBatch:
 
     def __repr__(self) -> str:
         return (f"<RunBatch {self.run_id}: {len(self.metrics)} metrics, "
-                f"{len(self.params)} params, {len(self.tag_ops)} tag ops>")
+                f"{len(self.params)} params, {len(self.tag_ops)} tag ops, "
+                f"{len(self.terminations)} terminations>")
 
 
 def _newer(row: tuple, best: tuple) -> bool:
@@ -87,6 +93,9 @@ def group_by_run(ops: list) -> list[RunBatch]:
             batch.tag_ops.extend((key, value, seq) for key, value in op[5])
         elif kind == DELETE_TAG:
             batch.tag_ops.append((op[3], None, op[0]))
+            continue
+        elif kind == TERMINATE:
+            batch.terminations.append((op[3], op[4], op[0]))
             continue
         else:
             continue

@@ -22,7 +22,7 @@ from aiomlflow.transports.rest import journal as jmod
 from aiomlflow.transports.rest.journal import Journal, redact_uri, server_key
 from aiomlflow.transports.rest.spooler import Spooler
 from aiomlflow.batches import group_by_run
-from aiomlflow.batches import BATCH, DELETE_TAG, METRIC, PARAM
+from aiomlflow.batches import BATCH, DELETE_TAG, METRIC, PARAM, TERMINATE
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file locks")
 
@@ -123,13 +123,14 @@ def test_append_and_replay_every_kind_in_order(tmp_path):
          (("t", "x"), ("u", "")),),
         (5, DELETE_TAG, "r1", "t"),
         (6, METRIC, "r1", "big", 1.5, 2**62, -(2**62)),
+        (8, TERMINATE, "r1", "FAILED", 1_700_000_000_123),
     ]
     j.append("r1", ops[:3])
     j.append("r2", [(7, METRIC, "r2", "x", 1.0, 1, 0)])
     j.append("r1", ops[3:])
-    assert j.pending() and j.pending_ops() == 7
+    assert j.pending() and j.pending_ops() == 8
     rec = Recorder()
-    assert replay(j, rec) == 7
+    assert replay(j, rec) == 8
     assert [r for r, _ in rec.sent] == ["r1", "r2", "r1"]
     got = [op for _, batch in rec.sent for op in batch]
     want = ops[:3] + [(7, METRIC, "r2", "x", 1.0, 1, 0)] + ops[3:]

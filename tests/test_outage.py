@@ -96,6 +96,15 @@ def server_steps(server, run_id: str, key: str = "m") -> list:
     return [row[0] for row in rows]
 
 
+def server_status(server, run_id: str) -> str:
+    """The run's status as the server stored it."""
+    db = sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True, timeout=30)
+    try:
+        return db.execute("SELECT status FROM runs WHERE run_uuid = ?", (run_id,)).fetchone()[0]
+    finally:
+        db.close()
+
+
 def journal_files(spool: pathlib.Path) -> list:
     return sorted(p.name for p in spool.rglob("*.seg")) if spool.exists() else []
 
@@ -215,9 +224,10 @@ def test_killed_and_exited_processes_leave_a_journal_that_sync_replays(outage_se
                 child.kill()
                 child.wait()
     print(f"stderr of the process that exited during the outage:\n{err}", file=sys.stderr)
-    # The process that exited said what it left, where, and how to send it.
+    # The process that exited said what it left, where, and how to send it: its metrics
+    # and the end of its run (ended at exit, as MLflow does).
     key_dir = next(spool.iterdir())
-    assert f"{n - 1000} logging operation(s) are kept in the journal at {key_dir}" in err, err
+    assert f"{n - 1000 + 1} logging operation(s) are kept in the journal at {key_dir}" in err, err
     assert f"aiomlflow sync --tracking-uri {server.url}" in err, err
     # So did the one stopped by SIGTERM (the exit flush runs in the signal handler).
     assert f"{n - 1000} logging operation(s) are kept in the journal at {key_dir}" in term_err
@@ -234,8 +244,12 @@ def test_killed_and_exited_processes_leave_a_journal_that_sync_replays(outage_se
         capture_output=True, text=True, timeout=180)
     assert sync.returncode == 0, sync.stderr
     print(f"aiomlflow sync took {time.monotonic() - t:.1f}s:\n{sync.stderr}", file=sys.stderr)
-    total = 3 * (n - 1000)
+    total = 3 * (n - 1000) + 1
     assert f"{total:,}/{total:,} operations replayed (100%)" in sync.stderr, sync.stderr
     for run_id in run_ids.values():
         assert server_steps(server, run_id) == list(range(n))  # complete, in order, once
     assert journal_files(spool) == []
+    # The run that ended during the outage is ended on the server; the killed ones never
+    # ended (as with MLflow, a killed process leaves its run RUNNING).
+    assert {mode: server_status(server, run_id) for mode, run_id in run_ids.items()} == {
+        "exit": "FINISHED", "kill": "RUNNING", "term": "RUNNING"}

@@ -365,7 +365,7 @@ def test_packing_keeps_limits_and_order():
     from aiomlflow.transports.rest.packing import (
         MAX_REQUEST_BYTES, pack,
     )
-    from aiomlflow.batches import BATCH, DELETE_TAG, METRIC, PARAM
+    from aiomlflow.batches import BATCH, DELETE_TAG, METRIC, PARAM, TERMINATE
 
     metrics = [(f"k{i % 7}", float(i), 1_700_000_000_000 + i, i) for i in range(2500)]
     params = [(f"p{i}", str(i)) for i in range(250)]
@@ -373,7 +373,8 @@ def test_packing_keeps_limits_and_order():
     ops = [(1, BATCH, RUN_ID, metrics, params, tags)]
     ops += [(2 + i, METRIC, RUN_ID, "single", float(i), 5, i) for i in range(1500)]
     ops += [(4000, PARAM, RUN_ID, "solo", "x"), (4001, DELETE_TAG, RUN_ID, "t0"),
-            (4002, BATCH, RUN_ID, (), (), (("t0", "again"),))]
+            (4002, BATCH, RUN_ID, (), (), (("t0", "again"),)),
+            (4003, TERMINATE, RUN_ID, "KILLED", 1_700_000_009_000)]
     requests = pack(RUN_ID, ops)
     for r in requests:
         body = orjson.loads(r.body)
@@ -394,14 +395,17 @@ def test_packing_keeps_limits_and_order():
     kinds = [r.endpoint for r in requests]
     delete_at = kinds.index("runs/delete-tag")
     assert orjson.loads(requests[delete_at + 1].body)["tags"] == [{"key": "t0", "value": "again"}]
-    delete_op = len(ops) - 2
+    delete_op = len(ops) - 3
     assert requests[delete_at].ops == [delete_op]
     assert all(r.ops[-1] < delete_op for r in requests[:delete_at])
     assert all(r.ops[0] > delete_op for r in requests[delete_at + 1:])
     # 2500 metrics + 1500 singles need at least 4 requests; 250 params at least 3
     assert len(log_batches) >= 5
-    # every request names the operations it carries
+    # every request names the operations it carries; the run's end goes out last
     assert requests[0].ops == [0] and requests[-1].ops == [len(ops) - 1]
+    assert requests[-1].endpoint == "runs/update"
+    assert orjson.loads(requests[-1].body) == {
+        "run_id": RUN_ID, "status": "KILLED", "end_time": 1_700_000_009_000}
 
 
 def test_packing_splits_by_size_even_with_escapes():

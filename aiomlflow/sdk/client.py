@@ -10,7 +10,7 @@ import os
 import time
 
 from .. import store_errors
-from ..batches import BATCH, DELETE_TAG, PARAM
+from ..batches import BATCH, DELETE_TAG, PARAM, TERMINATE
 from ..config import async_logging_default
 from ..entities import Experiment, Metric, Run, RunInfo, ViewType
 from ..exceptions import MlflowException
@@ -83,9 +83,17 @@ class MlflowClient:
     def set_terminated(self, run_id: str, status: str | None = None,
                        end_time: int | None = None) -> None:
         """End a run with a status (default FINISHED)."""
+        self._terminate(run_id, status, end_time, wait=True)
+
+    def _terminate(self, run_id: str, status, end_time, wait: bool) -> None:
+        # queued as run data: in order with the run's pending data, and journaled with
+        # it while a remote server is unreachable
         status = validation.validate_run_status(status)
         validation.validate_run_id(run_id)
-        self._engine.call("update_run_info", run_id, status, end_time or _now_ms(), None)
+        engine = self._engine
+        seq = engine.submit(TERMINATE, run_id, status, end_time or _now_ms())
+        if wait:
+            engine.wait(seq)
 
     def update_run(self, run_id: str, status: str | None = None,
                    name: str | None = None) -> None:

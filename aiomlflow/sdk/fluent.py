@@ -153,6 +153,10 @@ def _resolve_experiment_id(client: MlflowClient) -> str:
 
 def end_run(status: str = "FINISHED") -> None:
     """End the active run (if any) with ``status``."""
+    _end_active_run(status, wait=True)
+
+
+def _end_active_run(status: str, wait: bool) -> None:
     stack = _active_runs.get()
     if not stack:
         return
@@ -161,7 +165,7 @@ def end_run(status: str = "FINISHED") -> None:
     os.environ.pop("MLFLOW_RUN_ID", None)
     _last_active_run_id.set(run._run_id)
     status = validation.validate_run_status(status)
-    MlflowClient(run._engine.tracking_uri).set_terminated(run._run_id, status)
+    MlflowClient(run._engine.tracking_uri)._terminate(run._run_id, status, None, wait)
 
 
 def active_run() -> ActiveRun | None:
@@ -438,9 +442,10 @@ def flush_async_logging() -> None:
 
 
 def _end_runs_at_exit() -> None:
-    # MLflow ends the main thread's active run once at exit, as FINISHED.
-    if _active_runs.get():
-        end_run()
+    # MLflow ends the main thread's active run once at exit, as FINISHED.  Queued, not
+    # awaited: the exit flush that follows delivers it within AIOMLFLOW_EXIT_FLUSH_TIMEOUT
+    # (or leaves it in a remote transport's journal).
+    _end_active_run("FINISHED", wait=False)
 
 
 def _reset_for_tests() -> None:

@@ -64,7 +64,7 @@ import orjson
 
 from ...config import spool_dir as _default_spool_dir
 from ...exceptions import MlflowException
-from ...batches import BATCH, DELETE_TAG, METRIC, PARAM
+from ...batches import BATCH, DELETE_TAG, METRIC, PARAM, TERMINATE
 
 try:
     import fcntl
@@ -153,6 +153,8 @@ def encode_op(op: tuple) -> list:
                 [list(p) for p in op[4]], [list(t) for t in op[5]]]
     if kind == DELETE_TAG:
         return [DELETE_TAG, op[3]]
+    if kind == TERMINATE:
+        return [TERMINATE, op[3], op[4]]
     raise ValueError(f"operation kind {kind} is not run data and cannot be journaled")
 
 
@@ -169,6 +171,8 @@ def decode_op(item: list, seq: int, run_id: str) -> tuple:
                 tuple((k, v) for k, v in item[2]), tuple((k, v) for k, v in item[3]))
     if kind == DELETE_TAG:
         return (seq, DELETE_TAG, run_id, item[1])
+    if kind == TERMINATE:
+        return (seq, TERMINATE, run_id, item[1], item[2])
     raise ValueError(f"unknown journaled operation kind {kind!r}")
 
 

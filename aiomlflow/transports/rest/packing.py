@@ -5,7 +5,7 @@ in all) and MLflow's request-size limit of 1 MB; a request may not name a param 
 twice.  ``pack`` walks the operations in submission order and starts a new request when
 the next entry would break a limit; a DELETE_TAG operation is a ``runs/delete-tag``
 request of its own, so a tag set before it lands before it and one set after it lands
-after it.  One operation may span several requests (a 2,500-metric ``log_batch``), and
+after it, and a TERMINATE one a ``runs/update`` request.  One operation may span several requests (a 2,500-metric ``log_batch``), and
 one request may carry several operations: every request records which operations (by
 index into the packed list) it carries, so a failure maps back to them.
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import orjson
 
-from ...batches import BATCH, DELETE_TAG, METRIC, PARAM
+from ...batches import BATCH, DELETE_TAG, METRIC, PARAM, TERMINATE
 
 MAX_METRICS = 1000
 MAX_PARAMS = 100
@@ -144,6 +144,11 @@ def pack(run_id: str, ops: list, single_param_endpoint: bool = False) -> list[Re
             flush()
             out.append(Request("runs/delete-tag",
                                orjson.dumps({"run_id": run_id, "key": op[3]}), [index]))
+            continue
+        if kind == TERMINATE:
+            flush()
+            out.append(Request("runs/update", orjson.dumps(
+                {"run_id": run_id, "status": op[3], "end_time": op[4]}), [index]))
             continue
         if kind == PARAM:
             metrics, params, tags = (), ((op[3], op[4]),), ()

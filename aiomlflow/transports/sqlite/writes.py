@@ -110,6 +110,10 @@ def _write_run(db, batch) -> list[tuple[int, MlflowException]]:
                        [(p[0], p[1], run_id) for p in batch.params])
     if batch.tag_ops:
         failures.extend(_apply_tag_ops(db, run_id, batch.tag_ops))
+    if batch.terminations:
+        status, end_time, _ = batch.terminations[-1]
+        db.execute("UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?",
+                   (status, end_time, run_id))
     return failures
 
 
