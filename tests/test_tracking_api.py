@@ -207,7 +207,9 @@ def test_empty_run_name_gets_a_random_name(mlflow):
     assert RANDOM_NAME_RE.match(mlflow.get_run(run.info.run_id).info.run_name)
 
 
-def test_start_run_tags_and_description(mlflow):
+def test_start_run_tags_and_description(mlflow, transport):
+    if IS_MLFLOW and transport.startswith("http"):
+        pytest.xfail("real mlflow 3.17.2's REST client raises TypeError on the int tag value")
     with mlflow.start_run(tags={"version": "v1", "n": 3}, description="my description") as run:
         assert run.data.tags["version"] == "v1"
         assert run.data.tags["mlflow.note.content"] == "my description"
