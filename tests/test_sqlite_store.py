@@ -116,3 +116,35 @@ def test_packed_ref_and_no_git(tmp_path):
     plain = tmp_path / "plain"
     plain.mkdir()
     assert not any(k.startswith("mlflow.source.git") for k in _run_script(plain, tmp_path))
+
+
+def test_bulk_metric_insert_keeps_every_double_bit_for_bit(fresh):
+    # Large batches go to SQLite as JSON text; whatever path a batch takes, the stored
+    # doubles must be the logged ones exactly (random bit patterns cover subnormals,
+    # huge exponents and 17-digit mantissas).
+    import random
+    import struct
+
+    from aiomlflow.batches import METRIC, group_by_run
+    from aiomlflow.transports.sqlite import writes
+
+    _use(fresh / "bits.db")
+    run_id = aiomlflow.start_run().info.run_id
+    aiomlflow.end_run()
+    rng = random.Random(7)
+    values = [v for v in (struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0]
+                          for _ in range(60_000)) if v - v == 0]
+    values += [rng.random() * 10.0 ** rng.randint(-300, 300) for _ in range(20_000)]
+    ops = [(n, METRIC, run_id, "bits", value, 1_700_000_000_000, n)
+           for n, value in enumerate(values)]
+    db = sqlite3.connect(fresh / "bits.db", isolation_level=None)
+    try:
+        writes.write_runs(db, group_by_run(ops))
+        stored = db.execute("SELECT step, value FROM metrics WHERE key = 'bits' "
+                            "ORDER BY step").fetchall()
+    finally:
+        db.close()
+    pack = struct.Struct("<d").pack
+    assert len(stored) == len(values)
+    mismatched = [(values[step], got) for step, got in stored if pack(values[step]) != pack(got)]
+    assert not mismatched, mismatched[:5]

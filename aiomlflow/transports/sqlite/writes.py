@@ -15,7 +15,7 @@ import orjson
 
 from ... import store_errors
 from ...exceptions import MlflowException
-from .features import json_functions
+from .features import json_doubles_exact
 
 DEFAULT_WORKSPACE = "default"
 
@@ -118,7 +118,7 @@ def _write_run(db, batch) -> list[tuple[int, MlflowException]]:
 
 
 def _insert_metrics(db, rows: list) -> None:
-    if len(rows) >= JSON_BATCH_MIN and json_functions():
+    if len(rows) >= JSON_BATCH_MIN and json_doubles_exact():
         try:
             # a NaN or an infinity anywhere makes the sum non-finite
             total = sum(map(_VALUE, rows))
