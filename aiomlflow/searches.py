@@ -65,39 +65,35 @@ class OrderKey:
         return (self.kind, self.key, self.ascending)
 
 
-@dataclass(frozen=True)
-class RunSearch:
-    """A validated search_runs request, ready for a transport.
+@dataclass(frozen=True, kw_only=True)
+class SearchRequest:
+    """What every validated search request holds.
 
     ``max_results`` None means no limit.  ``raw_filter`` / ``raw_order_by`` are what the
     caller passed (for transports that send strings).
     """
 
+    stages: tuple[str, ...]
+    filters: tuple[Comparison, ...]
+    order_by: tuple[OrderKey, ...]
+    max_results: int | None
+    offset: int
+    view_type: int
+    raw_filter: str
+    raw_order_by: tuple[str, ...]
+    page_token: Any = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunSearch(SearchRequest):
+    """A validated search_runs request, ready for a transport."""
+
     experiment_ids: tuple[int, ...]
-    stages: tuple[str, ...]
-    filters: tuple[Comparison, ...]
-    order_by: tuple[OrderKey, ...]
-    max_results: int | None
-    offset: int
-    view_type: int
-    raw_filter: str
-    raw_order_by: tuple[str, ...]
-    page_token: Any = None
 
 
-@dataclass(frozen=True)
-class ExperimentSearch:
+@dataclass(frozen=True, kw_only=True)
+class ExperimentSearch(SearchRequest):
     """A validated search_experiments request, ready for a transport."""
-
-    stages: tuple[str, ...]
-    filters: tuple[Comparison, ...]
-    order_by: tuple[OrderKey, ...]
-    max_results: int | None
-    offset: int
-    view_type: int
-    raw_filter: str
-    raw_order_by: tuple[str, ...]
-    page_token: Any = None
 
 
 # ------------------------------------------------------------------ page tokens
