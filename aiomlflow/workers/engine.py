@@ -402,7 +402,10 @@ class Engine:
             return False
         self._helper = threading.get_ident()
         try:
-            while self._done < seq and seq not in self._ahead and self._state == _RUNNING:
+            # _can_help again, under the lock: the loop turns it off before closing the
+            # transport, and takes this lock to let a write in progress finish first
+            while (self._done < seq and seq not in self._ahead and self._can_help
+                   and self._state == _RUNNING):
                 ops = self.queue.take_leading(self.settings.batch_size, _helpable)
                 if not ops:
                     break
