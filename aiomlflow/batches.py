@@ -19,6 +19,18 @@ NOOP = 6        # a marker that lets flush wait for everything queued before it
 LAST_DATA_KIND = TERMINATE  # kinds up to this one are run data, written in batches
 
 
+class _TagDeleted:
+    """The value of a ``tag_ops`` row that deletes its tag (a logged value may be None)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "TAG_DELETED"
+
+
+TAG_DELETED = _TagDeleted()
+
+
 class RunBatch:
     """The data operations for one run from one drain, in submission order.
 
@@ -27,7 +39,8 @@ class RunBatch:
     as they are; ``latest`` the newest row per key within the batch (highest step,
     then timestamp, then value, NaN counting as 0 as MLflow stores it).  ``params``
     rows are ``(key, value, seq, single)`` and ``tag_ops`` rows ``(key, value, seq)``
-    (value ``None`` deletes), so a store-level conflict fails only its operation.
+    (value ``TAG_DELETED`` deletes; a logged value may be None, which MLflow's SQL store
+    keeps as NULL), so a store-level conflict fails only its operation.
     ``terminations`` rows are ``(status, end_time, seq)``; a store applies them after the
     data (status and end time do not affect what data may be logged), the last one
     winning.
@@ -92,7 +105,7 @@ def group_by_run(ops: list) -> list[RunBatch]:
             batch.params.extend((key, value, seq, False) for key, value in op[4])
             batch.tag_ops.extend((key, value, seq) for key, value in op[5])
         elif kind == DELETE_TAG:
-            batch.tag_ops.append((op[3], None, op[0]))
+            batch.tag_ops.append((op[3], TAG_DELETED, op[0]))
             continue
         elif kind == TERMINATE:
             batch.terminations.append((op[3], op[4], op[0]))

@@ -539,3 +539,38 @@ def test_many_bad_calls_then_good(ctx):
     mlflow.flush_async_logging()
     hist = mlflow.MlflowClient().get_metric_history(ctx.run_id, "good")
     assert len(hist) == 30
+
+
+def test_a_failed_operation_raises_on_every_wait(ctx):
+    """Like MLflow's RunOperations: its failure is raised by each wait, even after a
+    flush reported it (flush itself reports a failure only once)."""
+    if ctx.sync:
+        pytest.skip("a synchronous call returns no handle")
+    handle = ctx.mlflow.log_param("conf", "different", synchronous=False)
+    with pytest.raises(ctx.mlflow.MlflowException):
+        ctx.mlflow.flush_async_logging()
+    for _ in range(2):
+        with pytest.raises(ctx.mlflow.MlflowException) as info:
+            handle.wait()
+        assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+    ctx.mlflow.flush_async_logging()
+
+
+def test_a_none_tag_value_in_log_batch_loses_nothing_around_it(ctx, transport):
+    """MLflow's SQL store keeps a None tag value as NULL (a server, as an empty string);
+    it is never a delete, and the calls around it, on two runs, all land."""
+    if IS_MLFLOW and transport.startswith("http"):
+        pytest.skip("MLflow's REST client raises TypeError for a None tag value")
+    client, Metric, RunTag = ctx.client, ctx.entities.Metric, ctx.entities.RunTag
+    other = client.create_run("0").info.run_id
+    for step in range(3):
+        _wait(client.log_batch(ctx.run_id, [Metric("m", 1.0, 1, step)], synchronous=ctx.sync))
+    client.set_tag(ctx.run_id, "k", "set before")
+    _wait(client.log_batch(ctx.run_id, tags=[RunTag("k", None)], synchronous=ctx.sync))
+    for step in range(3):
+        _wait(client.log_batch(other, [Metric("m", 1.0, 1, step)], synchronous=ctx.sync))
+    ctx.mlflow.flush_async_logging()
+    expected = "" if transport.startswith("http") else None
+    assert client.get_run(ctx.run_id).data.tags["k"] == expected
+    for run_id in (ctx.run_id, other):
+        assert [m.step for m in client.get_metric_history(run_id, "m")] == [0, 1, 2]

@@ -161,8 +161,10 @@ def test_400_invalid_parameter_value_is_raised_as_the_server_said(mlflow, fake):
     fake.answer("runs/get", (400, _error("INVALID_PARAMETER_VALUE", "Bad run id 'x'"), {}))
     with pytest.raises(mlflow.MlflowException) as info:
         mlflow.MlflowClient().get_run(RUN_ID)
+    # as MLflow's client raises it: a RestException worded "ERROR_CODE: message"
+    assert isinstance(info.value, mlflow.exceptions.RestException)
     assert info.value.error_code == "INVALID_PARAMETER_VALUE"
-    assert info.value.message == "Bad run id 'x'"
+    assert info.value.message == "INVALID_PARAMETER_VALUE: Bad run id 'x'"
     assert len(fake.calls("runs/get")) == 1  # a 4xx is not retried
 
 
@@ -184,7 +186,7 @@ def test_404_resource_does_not_exist(mlflow, fake):
     with pytest.raises(mlflow.MlflowException) as info:
         mlflow.get_run(RUN_ID)
     assert info.value.error_code == "RESOURCE_DOES_NOT_EXIST"
-    assert info.value.message == f"Run with id={RUN_ID} not found"
+    assert info.value.message == f"RESOURCE_DOES_NOT_EXIST: Run with id={RUN_ID} not found"
     assert len(fake.calls("runs/get")) == 1
 
 
@@ -201,8 +203,16 @@ def test_404_without_an_mlflow_body_reads_like_mlflows_client(mlflow, fake):
 def test_404_from_a_real_server(mlflow, transport_rest):
     with pytest.raises(mlflow.MlflowException) as info:
         mlflow.get_run(RUN_ID)
+    assert isinstance(info.value, mlflow.exceptions.RestException)
     assert info.value.error_code == "RESOURCE_DOES_NOT_EXIST"
-    assert info.value.message == f"Run with id={RUN_ID} not found"
+    assert info.value.message == f"RESOURCE_DOES_NOT_EXIST: Run with id={RUN_ID} not found"
+
+
+def test_a_none_argument_is_the_servers_missing_parameter(mlflow, transport_rest):
+    with pytest.raises(mlflow.exceptions.RestException) as info:
+        mlflow.MlflowClient().get_experiment_by_name(None)
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert "experiment_name" in info.value.message
 
 
 def test_bearer_token_is_sent_and_401_with_a_wrong_one(mlflow, fake, monkeypatch, caplog):
@@ -273,7 +283,7 @@ def test_500_until_the_retries_run_out(mlflow, fake):
     with pytest.raises(mlflow.MlflowException) as info:
         mlflow.get_run(RUN_ID)
     assert info.value.error_code == "TEMPORARILY_UNAVAILABLE"
-    assert info.value.message == "overloaded"
+    assert info.value.message == "TEMPORARILY_UNAVAILABLE: overloaded"
     assert len(fake.calls("runs/get")) == 1 + int(FAST_RETRIES["MLFLOW_HTTP_REQUEST_MAX_RETRIES"])
 
 
@@ -505,10 +515,11 @@ def test_param_conflict_fails_only_the_conflicting_operation(mlflow, transport_r
             errors.append(exc)
     assert errors[0] is None and errors[3] is None and errors[4] is None
     assert errors[1].error_code == "INVALID_PARAMETER_VALUE"
-    assert errors[1].message.startswith("Changing param values is not allowed. Param with "
-                                        "key='lr' was already logged with value='0.1'")
-    assert errors[2].message.startswith("Changing param values is not allowed. Params were "
-                                        "already logged=")
+    assert errors[1].message.startswith("INVALID_PARAMETER_VALUE: Changing param values is not "
+                                        "allowed. Param with key='lr' was already logged with "
+                                        "value='0.1'")
+    assert errors[2].message.startswith("INVALID_PARAMETER_VALUE: Changing param values is not "
+                                        "allowed. Params were already logged=")
     with contextlib.suppress(mlflow.MlflowException):
         mlflow.flush_async_logging()
     run = client.get_run(run_id)

@@ -212,6 +212,8 @@ HANDWRITTEN_FILTERS = [
     "tags.mlflow.parentRunId IS NOT NULL",
     "tags.mlflow.parentRunId IS NULL AND metrics.acc > 0",
     "tags.mlflow.runName = 'alpha'",
+    # a comparator's word right after the dot is a key
+    "metrics.like > 0", "params.LIKE = 'x'", "tags.rlike IS NULL", "params.not LIKE 'a%'",
     "attributes.status = 'FINISHED'",
     "status = 'RUNNING'",
     "attr.status != 'FINISHED'",
@@ -408,6 +410,16 @@ def test_malformed_filters(store, clients, filter_string):
     ours, theirs = _both(clients, "search_runs", store["experiment_ids"], filter_string)
     _same_error(ours, theirs)
     assert ours.error_code == "INVALID_PARAMETER_VALUE"
+
+
+@pytest.mark.parametrize("filter_string", [
+    "start_time >= 99999999999999999999", "created != 9223372036854775808",
+    "end_time < -99999999999999999999",
+])
+def test_integers_beyond_64_bits_fail_as_mlflows_store_fails(store, clients, filter_string):
+    ours, theirs = _both(clients, "search_runs", store["experiment_ids"], filter_string)
+    _same_error(ours, theirs)
+    assert ours.error_code == "INTERNAL_ERROR"
 
 
 BAD_ORDER_BYS = [

@@ -148,3 +148,36 @@ def test_bulk_metric_insert_keeps_every_double_bit_for_bit(fresh):
     assert len(stored) == len(values)
     mismatched = [(values[step], got) for step, got in stored if pack(values[step]) != pack(got)]
     assert not mismatched, mismatched[:5]
+
+
+def test_a_value_sqlite_refuses_fails_only_its_own_operation(fresh):
+    # Validation stops such values at the call site; this is the store's own guard for
+    # one that slips through: the write is redone operation by operation, so the good
+    # operations around it (in the same run and in another) all land.
+    from aiomlflow.batches import BATCH, METRIC, group_by_run
+    from aiomlflow.transports.sqlite import writes
+
+    _use(fresh / "guard.db")
+    first = aiomlflow.start_run().info.run_id
+    aiomlflow.end_run()
+    second = aiomlflow.start_run().info.run_id
+    aiomlflow.end_run()
+    ops = [(n, METRIC, first, "m", float(n), 1, n) for n in range(5)]
+    ops.append((5, METRIC, first, "m", 5.0, 1, 2 ** 64))  # beyond SQLite's INTEGER
+    ops.append((6, BATCH, second, [("m", 6.0, 1, 6)], [("p", "v")], [("t", None)]))
+    ops += [(n, METRIC, second, "m", float(n), 1, n) for n in range(7, 10)]
+    db = sqlite3.connect(fresh / "guard.db", isolation_level=None)
+    try:
+        failures = writes.write_runs(db, group_by_run(ops))
+        steps = db.execute("SELECT run_uuid = ?, step FROM metrics ORDER BY step",
+                           (first,)).fetchall()
+        param = db.execute("SELECT value FROM params WHERE run_uuid = ?", (second,)).fetchall()
+        tag = db.execute("SELECT value FROM tags WHERE run_uuid = ? AND key = 't'",
+                         (second,)).fetchall()
+    finally:
+        db.close()
+    assert [(seq, error.error_code) for seq, error in failures] == [(5, "INTERNAL_ERROR")]
+    assert "too large" in failures[0][1].message
+    assert steps == [(1, 0), (1, 1), (1, 2), (1, 3), (1, 4), (0, 6), (0, 7), (0, 8), (0, 9)]
+    assert param == [("v",)]
+    assert tag == [(None,)]  # a None tag value is stored, as MLflow's SQL store does

@@ -67,8 +67,11 @@ class Engine:
         self._lifecycle = threading.Lock()
         self._done = 0  # every seq <= _done is durable or failed
         self._ahead: set[int] = set()  # completed seqs above the watermark
-        self._failures: dict[int, MlflowException] = {}
+        self._failures: dict[int, MlflowException] = {}  # not yet raised to anybody
         self._dropped_failures = 0
+        # Failures already raised (by a wait or a flush): a RunOperations handle raises
+        # its failure on every wait, as MLflow's does, but flush reports it only once.
+        self._reported: dict[int, MlflowException] = {}
         self._results: dict[int, object] = {}
         self._done_cond = threading.Condition(threading.RLock())
         self._waiters = 0
@@ -268,12 +271,24 @@ class Engine:
 
     def _outcome(self, seq: int):
         """The result of completed operation ``seq``, or its failure raised."""
-        if self._failures:
+        if self._failures or self._reported:
             failure = self._failures.pop(seq, None)
             if failure is not None:
                 self._results.pop(seq, None)
+                self._keep_reported({seq: failure})
+            else:
+                failure = self._reported.get(seq)
+            if failure is not None:
                 raise copy.copy(failure)
         return self._results.pop(seq, None) if self._results else None
+
+    def _keep_reported(self, failures: dict) -> None:
+        reported = self._reported
+        reported.update(failures)
+        excess = len(reported) - _MAX_KEPT_FAILURES
+        if excess > 0:
+            for seq in list(reported)[:excess]:  # list(): one step, safe beside other threads
+                reported.pop(seq, None)
 
     def call(self, method: str, *args):
         """Run transport ``method(*args)`` as a queued write, in order with logged data."""
@@ -306,7 +321,9 @@ class Engine:
         failed = [seq for seq in list(self._failures) if seq <= marker]
         if not failed and not self._dropped_failures:
             return
-        errors = [self._failures.pop(seq) for seq in failed if seq in self._failures]
+        popped = {seq: self._failures.pop(seq) for seq in failed if seq in self._failures}
+        self._keep_reported(popped)
+        errors = list(popped.values())
         dropped, self._dropped_failures = self._dropped_failures, 0
         total = len(errors) + dropped
         first = errors[0] if errors else MlflowException("asynchronous logging failed")

@@ -25,6 +25,10 @@ _RULES: list[tuple[str, str]] = [
     ("bquote", r"`(?:``|[^`])*`"),
     # words the SQL lexer always treats as keywords, even after a dot
     ("reserved", r"(?:CASE|IN|VALUES|USING|FROM|AS)\b"),
+    # a word right before or after a dot is a name, even a comparator's word
+    # ("metrics.like", "params.not LIKE ...")
+    ("name", r"[A-ZÀ-Ü]\w*(?=\s*\.)"),
+    ("name", r"(?<=\.)[A-ZÀ-Ü]\w*"),
     ("hex", r"-?0x[0-9A-F]+"),
     ("float", r"-?\d+(?:\.\d+)?E-?\d+"),
     ("float", r"-?(?:\d+\.\d*|\.\d+)(?![_A-ZÀ-Ü])"),

@@ -31,7 +31,7 @@ import time
 import orjson
 import tenacity
 
-from ...exceptions import HTTP_STATUS, MlflowException, error_code_name
+from ...exceptions import HTTP_STATUS, MlflowException, RestException, error_code_name
 from ...redact import redact_url
 
 API_PREFIX = "/api/2.0/mlflow/"
@@ -57,12 +57,18 @@ def _status_to_code() -> dict[int, str]:
 _STATUS_TO_CODE = _status_to_code()
 
 
-class RestError(MlflowException):
-    """An error the server answered; ``http_status`` and ``json`` (the body, if JSON)."""
+class RestError(RestException):
+    """An error the server answered; ``http_status`` and ``json`` (the body, if JSON).
+
+    As MLflow's client words it: an MLflow error body gives "ERROR_CODE: message";
+    ``server_message`` keeps the server's own words."""
 
     def __init__(self, message, error_code="INTERNAL_ERROR", http_status: int = 0, json_body=None,
                  retry_after: float | None = None, transient: bool = False):
-        super().__init__(message, error_code=error_code)
+        code = error_code_name(error_code)
+        MlflowException.__init__(self, f"{code}: {message}" if json_body is not None else message,
+                                 error_code=code)
+        self.server_message = message
         self.http_status = http_status
         self.json = json_body
         self.retry_after = retry_after

@@ -165,7 +165,7 @@ def pack(run_id: str, ops: list, single_param_endpoint: bool = False) -> list[Re
             chunk.owners.append((index, "m"))
             chunk.size += 60 + len(key)
         for key, value in params:
-            size = 32 + len(key) + len(value)
+            size = 32 + len(key) + len(value or "")
             if (len(chunk.params) >= MAX_PARAMS or len(chunk) >= MAX_ENTITIES
                     or chunk.size + size > _BUDGET or key in chunk.param_keys):
                 flush()
@@ -174,7 +174,7 @@ def pack(run_id: str, ops: list, single_param_endpoint: bool = False) -> list[Re
             chunk.owners.append((index, "p"))
             chunk.size += size
         for key, value in tags:
-            size = 32 + len(key) + len(value)
+            size = 32 + len(key) + len(value or "")
             if (len(chunk.tags) >= MAX_TAGS or len(chunk) >= MAX_ENTITIES
                     or chunk.size + size > _BUDGET):
                 flush()

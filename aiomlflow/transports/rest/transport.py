@@ -123,7 +123,9 @@ class RestTransport(Transport):
 
     # ------------------------------------------------------------------ plumbing
     async def _get(self, endpoint: str, **params):
-        return await self._http.call("GET", endpoint, params=params)
+        # a None argument is left out, so the server answers for the missing parameter
+        return await self._http.call(
+            "GET", endpoint, params={k: v for k, v in params.items() if v is not None})
 
     async def _post(self, endpoint: str, body: dict):
         return await self._http.call("POST", endpoint, body)
@@ -376,10 +378,11 @@ class RestTransport(Transport):
 
 def _is_run_error(exc: MlflowException, run_id: str) -> bool:
     """Errors about the run itself (missing, not active): every operation of it fails."""
+    message = getattr(exc, "server_message", exc.message)
     if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-        return exc.message.startswith("Run with id=")
+        return message.startswith("Run with id=")
     if exc.error_code == "INVALID_PARAMETER_VALUE":
-        return exc.message.startswith(f"The run {run_id} must be in the 'active' state")
+        return message.startswith(f"The run {run_id} must be in the 'active' state")
     return False
 
 

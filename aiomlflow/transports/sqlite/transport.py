@@ -156,6 +156,10 @@ class SqliteTransport(Transport):
         except sqlite3.OperationalError as exc:
             if not _is_transient(exc):
                 raise
+        except OverflowError as exc:
+            # an integer beyond SQLite's 64 bits (a search filter's, say): MLflow's SQL
+            # store answers this as an INTERNAL_ERROR MlflowException
+            raise MlflowException(str(exc), "INTERNAL_ERROR") from None
         # Rare path: another process holds the write lock beyond busy_timeout.
         async for attempt in tenacity.AsyncRetrying(**_LOCKED_RETRY):
             with attempt:

@@ -14,6 +14,7 @@ from operator import itemgetter
 import orjson
 
 from ... import store_errors
+from ...batches import TAG_DELETED, group_by_run
 from ...exceptions import MlflowException
 from .features import json_doubles_exact
 
@@ -80,12 +81,38 @@ def write_runs(db: sqlite3.Connection, batches: list, durable=None) -> list[tupl
 
     ``durable(failures)`` is called right after COMMIT (see Transport.write_runs).
     """
+    try:
+        with transaction(db):
+            failures = [failure for batch in batches for failure in _write_run(db, batch)]
+    except _DATA_ERRORS:
+        # A value that passed validation but that SQLite refuses (an integer beyond 64
+        # bits, say) rolled everything back: redo the operations one by one, so that
+        # only the culprit fails.
+        failures = _write_each(db, batches)
+    if durable is not None:
+        durable(failures)
+    return failures
+
+
+# Errors that come from one operation's values, not from the database or its lock
+_DATA_ERRORS = (TypeError, ValueError, OverflowError, sqlite3.IntegrityError,
+                sqlite3.InterfaceError)
+
+
+def _write_each(db, batches: list) -> list[tuple[int, MlflowException]]:
+    """The operations of ``batches`` in one transaction, each in its own savepoint."""
     failures: list[tuple[int, MlflowException]] = []
     with transaction(db):
         for batch in batches:
-            failures.extend(_write_run(db, batch))
-    if durable is not None:
-        durable(failures)
+            for op in batch.ops:
+                db.execute("SAVEPOINT one_operation")
+                try:
+                    failures.extend(_write_run(db, group_by_run([op])[0]))
+                except _DATA_ERRORS as exc:
+                    db.execute("ROLLBACK TO one_operation")
+                    failures.append((op[0], MlflowException(
+                        f"{type(exc).__name__}: {exc}", "INTERNAL_ERROR")))
+                db.execute("RELEASE one_operation")
     return failures
 
 
@@ -162,7 +189,7 @@ def _apply_tag_ops(db, run_id: str, tag_ops: list) -> list[tuple[int, MlflowExce
     failures = []
     pending: list[tuple] = []
     for key, value, seq in tag_ops:
-        if value is not None:
+        if value is not TAG_DELETED:
             pending.append((key, value, run_id))
             continue
         if pending:
