@@ -641,3 +641,26 @@ def test_an_undecodable_record_is_skipped_not_retried_forever(tmp_path):
     assert steps(rec.sent) == {"r1": [1, 3]}
     assert j.skipped_records == 1 and not j.pending()
     j.close()
+
+
+def test_a_waiting_settle_probes_the_server_at_once(tmp_path):
+    """A flush (or a read catching up) after the server came back does not wait for the
+    replayer's next scheduled probe: it asks for one now."""
+    async def main():
+        server = FakeServer()
+        spool = Spooler(URI, server.send, server.probe, spool_dir=str(tmp_path),
+                        probe_interval=60, max_probe_interval=60)
+        server.spool = spool
+        await spool.open()
+        server.up = False
+        await spool.write_runs(batches_of(metric(0), metric(1)))
+        await asyncio.sleep(0.2)  # the replayer's first probe failed: next one in 60 s
+        assert spool.diverting and spool.failed_attempts >= 1
+        server.up = True
+        started = time.monotonic()
+        assert await spool.settle(timeout=30) is True
+        assert time.monotonic() - started < 10
+        assert server.received == [("r1", 0), ("r1", 1)]
+        await spool.close()
+
+    asyncio.run(main())

@@ -86,12 +86,14 @@ class Spooler:
         self._inflight: set = set()
         self._replayer: asyncio.Task | None = None
         self._changed: asyncio.Event | None = None
+        self._poked: asyncio.Event | None = None  # see poke()
         self._warned = False
 
     # ----------------------------------------------------------------- lifecycle
     async def open(self) -> None:
         """Adopt journals left by dead processes and start replaying them."""
         self._changed = asyncio.Event()
+        self._poked = asyncio.Event()
         try:
             pending = self.journal.pending()
         except OSError as exc:
@@ -230,7 +232,9 @@ class Spooler:
                 self.last_error = str(exc) if isinstance(exc, _Undelivered) else (
                     f"{type(exc).__name__}: {exc}")
                 self._pulse()
-                await asyncio.sleep(delay)
+                with contextlib.suppress(asyncio.TimeoutError):  # a poke cuts the wait short
+                    await asyncio.wait_for(self._poked.wait(), delay)
+                self._poked.clear()
                 delay = min(delay * 2, self.max_probe_interval)
                 continue
             delay = self.probe_interval
@@ -268,7 +272,8 @@ class Spooler:
             self._changed = asyncio.Event()
 
     # ----------------------------------------------------------------- settling
-    async def settle(self, timeout: float | None = None, final: bool = False) -> bool:
+    async def settle(self, timeout: float | None = None, final: bool = False,
+                     warn: bool = True) -> bool:
         """Wait until the journal holds nothing logged before this call; True if so.
 
         Not ``final`` (a flush): give up at the first failed replay attempt, so a flush
@@ -276,9 +281,12 @@ class Spooler:
         ``final`` (exit): keep waiting for the server until ``timeout``, then stop
         retrying: deliveries in flight and everything written afterwards go to the
         journal, and this process replays nothing more.
+        ``warn``: log that the journal keeps data when it does (a flush warns; a read
+        that catches up first does not).
         """
         if self._changed is None:  # never opened
             return True
+        self._poked.set()  # somebody waits: probe the server now, not at the next interval
         target = self.journal.appended_records
         attempts_at_start = self._attempts
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -296,7 +304,7 @@ class Spooler:
             await self._stop_replayer()
             for task in list(self._inflight):
                 task.cancel()
-        elif not drained and not self.final:
+        elif not drained and not self.final and warn:
             _logger.warning("aiomlflow: %s is unreachable (%s); %d logging operation(s) are kept in "
                             "the journal at %s and will be sent when it answers", self.uri,
                             self.last_error, self.journal.pending_ops(), self.journal.directory)

@@ -122,7 +122,14 @@ class RestTransport(Transport):
         return None if self.spool is None else self.spool.note()
 
     # ------------------------------------------------------------------ plumbing
+    async def _caught_up(self) -> None:
+        """Before a read: let the journal replay what was logged before it (while the
+        server answers), so a read after an outage sees the data logged during it."""
+        if self.spool is not None and self.spool.diverting:
+            await self.spool.settle(warn=False)  # the read reports any outage
+
     async def _get(self, endpoint: str, **params):
+        await self._caught_up()
         # a None argument is left out, so the server answers for the missing parameter
         return await self._http.call(
             "GET", endpoint, params={k: v for k, v in params.items() if v is not None})
@@ -340,6 +347,7 @@ class RestTransport(Transport):
     async def _pages(self, endpoint, body, field, max_results, token):
         """Up to ``max_results`` items (all of them for None), in pages the server allows;
         returns the items and the token of the page after them."""
+        await self._caught_up()
         items: list = []
         while True:
             page = _MAX_PAGE if max_results is None else min(max_results - len(items),
