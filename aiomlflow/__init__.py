@@ -5,6 +5,7 @@ engine, its event loop and the transports start on first use.
 """
 
 from aiomlflow import entities
+from aiomlflow.log_setup import configure_logging
 from aiomlflow.sdk.client import MlflowClient
 from aiomlflow.entities import Experiment, Run, RunStatus, ViewType
 from aiomlflow.exceptions import MlflowException
@@ -47,6 +48,8 @@ from aiomlflow.sdk.tracking_uri import (
 )
 
 __version__ = "0.1.0"
+
+configure_logging()
 
 __all__ = [
     "ActiveRun", "Experiment", "MlflowClient", "MlflowException", "Run", "RunOperations",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import os
 import pathlib
 import shutil
@@ -227,6 +228,18 @@ def mlflow(tmp_path, monkeypatch):
         # The implementation may export MLFLOW_TRACKING_URI etc. itself (mlflow does):
         # drop them; monkeypatch then restores whatever the outer environment had.
         _clear_mlflow_env()
+
+
+@pytest.fixture
+def library_log(caplog):
+    """caplog that also hears the library's own logger, which (as mlflow's) does not
+    propagate to the root logger where caplog listens."""
+    logger = logging.getLogger(TARGET)
+    logger.addHandler(caplog.handler)
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger=TARGET)
+    yield caplog
+    logger.removeHandler(caplog.handler)
 
 
 @pytest.fixture(params=TRANSPORTS)

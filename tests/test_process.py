@@ -701,3 +701,20 @@ def test_bad_async_call_raises_at_call_and_logging_continues(tmp_path):
         tmp_path, "SELECT COUNT(*) FROM tags WHERE key = 'bad key!'"
     )[0][0] == 0
     assert run_row(tmp_path, run_id)[0] == "FINISHED"
+
+
+# --------------------------------------------------------------------------- logging set-up
+
+@pytest.mark.parametrize("env, shown", [
+    ({}, True),
+    ({"MLFLOW_LOGGING_LEVEL": "warning"}, False),
+    ({"MLFLOW_CONFIGURE_LOGGING": "false"}, False),
+])
+def test_the_library_logger_is_set_up_on_import_as_mlflows(tmp_path, env, shown):
+    proc = run_child(tmp_path, """
+        mlflow.set_tracking_uri(URI)
+        mlflow.set_experiment("child-experiment")
+    """, **env)
+    assert proc.returncode == 0, describe(proc)
+    said = "INFO" in proc.stderr and "'child-experiment' does not exist" in proc.stderr
+    assert said is shown, describe(proc)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import logging
 import math
 import subprocess
 import sys
@@ -215,10 +214,10 @@ def test_a_none_argument_is_the_servers_missing_parameter(mlflow, transport_rest
     assert "experiment_name" in info.value.message
 
 
-def test_bearer_token_is_sent_and_401_with_a_wrong_one(mlflow, fake, monkeypatch, caplog):
+def test_bearer_token_is_sent_and_401_with_a_wrong_one(mlflow, fake, monkeypatch, library_log):
+    caplog = library_log
     fake.expected_auth = "Bearer right-token"
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "wrong-token-s3cr3t")
-    caplog.set_level(logging.DEBUG)
     with pytest.raises(mlflow.MlflowException) as info:
         mlflow.get_run(RUN_ID)
     assert info.value.error_code == "UNAUTHENTICATED"
@@ -233,13 +232,14 @@ def test_bearer_token_is_sent_and_401_with_a_wrong_one(mlflow, fake, monkeypatch
     assert mlflow.get_run(RUN_ID).info.run_id == RUN_ID
 
 
-def test_basic_auth_is_sent_and_401_with_a_wrong_password(mlflow, fake, monkeypatch, caplog):
+def test_basic_auth_is_sent_and_401_with_a_wrong_password(mlflow, fake, monkeypatch,
+                                                          library_log):
+    caplog = library_log
     right = "Basic " + base64.standard_b64encode(b"alice:correct horse").decode()
     fake.expected_auth = right
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "alice")
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "wrong-pa55word")
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "ignored-when-basic-is-set")
-    caplog.set_level(logging.DEBUG)
     with pytest.raises(mlflow.MlflowException) as info:
         mlflow.MlflowClient().log_metric(RUN_ID, "m", 1.0)
     assert info.value.error_code == "UNAUTHENTICATED"

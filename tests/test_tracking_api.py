@@ -1297,3 +1297,55 @@ def test_file_store_is_accepted_but_logging_points_to_sqlite(mlflow, tmp_path):
         mlflow.start_run()
     assert "sqlite" in str(ei.value)
     assert mlflow.active_run() is None
+
+
+# ------------------------------------------------------------------ what users see printed
+
+def _links(uri, experiment_id, run_id, run_name) -> str:
+    experiment_url = f"{uri.rstrip('/')}/#/experiments/{experiment_id}"
+    return (f"🏃 View run {run_name} at: {experiment_url}/runs/{run_id}\n"
+            f"🧪 View experiment at: {experiment_url}\n")
+
+
+def test_ending_a_run_on_a_server_prints_its_links(mlflow, transport, capsys):
+    mlflow.set_experiment("linked")
+    capsys.readouterr()
+    with mlflow.start_run(run_name="outer") as outer:
+        with mlflow.start_run(run_name="inner", nested=True) as inner:
+            mlflow.log_param("p", 1)
+        inner_out = capsys.readouterr().out
+    out = capsys.readouterr().out
+    if transport.startswith("http"):
+        assert inner_out == _links(transport, inner.info.experiment_id, inner.info.run_id,
+                                   "inner")
+        assert out == _links(transport, outer.info.experiment_id, outer.info.run_id, "outer")
+    else:  # a local store has no page to link to
+        assert inner_out == out == ""
+
+
+def test_set_terminated_prints_the_current_name_unless_suppressed(mlflow, transport, capsys,
+                                                                  monkeypatch):
+    client = mlflow.MlflowClient()
+    run = client.create_run("0", run_name="first")
+    client.update_run(run.info.run_id, name="renamed")
+    client.set_terminated(run.info.run_id, "FAILED")
+    expected = (_links(transport, "0", run.info.run_id, "renamed")
+                if transport.startswith("http") else "")
+    assert capsys.readouterr().out == expected
+    assert client.get_run(run.info.run_id).info.status == "FAILED"
+
+    monkeypatch.setenv("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+    quiet = client.create_run("0")
+    client.set_terminated(quiet.info.run_id)
+    assert capsys.readouterr().out == ""
+    assert client.get_run(quiet.info.run_id).info.status == "FINISHED"
+
+
+def test_creating_an_experiment_by_name_logs_an_info_line(mlflow, capsys):
+    mlflow.set_experiment("fresh-experiment")
+    mlflow.set_experiment("fresh-experiment")  # exists now: nothing more is said
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1, lines
+    assert re.fullmatch(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d INFO [\w.]+: Experiment with name "
+                        r"'fresh-experiment' does not exist\. Creating a new experiment\.",
+                        lines[0]), lines[0]

@@ -16,7 +16,7 @@ from ..entities import Experiment, Metric, Run, RunInfo, ViewType
 from ..exceptions import MlflowException
 from ..workers.engine import get_engine
 from ..workers.operations import RunOperations
-from . import run_context, tracking_uri, validation
+from . import run_context, run_links, tracking_uri, validation
 from .run_names import random_run_name
 
 
@@ -67,13 +67,19 @@ class MlflowClient:
             run_name = tag_dict.get(run_context.RUN_NAME) or random_run_name()
         elif run_context.RUN_NAME in tag_dict and tag_dict[run_context.RUN_NAME] != run_name:
             raise store_errors.run_name_conflict(run_name, tag_dict[run_context.RUN_NAME])
-        return self._engine.call("create_run", experiment_id or "0", user_id,
-                                 start_time or _now_ms(), tag_items, run_name)
+        engine = self._engine
+        run = engine.call("create_run", experiment_id or "0", user_id, start_time or _now_ms(),
+                          tag_items, run_name)
+        run_links.remember(engine.tracking_uri, run)
+        return run
 
     def get_run(self, run_id: str) -> Run:
         """The run with its latest metrics, params and tags."""
         validation.validate_run_id(run_id)
-        return self._engine.read("get_run", run_id)
+        engine = self._engine
+        run = engine.read("get_run", run_id)
+        run_links.remember(engine.tracking_uri, run)
+        return run
 
     def get_parent_run(self, run_id: str) -> Run | None:
         """The parent of a nested run, or None."""
@@ -91,6 +97,7 @@ class MlflowClient:
         status = validation.validate_run_status(status)
         validation.validate_run_id(run_id)
         engine = self._engine
+        run_links.print_links(engine.tracking_uri, run_id)
         seq = engine.submit(TERMINATE, run_id, status, end_time or _now_ms())
         if wait:
             engine.wait(seq)
@@ -103,7 +110,10 @@ class MlflowClient:
             status = validation.validate_run_status(status)
         if name is not None:
             name = validation.validate_tag(run_context.RUN_NAME, name)[1]
-        self._engine.call("update_run_info", run_id, status, None, name)
+        engine = self._engine
+        engine.call("update_run_info", run_id, status, None, name)
+        if name is not None:
+            run_links.renamed(engine.tracking_uri, run_id, name)
 
     def delete_run(self, run_id: str) -> None:
         """Mark a run deleted."""

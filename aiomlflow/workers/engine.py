@@ -549,7 +549,7 @@ class _Completion:
     def fail_all(self, data: list, exc: BaseException) -> None:
         """The write itself failed: every data operation fails with its error."""
         error = as_mlflow_exception(exc)
-        _logger.warning("aiomlflow: writing %d operation(s) failed: %s", len(data), error.message)
+        _logger.warning("writing %d operation(s) failed: %s", len(data), error.message)
         self([(op[0], error) for op in data])
 
 

@@ -396,7 +396,7 @@ class Journal:
         except FileNotFoundError:
             return 0
         except (OSError, ValueError, IndexError):
-            _logger.warning("aiomlflow: unreadable replay progress %s; replaying %s from its start",
+            _logger.warning("unreadable replay progress %s; replaying %s from its start",
                             seg.ack_path, seg.path)
             return 0
 
@@ -529,7 +529,7 @@ class Journal:
         if payload is None or n == 0:
             if payload is None:
                 self.skipped_records += 1
-                _logger.warning("aiomlflow: skipped a damaged record in %s", seg.path)
+                _logger.warning("skipped a damaged record in %s", seg.path)
             return None
         try:
             run_id, items = orjson.loads(payload)
@@ -539,7 +539,7 @@ class Journal:
             return run_id, ops
         except (ValueError, TypeError, IndexError, KeyError) as exc:
             self.skipped_records += 1
-            _logger.warning("aiomlflow: skipped an unreadable record in %s: %s", seg.path, exc)
+            _logger.warning("skipped an unreadable record in %s: %s", seg.path, exc)
             return None
 
     def _ack(self, seg: _Segment, offset: int, ops: int, records: int) -> None:
@@ -573,7 +573,7 @@ class Journal:
             if seg.acked < size:
                 if seg.writable:
                     return  # cannot happen (appends are whole lines); keep it to be safe
-                _logger.warning("aiomlflow: ignored a torn record (%d bytes) at the end of %s",
+                _logger.warning("ignored a torn record (%d bytes) at the end of %s",
                                 size - seg.acked, seg.path)
             os.unlink(seg.path)  # segment first: a leftover .ack alone is harmless
             with contextlib.suppress(FileNotFoundError):

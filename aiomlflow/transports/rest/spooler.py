@@ -97,10 +97,10 @@ class Spooler:
         try:
             pending = self.journal.pending()
         except OSError as exc:
-            _logger.warning("aiomlflow: cannot read the journal at %s: %s", self.journal.directory, exc)
+            _logger.warning("cannot read the journal at %s: %s", self.journal.directory, exc)
             return
         if pending:
-            _logger.info("aiomlflow: %d logging operation(s) journaled earlier for %s will be replayed",
+            _logger.info("%d logging operation(s) journaled earlier for %s will be replayed",
                          self.journal.pending_ops(), self.uri)
             self._divert()
 
@@ -139,7 +139,7 @@ class Spooler:
         self.last_error = reason
         if not self._warned:
             self._warned = True
-            _logger.warning("aiomlflow: tracking server %s unreachable (%s); keeping logged data in "
+            _logger.warning("tracking server %s unreachable (%s); keeping logged data in "
                             "the journal at %s until it answers again", self.uri, reason,
                             self.journal.directory)
         self._divert()
@@ -242,7 +242,7 @@ class Spooler:
             if self.journal.pending_ops() == 0:
                 self.diverting = False
                 self._warned = False
-                _logger.info("aiomlflow: the journal for %s is replayed; logging directly again",
+                _logger.info("the journal for %s is replayed; logging directly again",
                              self.uri)
                 self._pulse()
                 return
@@ -254,7 +254,7 @@ class Spooler:
         self.replayed += len(ops)
         if failures:
             self.rejected += len(failures)
-            _logger.warning("aiomlflow: the tracking server rejected %d replayed operation(s) of run "
+            _logger.warning("the tracking server rejected %d replayed operation(s) of run "
                             "%s; first error: %s", len(failures), run_id, failures[0][1])
         self._pulse()
 
@@ -305,7 +305,7 @@ class Spooler:
             for task in list(self._inflight):
                 task.cancel()
         elif not drained and not self.final and warn:
-            _logger.warning("aiomlflow: %s is unreachable (%s); %d logging operation(s) are kept in "
+            _logger.warning("%s is unreachable (%s); %d logging operation(s) are kept in "
                             "the journal at %s and will be sent when it answers", self.uri,
                             self.last_error, self.journal.pending_ops(), self.journal.directory)
         return drained
