@@ -4,8 +4,10 @@
 engine, its event loop and the transports start on first use.
 """
 
+import importlib as _importlib
+
 from aiomlflow import entities
-from aiomlflow.log_setup import configure_logging
+from aiomlflow import log_setup, mlflow_alias
 from aiomlflow.sdk.client import MlflowClient
 from aiomlflow.entities import Experiment, Run, RunStatus, ViewType
 from aiomlflow.exceptions import MlflowException
@@ -49,7 +51,16 @@ from aiomlflow.sdk.tracking_uri import (
 
 __version__ = "0.1.0"
 
-configure_logging()
+log_setup.configure_logging()
+mlflow_alias.install()
+
+# The submodules `import mlflow` loads, reachable as attributes as in MLflow
+# (`mlflow.utils.validation.MAX_TAG_VAL_LENGTH` with no import of its own); all small.
+for _name in ("client", "protos.databricks_pb2", "tracking.client", "tracking.fluent",
+              "tracking.context.registry", "utils.mlflow_tags", "utils.time",
+              "utils.validation"):
+    _importlib.import_module(f"{__name__}.{_name}")
+del _name
 
 __all__ = [
     "ActiveRun", "Experiment", "MlflowClient", "MlflowException", "Run", "RunOperations",

@@ -1,0 +1,5 @@
+"""``mlflow.tracking.client``: where MLflow defines MlflowClient."""
+
+from aiomlflow.sdk.client import MlflowClient
+
+__all__ = ["MlflowClient"]
