@@ -407,12 +407,17 @@ def test_bad_input(ctx, case):
     elif err.error_code != case.code and raised_at == "wait" and err.error_code == "INTERNAL_ERROR":
         differences.append("mlflow reports asynchronous failures as INTERNAL_ERROR")
     if differences and IS_MLFLOW:
-        for needle in case.needles:
-            assert re.search(needle, str(err)), (needle, str(err))
+        # a TypeError out of mlflow's REST client (protobuf's) names no value
+        if not (isinstance(err, TypeError) or "TypeError(" in str(err)):
+            for needle in case.needles:
+                assert re.search(needle, str(err)), (needle, str(err))
         pytest.xfail("design difference from mlflow: " + "; ".join(differences))
     assert not differences, differences
     assert isinstance(err, mlflow.MlflowException)
     assert err.error_code == case.code, (err.error_code, str(err))
+    if IS_MLFLOW and "Missing value for required parameter" in str(err):
+        # mlflow's client leaves a None key to the server, whose message names the field
+        pytest.xfail("mlflow's server names the missing parameter, not the value None")
     for needle in case.needles:
         assert re.search(needle, str(err)), (needle, str(err))
 
@@ -547,12 +552,17 @@ def test_a_failed_operation_raises_on_every_wait(ctx):
     if ctx.sync:
         pytest.skip("a synchronous call returns no handle")
     handle = ctx.mlflow.log_param("conf", "different", synchronous=False)
-    with pytest.raises(ctx.mlflow.MlflowException):
-        ctx.mlflow.flush_async_logging()
+    if IS_MLFLOW:
+        ctx.mlflow.flush_async_logging()  # mlflow's flush logs the failure, raises nothing
+    else:
+        with pytest.raises(ctx.mlflow.MlflowException):
+            ctx.mlflow.flush_async_logging()
+    # mlflow wraps asynchronous failures in an INTERNAL_ERROR
+    code = "INTERNAL_ERROR" if IS_MLFLOW else "INVALID_PARAMETER_VALUE"
     for _ in range(2):
         with pytest.raises(ctx.mlflow.MlflowException) as info:
             handle.wait()
-        assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+        assert info.value.error_code == code
     ctx.mlflow.flush_async_logging()
 
 
@@ -561,6 +571,8 @@ def test_a_none_tag_value_in_log_batch_loses_nothing_around_it(ctx, transport):
     it is never a delete, and the calls around it, on two runs, all land."""
     if IS_MLFLOW and transport.startswith("http"):
         pytest.skip("MLflow's REST client raises TypeError for a None tag value")
+    if IS_MLFLOW and not ctx.sync:
+        pytest.xfail("mlflow's asynchronous worker drops a batch holding a None tag value")
     client, Metric, RunTag = ctx.client, ctx.entities.Metric, ctx.entities.RunTag
     other = client.create_run("0").info.run_id
     for step in range(3):
