@@ -35,6 +35,15 @@ _last_active_run_id: contextvars.ContextVar[str | None] = contextvars.ContextVar
     "aiomlflow_last_active_run_id", default=None)
 _active_experiment_id: str | None = None
 
+__all__ = [
+    "ActiveRun", "active_run", "create_experiment", "delete_experiment",
+    "delete_experiment_tag", "delete_run", "delete_tag", "end_run", "flush_async_logging",
+    "get_experiment", "get_experiment_by_name", "get_parent_run", "get_run",
+    "last_active_run", "log_metric", "log_metrics", "log_param", "log_params",
+    "search_experiments", "search_runs", "set_experiment", "set_experiment_tag",
+    "set_experiment_tags", "set_tag", "set_tags", "start_run",
+]
+
 
 class ActiveRun(Run):
     """Wrapper around a Run that ends it when a ``with`` block exits (FAILED on error)."""
