@@ -110,10 +110,9 @@ class MlflowClient:
             status = validation.validate_run_status(status)
         if name is not None:
             name = validation.validate_tag(run_context.RUN_NAME, name)[1]
-        engine = self._engine
-        engine.call("update_run_info", run_id, status, None, name)
+        self._engine.call("update_run_info", run_id, status, None, name)
         if name is not None:
-            run_links.renamed(engine.tracking_uri, run_id, name)
+            run_links.renamed(run_id, name)
 
     def delete_run(self, run_id: str) -> None:
         """Mark a run deleted."""

@@ -30,17 +30,17 @@ def remember(tracking_uri: str, run) -> None:
         _known[run.info.run_id] = (run.info.experiment_id, run.info.run_name)
 
 
-def renamed(tracking_uri: str, run_id: str, name: str) -> None:
+def renamed(run_id: str, name: str) -> None:
     """Keep the name of a known run current after a rename."""
     known = _known.get(run_id)
-    if known is not None and _is_server(tracking_uri):
+    if known is not None:
         _known[run_id] = (known[0], name)
 
 
 def print_links(tracking_uri: str, run_id: str) -> None:
     """Print MLflow's run and experiment links for a run that is ending, to stdout."""
-    known = _known.get(run_id)
-    if known is None or not _is_server(tracking_uri):
+    known = _known.get(run_id)  # only runs on tracking servers are known
+    if known is None:
         return
     try:
         if env_bool("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", False):
