@@ -18,6 +18,13 @@ NOOP = 6        # a marker that lets flush wait for everything queued before it
 
 LAST_DATA_KIND = TERMINATE  # kinds up to this one are run data, written in batches
 
+# MLflow's log-batch limits (mlflow/utils/validation.py in 3.17.2): what one call may
+# carry (checked at the call site) and what one runs/log-batch request may (REST).
+MAX_METRICS_PER_BATCH = 1000
+MAX_PARAMS_TAGS_PER_BATCH = 100
+MAX_ENTITIES_PER_BATCH = 1000
+MAX_BATCH_LOG_REQUEST_SIZE = 1_000_000
+
 
 class _TagDeleted:
     """The value of a ``tag_ops`` row that deletes its tag (a logged value may be None)."""
@@ -119,3 +126,18 @@ def group_by_run(ops: list) -> list[RunBatch]:
             if best is None or (row[6] > best[6] if row[6] != best[6] else _newer(row, best)):
                 latest[row[3]] = row
     return list(batches.values())
+
+
+def payload_bytes(op: tuple) -> int:
+    """Rough memory a queued PARAM or BATCH operation holds (0 for other kinds): what
+    the queue's byte bound counts, so large values cannot pile up unbounded."""
+    kind = op[1]
+    if kind == PARAM:
+        return 100 + len(op[3]) + len(op[4])
+    if kind != BATCH:
+        return 0
+    size = 100 + 100 * len(op[3])
+    for rows in (op[4], op[5]):
+        for key, value in rows:
+            size += 100 + len(key) + (len(value) if value.__class__ is str else 0)
+    return size

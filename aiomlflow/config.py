@@ -38,11 +38,14 @@ def env_number(name: str, default, kind=float, minimum=None):
 class EngineSettings:
     """Engine tuning, read once per engine from AIOMLFLOW_* variables."""
 
-    __slots__ = ("queue_size", "batch_size", "flush_interval", "exit_flush_timeout")
+    __slots__ = ("queue_size", "queue_max_bytes", "batch_size", "flush_interval",
+                 "exit_flush_timeout")
 
     def __init__(self):
         # Bounded queue: ~200 bytes a queued metric keeps the worst case near 20 MB.
         self.queue_size = env_number("AIOMLFLOW_QUEUE_SIZE", 100_000, int, 1)
+        # ...and bytes of the params, tags and batches in it (metrics count as operations)
+        self.queue_max_bytes = env_number("AIOMLFLOW_QUEUE_MAX_BYTES", 64 * 1024 * 1024, int, 1)
         # Operations per transaction; also the queue length that wakes the worker early.
         self.batch_size = env_number("AIOMLFLOW_BATCH_SIZE", 10_000, int, 1)
         # The longest queued asynchronous data waits before the worker writes it while

@@ -229,8 +229,9 @@ def test_killed_and_exited_processes_leave_a_journal_that_sync_replays(outage_se
     key_dir = next(spool.iterdir())
     assert f"{n - 1000 + 1} logging operation(s) are kept in the journal at {key_dir}" in err, err
     assert f"aiomlflow sync --tracking-uri {server.url}" in err, err
-    # So did the one stopped by SIGTERM (the exit flush runs in the signal handler).
-    assert f"{n - 1000} logging operation(s) are kept in the journal at {key_dir}" in term_err
+    # So did the one stopped by SIGTERM (the exit flush runs in the signal handler), with
+    # the end of its run as KILLED.
+    assert f"{n - 1000 + 1} logging operation(s) are kept in the journal at {key_dir}" in term_err
     assert len(journal_files(spool)) == 3
     for run_id in run_ids.values():
         assert server_steps(server, run_id) == list(range(1000))
@@ -244,12 +245,12 @@ def test_killed_and_exited_processes_leave_a_journal_that_sync_replays(outage_se
         capture_output=True, text=True, timeout=180)
     assert sync.returncode == 0, sync.stderr
     print(f"aiomlflow sync took {time.monotonic() - t:.1f}s:\n{sync.stderr}", file=sys.stderr)
-    total = 3 * (n - 1000) + 1
+    total = 3 * (n - 1000) + 2
     assert f"{total:,}/{total:,} operations replayed (100%)" in sync.stderr, sync.stderr
     for run_id in run_ids.values():
         assert server_steps(server, run_id) == list(range(n))  # complete, in order, once
     assert journal_files(spool) == []
-    # The run that ended during the outage is ended on the server; the killed ones never
-    # ended (as with MLflow, a killed process leaves its run RUNNING).
+    # The run that ended during the outage is ended on the server, the one stopped by
+    # SIGTERM is KILLED; SIGKILL leaves no chance (its run stays RUNNING, as with MLflow).
     assert {mode: server_status(server, run_id) for mode, run_id in run_ids.items()} == {
-        "exit": "FINISHED", "kill": "RUNNING", "term": "RUNNING"}
+        "exit": "FINISHED", "kill": "RUNNING", "term": "KILLED"}

@@ -7,21 +7,17 @@ write in order with the data (lifecycle changes), or reads through the engine.
 from __future__ import annotations
 
 import os
-import time
 
 from .. import store_errors
 from ..batches import BATCH, DELETE_TAG, PARAM, TERMINATE
 from ..config import async_logging_default
 from ..entities import Experiment, Metric, Run, RunInfo, ViewType
 from ..exceptions import MlflowException
+from ..utils.time import get_current_time_millis as now_ms
 from ..workers.engine import get_engine
 from ..workers.operations import RunOperations
 from . import run_context, run_links, tracking_uri, validation
 from .run_names import random_run_name
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def finish(engine, seq: int, synchronous):
@@ -68,7 +64,7 @@ class MlflowClient:
         elif run_context.RUN_NAME in tag_dict and tag_dict[run_context.RUN_NAME] != run_name:
             raise store_errors.run_name_conflict(run_name, tag_dict[run_context.RUN_NAME])
         engine = self._engine
-        run = engine.call("create_run", experiment_id or "0", user_id, start_time or _now_ms(),
+        run = engine.call("create_run", experiment_id or "0", user_id, start_time or now_ms(),
                           tag_items, run_name)
         run_links.remember(engine.tracking_uri, run)
         return run
@@ -98,7 +94,7 @@ class MlflowClient:
         validation.validate_run_id(run_id)
         engine = self._engine
         run_links.print_links(engine.tracking_uri, run_id)
-        seq = engine.submit(TERMINATE, run_id, status, end_time or _now_ms())
+        seq = engine.submit(TERMINATE, run_id, status, end_time or now_ms())
         if wait:
             engine.wait(seq)
 
@@ -177,6 +173,9 @@ class MlflowClient:
                    dataset_name: str | None = None, dataset_digest: str | None = None,
                    model_id: str | None = None) -> RunOperations | None:
         """Log a metric to a run."""
+        if dataset_name is not None or dataset_digest is not None or model_id is not None:
+            raise validation.metric_link_unsupported(
+                "MlflowClient.log_metric", model_id, dataset_name or dataset_digest)
         key, value, timestamp, step = validation.validate_metric(key, value, timestamp, step)
         validation.validate_run_id(run_id)
         engine = self._engine

@@ -10,13 +10,12 @@ from __future__ import annotations
 import contextvars
 import logging
 import os
-import time
 
 from .. import store_errors
-from ..batches import BATCH, METRIC, PARAM
-from ..config import async_logging_default
+from ..batches import BATCH, PARAM
 from ..entities import Experiment, LifecycleStage, Run
 from ..exceptions import MlflowException
+from ..utils.time import get_current_time_millis as now_ms
 from ..workers.engine import close_all, flush_all, get_engine, register_before_exit
 from ..workers.operations import RunOperations
 from . import run_context, tracking_uri, validation
@@ -24,7 +23,6 @@ from .client import MlflowClient, finish
 from .validation import KNOWN_KEYS
 
 _logger = logging.getLogger("aiomlflow")
-_time_ns = time.time_ns
 
 _active_runs: contextvars.ContextVar[tuple] = contextvars.ContextVar(
     "aiomlflow_active_runs", default=())
@@ -34,6 +32,9 @@ _active_target: contextvars.ContextVar[tuple | None] = contextvars.ContextVar(
 _last_active_run_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "aiomlflow_last_active_run_id", default=None)
 _active_experiment_id: str | None = None
+# Runs active in any thread or task of this process (run id -> engine): ended KILLED
+# on SIGTERM, whose handler only sees the main thread's context.
+_running: dict = {}
 
 __all__ = [
     "ActiveRun", "active_run", "create_experiment", "delete_experiment",
@@ -69,6 +70,10 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None,
               description: str | None = None,
               log_system_metrics: bool | None = None) -> ActiveRun:
     """Start a new run, or resume ``run_id`` / MLFLOW_RUN_ID, and make it the active run."""
+    if log_system_metrics:
+        raise MlflowException(
+            "start_run(log_system_metrics=True): system metrics logging is not supported "
+            "yet by aiomlflow; start the run without it.", error_code="NOT_IMPLEMENTED")
     if experiment_id is not None:
         if isinstance(experiment_id, int) and not isinstance(experiment_id, bool):
             experiment_id = str(experiment_id)
@@ -99,8 +104,13 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None,
 
 
 def _set_active_runs(stack: tuple) -> None:
+    previous = _active_runs.get()
     _active_runs.set(stack)
     _active_target.set((stack[-1]._run_id, stack[-1]._engine) if stack else None)
+    for run in previous:
+        _running.pop(run._run_id, None)
+    for run in stack:
+        _running[run._run_id] = run._engine
 
 
 def _resume_run(client: MlflowClient, run_id: str, run_name, user_tags: dict) -> Run:
@@ -227,11 +237,13 @@ def log_metric(key: str, value: float, step: int | None = None,
                run_id: str | None = None, model_id: str | None = None,
                dataset=None) -> RunOperations | None:
     """Log a metric to the active run (started if needed) or ``run_id``."""
+    if model_id is not None or dataset is not None:
+        raise validation.metric_link_unsupported("log_metric", model_id, dataset)
     if (type(value) is float and type(step) is int and not timestamp and run_id is None
             and type(key) is str and key in KNOWN_KEYS
             and -9223372036854775808 <= step <= 9223372036854775807):
         # The training-loop call, checked inline exactly as validate_metric would.
-        timestamp = _time_ns() // 1_000_000
+        timestamp = now_ms()
     else:
         key, value, timestamp, step = validation.validate_metric(
             key, value, timestamp or None, step or None)
@@ -240,25 +252,16 @@ def log_metric(key: str, value: float, step: int | None = None,
         run_id, engine = target if target is not None else _target(None)
     else:
         run_id, engine = _target(run_id)
-    # engine.submit_metric, inlined: this is the call a training loop makes millions of times
-    seq = engine.next_seq()
-    items = engine.items
-    if len(items) >= engine.slow_at:
-        engine.before_append()
-    items.append((seq, METRIC, run_id, key, value, timestamp, step))
-    if synchronous is None:
-        synchronous = not async_logging_default()
-    if synchronous:
-        engine.wait(seq)
-        return None
-    return RunOperations(engine, seq)
+    return finish(engine, engine.submit_metric(run_id, key, value, timestamp, step), synchronous)
 
 
 def log_metrics(metrics: dict, step: int | None = None, synchronous: bool | None = None,
                 run_id: str | None = None, timestamp: int | None = None,
                 model_id: str | None = None, dataset=None) -> RunOperations | None:
     """Log several metrics at one step and timestamp."""
-    timestamp = timestamp or time.time_ns() // 1_000_000
+    if model_id is not None or dataset is not None:
+        raise validation.metric_link_unsupported("log_metrics", model_id, dataset)
+    timestamp = timestamp or now_ms()
     step = step or 0
     run_id, engine = _target(run_id)
     rows, _, _ = validation.validate_log_batch(
@@ -450,17 +453,29 @@ def flush_async_logging() -> None:
     flush_all()
 
 
-def _end_runs_at_exit() -> None:
-    # MLflow ends the main thread's active run once at exit, as FINISHED.  Queued, not
-    # awaited: the exit flush that follows delivers it within AIOMLFLOW_EXIT_FLUSH_TIMEOUT
+_EXIT_STATUS = {"exit": "FINISHED", "exception": "FAILED", "SIGTERM": "KILLED"}
+
+
+def _end_runs_at_exit(reason: str) -> None:
+    # As MLflow, the main thread's active run ends once at exit: FINISHED, or FAILED
+    # when an uncaught exception ends the program.  On SIGTERM every run still active
+    # in the process (any thread or task) is KILLED: none of them will finish.  Queued,
+    # not awaited: the flush that follows delivers it within AIOMLFLOW_EXIT_FLUSH_TIMEOUT
     # (or leaves it in a remote transport's journal).
-    _end_active_run("FINISHED", wait=False)
+    status = _EXIT_STATUS[reason]
+    if reason == "SIGTERM":
+        for run_id, engine in list(_running.items()):
+            MlflowClient(engine.tracking_uri)._terminate(run_id, status, None, wait=False)
+        _running.clear()
+    else:
+        _end_active_run(status, wait=False)
 
 
 def _reset_for_tests() -> None:
     """Forget active runs, last run, active experiment and URIs; stop engines (tests)."""
     global _active_experiment_id
     _set_active_runs(())
+    _running.clear()
     _last_active_run_id.set(None)
     _active_experiment_id = None
     tracking_uri.reset()
@@ -469,6 +484,7 @@ def _reset_for_tests() -> None:
 
 def _forget_runs_in_child() -> None:
     # As MLflow: a forked child starts with no active run (the parent still owns it).
+    _running.clear()
     _set_active_runs(())
     _last_active_run_id.set(None)
 

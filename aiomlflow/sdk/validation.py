@@ -30,13 +30,19 @@ import os
 import posixpath
 import re
 import sys
-import time
 
 from aiomlflow.exceptions import (
     INTERNAL_ERROR,
     INVALID_PARAMETER_VALUE,
     MlflowException,
 )
+from aiomlflow.batches import (  # noqa: F401  (re-exported: validation's limits)
+    MAX_BATCH_LOG_REQUEST_SIZE,
+    MAX_ENTITIES_PER_BATCH,
+    MAX_METRICS_PER_BATCH,
+    MAX_PARAMS_TAGS_PER_BATCH,
+)
+from aiomlflow.utils.time import get_current_time_millis as now_ms
 
 _logger = logging.getLogger(__name__)
 
@@ -48,10 +54,6 @@ MAX_TAG_VAL_LENGTH = 8000
 MAX_EXPERIMENT_NAME_LENGTH = 500
 MAX_EXPERIMENT_TAG_KEY_LENGTH = 250
 MAX_EXPERIMENT_TAG_VAL_LENGTH = 20000
-MAX_PARAMS_TAGS_PER_BATCH = 100
-MAX_METRICS_PER_BATCH = 1000
-MAX_ENTITIES_PER_BATCH = 1000
-MAX_BATCH_LOG_REQUEST_SIZE = 1_000_000
 DEFAULT_ARTIFACT_LOCATION_MAX_LENGTH = 2048  # MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH default
 
 RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")  # proto order
@@ -342,6 +344,17 @@ def _check_metric(key, value, timestamp, step, path):
     return key, value, timestamp, step
 
 
+def metric_link_unsupported(function: str, model_id, dataset) -> MlflowException:
+    """The error for a metric linked to a logged model or dataset, which this release
+    cannot store yet (raised rather than dropping the link without a word)."""
+    given = ", ".join(f"{name}={value!r}" for name, value in
+                      (("model_id", model_id), ("dataset", dataset)) if value is not None)
+    return MlflowException(
+        f"{function}({given}): linking metrics to logged models or datasets is not "
+        "supported yet by aiomlflow; log the metric without it.",
+        error_code="NOT_IMPLEMENTED")
+
+
 def validate_metric(key, value, timestamp=None, step=None, path=""):
     """Validate one ``log_metric`` call; returns ``(key, float value, timestamp, step)``.
 
@@ -352,7 +365,7 @@ def validate_metric(key, value, timestamp=None, step=None, path=""):
     int timestamp and step — is a handful of type checks and one dict lookup.
     """
     if timestamp is None:
-        timestamp = time.time_ns() // 1_000_000
+        timestamp = now_ms()
     if step is None:
         step = 0
     if type(value) is int and -9007199254740992 <= value <= 9007199254740992:

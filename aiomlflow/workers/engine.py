@@ -22,18 +22,25 @@ import time
 
 from ..config import EngineSettings
 from ..exceptions import MlflowException
-from ..batches import CALL, LAST_DATA_KIND, METRIC, NOOP, group_by_run
+from ..batches import (BATCH, CALL, LAST_DATA_KIND, METRIC, NOOP, PARAM, group_by_run,
+                       payload_bytes)
 from .queues import OperationQueue
 
 _logger = logging.getLogger("aiomlflow")
 
 _NEW, _RUNNING, _CLOSED = 0, 1, 2
-# How often the worker looks at the queue between explicit wake-ups.
-_TICK_SECONDS = 0.05
+# While data is queued, how often the worker looks whether producers went quiet.
+_QUIET_SECONDS = 0.05
 # At exit, once the transport gave up on the server: time to move the queue to its journal.
 _SPILL_TIMEOUT = 30.0
-# Failures kept for later wait()/flush(); beyond this the oldest are dropped (and counted).
+# Failures kept for later wait()/flush(), per map: beyond either bound the oldest are
+# dropped (and counted).  The byte bound matters when messages quote large values.
 _MAX_KEPT_FAILURES = 100_000
+_MAX_KEPT_FAILURE_BYTES = 32 * 1024 * 1024
+
+
+class WriteInterrupted(MlflowException):
+    """A wait from a signal handler that interrupted its own thread's write."""
 
 
 def as_mlflow_exception(exc: BaseException) -> MlflowException:
@@ -41,6 +48,45 @@ def as_mlflow_exception(exc: BaseException) -> MlflowException:
     if isinstance(exc, MlflowException):
         return exc
     return MlflowException(f"{type(exc).__name__}: {exc}")
+
+
+class _FailureMap(dict):
+    """seq -> MlflowException in completion order, bounded by count and message bytes."""
+
+    __slots__ = ("size", "evicted")
+
+    def __init__(self):
+        super().__init__()
+        self.size = 0
+        self.evicted = 0  # dropped to stay in bounds, not yet reported as such
+
+    def add(self, failures: dict) -> None:
+        """Keep ``failures``, dropping the oldest kept ones if over a bound."""
+        for seq, exc in failures.items():
+            old = dict.get(self, seq)
+            if old is not None:
+                self.size -= _cost(old)
+            self[seq] = exc
+            self.size += _cost(exc)
+        while self and (len(self) > _MAX_KEPT_FAILURES or self.size > _MAX_KEPT_FAILURE_BYTES):
+            # a chunk per step: deleting from a dict's front one by one rescans it
+            for seq in list(itertools.islice(self, 1024)):
+                self.size -= _cost(dict.pop(self, seq))
+                self.evicted += 1
+                if len(self) <= _MAX_KEPT_FAILURES and self.size <= _MAX_KEPT_FAILURE_BYTES:
+                    break
+
+    def pop(self, seq, default=None):
+        """Remove and return the failure of ``seq`` (``default`` if none is kept)."""
+        exc = dict.pop(self, seq, None)
+        if exc is None:
+            return default
+        self.size -= _cost(exc)
+        return exc
+
+
+def _cost(exc: MlflowException) -> int:
+    return len(exc.message) + 200  # the message plus the object and dict slot, roughly
 
 
 def _remaining(deadline: float | None) -> float | None:
@@ -54,7 +100,8 @@ class Engine:
         self.tracking_uri = tracking_uri
         self._transport_factory = transport_factory
         self.settings = EngineSettings()
-        self.queue = OperationQueue(self.settings.queue_size)  # per process: see fork
+        # per process: see fork
+        self.queue = OperationQueue(self.settings.queue_size, self.settings.queue_max_bytes)
         self.items = self.queue.items
         self.slow_at = 0
         # Wake the worker early only when the queue is half full: below that, the timer
@@ -67,18 +114,23 @@ class Engine:
         self._lifecycle = threading.Lock()
         self._done = 0  # every seq <= _done is durable or failed
         self._ahead: set[int] = set()  # completed seqs above the watermark
-        self._failures: dict[int, MlflowException] = {}  # not yet raised to anybody
-        self._dropped_failures = 0
+        # Seqs the watermark passed without seeing them (a producer interrupted between
+        # taking its number and appending): not completed until they turn up.
+        self._lost: set[int] = set()
+        self._loop_exited = False
+        self._held_for: int | None = None  # see hold_producers
+        self._failures = _FailureMap()  # not yet raised to anybody
         # Failures already raised (by a wait or a flush): a RunOperations handle raises
         # its failure on every wait, as MLflow's does, but flush reports it only once.
-        self._reported: dict[int, MlflowException] = {}
+        self._reported = _FailureMap()
         self._results: dict[int, object] = {}
         self._done_cond = threading.Condition(threading.RLock())
         self._waiters = 0
         # Held by whoever takes operations off the queue and writes them: the worker, or
         # a synchronous caller writing them itself (see _help).  One drainer at a time
         # keeps every run's operations in submission order.
-        self._drain_lock = threading.Lock()
+        # Reentrant: a signal handler may flush on a thread that holds it between writes.
+        self._drain_lock = threading.RLock()
         self._helper: int | None = None  # thread ident of the caller helping right now
         self._deferred_signal: tuple | None = None
         self._can_help = False
@@ -125,6 +177,12 @@ class Engine:
                 startup.append(exc)
                 ready.set()
             _logger.exception("aiomlflow engine loop stopped unexpectedly")
+        finally:
+            # Waiters sleep without polling: wake them to see that nothing drains now.
+            self._loop_exited = True
+            with self._done_cond:
+                self._done_cond.notify_all()
+            self.queue.wake_waiters()
 
     async def _main(self, ready: threading.Event, startup: list) -> None:
         import asyncio
@@ -147,6 +205,7 @@ class Engine:
         try:
             await self._worker()
         finally:
+            self.slow_at = 0  # producers now take the slow path, which refuses
             self._can_help = False
             with self._drain_lock:  # a caller may be mid-write on the transport
                 pass
@@ -156,23 +215,35 @@ class Engine:
         # Drain when asked (a synchronous call, a flush, a half-full queue), when the
         # producers have gone quiet for a tick, or when data has waited flush_interval.
         # Not draining while a producer is mid-burst matters under the GIL: a writer
-        # running beside a hot loop slows both down.
+        # running beside a hot loop slows both down.  While the queue is empty no timer
+        # runs: slow_at drops to 0, so the next append takes the slow path and wakes us.
+        import anyio
+
         max_wait = self.settings.flush_interval
-        period = min(_TICK_SECONDS, max_wait)
+        period = min(_QUIET_SECONDS, max_wait)
         event = self._wake_event
-        loop = self._loop
         queue = self.queue
-
-        def tick() -> None:  # one re-armed timer instead of a timeout per wait
-            event.set()
-            loop.call_later(period, tick)
-
-        loop.call_later(period, tick)
         seen = 0
+        idle_rounds = 0
         last_drain = time.monotonic()
         while True:
-            await event.wait()
+            if queue.items or self._state != _RUNNING:
+                timeout = period
+                idle_rounds = 0
+            else:
+                self.slow_at = 0
+                # One short look after arming: a producer that read the old slow_at
+                # just before, or woke us just before appending, appends unannounced.
+                timeout = None if idle_rounds and not queue.items else period
+                idle_rounds += 1
+            with anyio.move_on_after(timeout):
+                await event.wait()
+                # a producer wakes us from its slow path just before it appends: the
+                # next idle sleep is a short one again, so that append is not stranded
+                idle_rounds = 0
             event.clear()
+            if self._state == _RUNNING and self._held_for is None:
+                self.slow_at = self.wake_at
             asked = self._wake_pending
             self._wake_pending = False
             pending = len(queue)
@@ -193,26 +264,31 @@ class Engine:
                 return
 
     # ------------------------------------------------------------------ producer side
-    # The producer protocol, which log_metric's hot path follows inline:
-    #     seq = next_seq(); if len(items) >= slow_at: before_append(); items.append(op)
+    # The producer protocol (submit and submit_metric, the only two producers):
+    #     if len(items) >= slow_at: before_append(); seq = next_seq(); items.append(op)
     # One length check guards everything unusual: ``slow_at`` is 0 while the engine is
     # not running (so every call takes the slow path, which starts it or refuses), and
     # half the bound while it runs (the slow path wakes the worker and, at the bound,
-    # waits for room).
+    # waits for room).  The number is taken only after the slow path, which may block
+    # or raise: a number taken and never appended would hold the watermark back.
     def submit(self, kind: int, run_id, *payload) -> int:
         """Append one operation; return its sequence number (waits while the queue is full)."""
-        seq = self.next_seq()
-        if len(self.items) >= self.slow_at:
-            self.before_append()
-        self.items.append((seq, kind, run_id, *payload))
-        return seq
-
-    def submit_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> int:
-        """The hot path of log_metric: one tuple appended, no lock taken."""
-        seq = self.next_seq()
         items = self.items
         if len(items) >= self.slow_at:
             self.before_append()
+        if kind == PARAM or kind == BATCH:
+            self.queue.reserve(payload_bytes((None, kind, run_id, *payload)), self.wake,
+                               self._check_alive)
+        seq = self.next_seq()
+        items.append((seq, kind, run_id, *payload))
+        return seq
+
+    def submit_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> int:
+        """submit(METRIC, ...) without the argument packing: log_metric's hot path."""
+        items = self.items
+        if len(items) >= self.slow_at:
+            self.before_append()
+        seq = self.next_seq()
         items.append((seq, METRIC, run_id, key, value, timestamp, step))
         return seq
 
@@ -220,6 +296,8 @@ class Engine:
         """The producer's slow path: start or refuse, wake the worker, wait for room."""
         if self._state != _RUNNING:
             self._check_usable()
+        if self._held_for is not None and self._held_for != threading.get_ident():
+            threading.Event().wait()  # the process is being killed: never acknowledge
         self.wake()
         if len(self.items) >= self.queue.maxsize:
             self.queue.wait_for_room(self.wake, self._check_alive)
@@ -233,38 +311,46 @@ class Engine:
             except RuntimeError:  # loop already closed: the alive check reports it
                 pass
 
+    def completed(self, seq: int) -> bool:
+        """Whether operation ``seq`` is durable or failed (its outcome is known)."""
+        if self._done < seq:
+            return seq in self._ahead
+        return not self._lost or seq not in self._lost
+
     def wait(self, seq: int, timeout: float | None = None):
-        """Block until operation ``seq`` is durable; raise its failure, return its result."""
-        # Operation seq itself, not the watermark: a producer interrupted (e.g. by a
-        # SIGTERM handler that flushes) between taking a number and appending its
-        # operation leaves a gap the watermark cannot pass until that call resumes.
-        if self._done < seq and seq not in self._ahead:
+        """Block until operation ``seq`` is durable; raise its failure, return its result.
+
+        Never reports success for an operation that is not written: from a signal
+        handler that interrupted this thread's own write it raises instead of waiting
+        (nothing can drain until the handler returns), and a timeout raises
+        DEADLINE_EXCEEDED.
+        """
+        if not self.completed(seq):
             if threading.current_thread() is self._thread:
                 raise MlflowException("aiomlflow: cannot wait for an operation on the engine thread")
             if self._helper == threading.get_ident():
-                # A signal handler interrupted this thread while it was writing: nothing
-                # can drain until the handler returns.  If the handler exits instead, the
-                # interrupted write puts its operations back and the exit flush writes them.
-                return None
-            if timeout is None and self._can_help and self._help(seq):
+                raise WriteInterrupted(
+                    "aiomlflow: cannot wait for logging from a signal handler that interrupted "
+                    "this thread's own write: the write resumes when the handler returns, "
+                    "or the exit flush does it if the handler ends the process.",
+                    error_code="INVALID_STATE")
+            deadline = None if timeout is None else time.monotonic() + timeout
+            if self._can_help and self._help(seq, deadline):
                 return self._outcome(seq)
             self.wake()
-            deadline = None if timeout is None else time.monotonic() + timeout
             with self._done_cond:
                 self._waiters += 1
                 try:
-                    while self._done < seq and seq not in self._ahead:
+                    while not self.completed(seq):
                         self._check_alive()
-                        step = 0.5
-                        if deadline is not None:
-                            remaining = deadline - time.monotonic()
-                            if remaining <= 0:
-                                raise MlflowException(
-                                    f"Timed out after {timeout}s waiting for logging operation {seq}",
-                                    error_code="DEADLINE_EXCEEDED",
-                                )
-                            step = min(step, remaining)
-                        self._done_cond.wait(step)
+                        remaining = _remaining(deadline)
+                        if remaining == 0:
+                            raise MlflowException(
+                                f"Timed out after {timeout}s waiting for logging operation {seq}",
+                                error_code="DEADLINE_EXCEEDED",
+                            )
+                        # woken by every completion, and by the loop thread's end
+                        self._done_cond.wait(remaining)
                 finally:
                     self._waiters -= 1
         return self._outcome(seq)
@@ -282,13 +368,15 @@ class Engine:
                 raise copy.copy(failure)
         return self._results.pop(seq, None) if self._results else None
 
+    def _settle_late(self, ops) -> list:
+        """Complete operations whose numbers the watermark already passed (see
+        _fill_gaps); return the others."""
+        lost, done = self._lost, self._done
+        lost.difference_update(op[0] for op in ops if op[0] <= done)
+        return [op for op in ops if op[0] > done]
+
     def _keep_reported(self, failures: dict) -> None:
-        reported = self._reported
-        reported.update(failures)
-        excess = len(reported) - _MAX_KEPT_FAILURES
-        if excess > 0:
-            for seq in list(reported)[:excess]:  # list(): one step, safe beside other threads
-                reported.pop(seq, None)
+        self._reported.add(failures)
 
     def call(self, method: str, *args):
         """Run transport ``method(*args)`` as a queued write, in order with logged data."""
@@ -319,12 +407,12 @@ class Engine:
         if not raise_errors:
             return
         failed = [seq for seq in list(self._failures) if seq <= marker]
-        if not failed and not self._dropped_failures:
+        if not failed and not self._failures.evicted:
             return
         popped = {seq: self._failures.pop(seq) for seq in failed if seq in self._failures}
         self._keep_reported(popped)
         errors = list(popped.values())
-        dropped, self._dropped_failures = self._dropped_failures, 0
+        dropped, self._failures.evicted = self._failures.evicted, 0
         total = len(errors) + dropped
         first = errors[0] if errors else MlflowException("asynchronous logging failed")
         note = f" ({total - 1} other asynchronous logging operation(s) also failed)" if total > 1 else ""
@@ -377,6 +465,12 @@ class Engine:
             print(f"aiomlflow: at {reason}, {len(self.queue)} logging operation(s) could not be "
                   f"written to {self.tracking_uri}: {error.message}", file=sys.stderr)
 
+    def hold_producers(self) -> None:
+        """Block every producer thread but this one for good: the process is about to
+        be killed, and a call that returned after the last flush would be lost."""
+        self._held_for = threading.get_ident()
+        self.slow_at = 0
+
     def _backlog_full(self) -> bool:
         return len(self.items) >= self.queue.maxsize
 
@@ -401,41 +495,64 @@ class Engine:
 
     def _check_alive(self) -> None:
         thread = self._thread
-        if self._fatal is not None or (thread is not None and not thread.is_alive()):
+        if self._fatal is not None or self._loop_exited or (
+                thread is not None and not thread.is_alive()):
             raise MlflowException(
                 f"The aiomlflow engine thread for {self.tracking_uri} is not running "
                 f"({self._fatal!r})")
 
     # ------------------------------------------------------------------ consumer side
-    def _help(self, seq: int) -> bool:
+    def _help(self, seq: int, deadline: float | None = None) -> bool:
         """Write the queue's head on this (waiting) thread; True once ``seq`` is done.
 
         A synchronous call would otherwise cost three thread wake-ups (caller, loop,
         connection thread) for one small transaction.  When no drain is running and the
         transport can write from any thread, the waiting caller drains the data at the
-        head of the queue itself, in order, up to and including its own operation.
+        head of the queue itself, in order, up to and including its own operation, one
+        batch at a time while ``deadline`` allows.  The drain lock is reentrant, so a
+        signal handler that flushes on a thread holding it between writes drains too;
+        ``_helper`` marks a write in progress, which nothing may interrupt.
         """
         if not self._drain_lock.acquire(blocking=False):
             return False
-        self._helper = threading.get_ident()
+        outer = self._helper
         try:
+            self._helper = threading.get_ident()
             # _can_help again, under the lock: the loop turns it off before closing the
             # transport, and takes this lock to let a write in progress finish first
-            while (self._done < seq and seq not in self._ahead and self._can_help
-                   and self._state == _RUNNING):
+            while (not self.completed(seq) and self._can_help and self._state == _RUNNING
+                   and _remaining(deadline) != 0):
                 ops = self.queue.take_leading(self.settings.batch_size, _helpable)
                 if not ops:
                     break
                 self._write_here(ops)
+            self._fill_gaps()
         finally:
-            self._helper = None
+            self._helper = outer
             self._drain_lock.release()
             if self.items:  # what we could not write (a transport call) is the worker's
                 self.wake()
-            deferred, self._deferred_signal = self._deferred_signal, None
-            if deferred is not None:
-                _on_sigterm(*deferred)
-        return self._done >= seq or seq in self._ahead
+            if outer is None:
+                deferred, self._deferred_signal = self._deferred_signal, None
+                if deferred is not None:
+                    _on_sigterm(*deferred)
+        return self.completed(seq)
+
+    def _fill_gaps(self) -> None:
+        """Move the watermark past numbers that were taken but never appended.
+
+        Called by the drain-lock holder with nothing in flight: once the queue is
+        empty, a completed number above a gap means the gap's producer was interrupted
+        (or is still between taking and appending).  Those numbers go to ``_lost``,
+        which keeps them incomplete, so ``_ahead`` does not grow for the engine's life.
+        """
+        ahead = self._ahead
+        if not ahead or self.queue.items:
+            return
+        top = max(ahead)
+        self._lost.update(seq for seq in range(self._done + 1, top) if seq not in ahead)
+        ahead.clear()
+        self._done = top
 
     def _write_here(self, ops: list) -> None:
         data = [op for op in ops if op[1] <= LAST_DATA_KIND]
@@ -445,6 +562,12 @@ class Engine:
                 self.transport.write_in_caller(group_by_run(data), durable)
             if not durable.called:
                 durable([])
+        except WriteInterrupted:
+            # raised by a signal handler's wait inside this very write: the write did
+            # not fail, it was cut short; keep its operations for a later drain
+            if not durable.called:
+                self.items.extendleft(reversed(ops))
+            raise
         except Exception as exc:
             if not durable.called:
                 durable.fail_all(data, exc)
@@ -463,6 +586,7 @@ class Engine:
             limit = self.settings.batch_size
             while queue.items:
                 await self._process(queue.take(limit))
+            self._fill_gaps()
         finally:
             self._drain_lock.release()
 
@@ -505,21 +629,20 @@ class Engine:
 
     def _complete(self, ops, failures: dict | None, results: dict | None) -> None:
         if failures:
-            self._failures.update(failures)
-            excess = len(self._failures) - _MAX_KEPT_FAILURES
-            if excess > 0:
-                for seq in list(itertools.islice(self._failures, excess)):
-                    del self._failures[seq]
-                self._dropped_failures += excess
+            self._failures.add(failures)
         if results:
             self._results.update(results)
+        if self._lost:  # numbers the watermark passed, turning up after all
+            ops = self._settle_late(ops)
         # Producers may append out of sequence order, so advance the watermark only
         # over a contiguous range of completed sequence numbers.
         done = self._done
         n = len(ops)
         # Sequence numbers are unique and all above the watermark, so the batch is
         # exactly the next range when its largest one is done + n.
-        if not self._ahead and max(ops)[0] == done + n:
+        if not n:
+            pass
+        elif not self._ahead and max(ops)[0] == done + n:
             self._done = done + n
         else:
             ahead = self._ahead
@@ -562,6 +685,8 @@ def get_engine(tracking_uri: str, transport_factory=None) -> Engine:
     """The running engine for ``tracking_uri`` in this process, started on first use."""
     if transport_factory is None:
         from ..transports import create_transport as transport_factory
+    if not _sigterm_installed:
+        _install_sigterm_handler()  # at the first call from the main thread
     engine = _engines.get(tracking_uri)
     if engine is not None and engine._state == _RUNNING and engine._pid == os.getpid():
         return engine
@@ -596,6 +721,7 @@ def close_all(timeout: float | None = None) -> None:
 _hooks_installed_pid = None
 _hooks_lock = threading.Lock()
 _previous_sigterm = None
+_sigterm_installed = False
 
 
 def _install_process_hooks(engine: Engine) -> None:
@@ -626,17 +752,19 @@ def _install_process_hooks(engine: Engine) -> None:
 
 
 def _install_sigterm_handler() -> None:
-    global _previous_sigterm
+    """Flush on SIGTERM, chaining to the handler in place (only Python's main thread
+    may install one: at import, else at the first engine call from the main thread)."""
+    global _previous_sigterm, _sigterm_installed
     if threading.current_thread() is not threading.main_thread():
         return
     try:
         previous = signal.getsignal(signal.SIGTERM)
-        if previous is _on_sigterm:
-            return
-        signal.signal(signal.SIGTERM, _on_sigterm)
-        _previous_sigterm = previous
+        if previous is not _on_sigterm and previous is not signal.SIG_IGN:
+            signal.signal(signal.SIGTERM, _on_sigterm)
+            _previous_sigterm = previous
     except (ValueError, OSError):  # pragma: no cover - embedded interpreters
         pass
+    _sigterm_installed = True
 
 
 def _helpable(op: tuple) -> bool:
@@ -653,12 +781,20 @@ def _on_sigterm(signum, frame) -> None:
             engine._deferred_signal = (signum, frame)
             return
     timeout = EngineSettings().exit_flush_timeout
+    previous = _previous_sigterm
+    dying = not callable(previous)
+    if dying:
+        # the default disposition follows: the process dies here, its runs with it
+        _run_before_exit("SIGTERM")
+        for engine in running_engines():
+            engine.hold_producers()
     for engine in running_engines():
         try:
+            if dying:  # a producer past its slow-path check before the hold appends now
+                engine.flush(timeout, raise_errors=False)
             engine.flush_for_exit(timeout, "SIGTERM")
         except Exception as exc:
             print(f"aiomlflow: flush on SIGTERM failed: {exc}", file=sys.stderr)
-    previous = _previous_sigterm
     if callable(previous):
         previous(signum, frame)
     elif previous in (signal.SIG_DFL, None):
@@ -667,23 +803,43 @@ def _on_sigterm(signum, frame) -> None:
 
 
 _before_exit: list = []
+_uncaught_exception = False
 
 
 def register_before_exit(callback) -> None:
-    """Run ``callback()`` at interpreter exit before the engines flush (e.g. end runs)."""
+    """Run ``callback(reason)`` before the engines flush at the end of the process;
+    ``reason`` is "exit", "exception" (an uncaught exception ends the program) or
+    "SIGTERM" (e.g. to end the active runs with a matching status)."""
     _before_exit.append(callback)
+
+
+def _run_before_exit(reason: str) -> None:
+    if not running_engines():
+        return
+    for callback in _before_exit:
+        try:
+            callback(reason)
+        except Exception as exc:
+            print(f"aiomlflow: at {reason}: {exc}", file=sys.stderr)
 
 
 def _shutdown_all() -> None:
     timeout = EngineSettings().exit_flush_timeout
-    if running_engines():
-        for callback in _before_exit:
-            try:
-                callback()
-            except Exception as exc:
-                print(f"aiomlflow: at exit: {exc}", file=sys.stderr)
+    _run_before_exit("exception" if _uncaught_exception else "exit")
     for engine in running_engines():
         engine.close(timeout, reason="exit")
+
+
+def _install_excepthook() -> None:
+    """Note an uncaught exception in the main program (then run the hook in place)."""
+    previous = sys.excepthook
+
+    def excepthook(exc_type, exc, tb):
+        global _uncaught_exception
+        _uncaught_exception = True
+        previous(exc_type, exc, tb)
+
+    sys.excepthook = excepthook
 
 
 _inherited_transports: list = []
@@ -707,3 +863,5 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+_install_sigterm_handler()
+_install_excepthook()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 
 class RunOperations:
     """A handle on asynchronously submitted operations; ``wait()`` blocks until durable.
@@ -20,9 +22,14 @@ class RunOperations:
         return (self._seqs,) if type(self._seqs) is int else tuple(self._seqs)
 
     def wait(self, timeout: float | None = None) -> None:
-        """Block until every covered operation is durable; raise the first failure."""
+        """Block until every covered operation is durable; raise the first failure.
+
+        ``timeout`` (seconds) bounds the whole call, however many operations it covers.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
         for seq in self._all():
-            self._engine.wait(seq, timeout)
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            self._engine.wait(seq, remaining)
 
     def __add__(self, other: "RunOperations") -> "RunOperations":
         return RunOperations(self._engine or other._engine, self._all() + other._all())

@@ -17,13 +17,19 @@ from __future__ import annotations
 
 import orjson
 
-from ...batches import BATCH, DELETE_TAG, METRIC, PARAM, TERMINATE
+from ...batches import (
+    BATCH,
+    DELETE_TAG,
+    MAX_BATCH_LOG_REQUEST_SIZE as MAX_REQUEST_BYTES,
+    MAX_ENTITIES_PER_BATCH as MAX_ENTITIES,
+    MAX_METRICS_PER_BATCH as MAX_METRICS,
+    MAX_PARAMS_TAGS_PER_BATCH as MAX_PARAMS,
+    METRIC,
+    PARAM,
+    TERMINATE,
+)
 
-MAX_METRICS = 1000
-MAX_PARAMS = 100
-MAX_TAGS = 100
-MAX_ENTITIES = 1000
-MAX_REQUEST_BYTES = 1_000_000
+MAX_TAGS = MAX_PARAMS
 # Running estimate budget; the encoded body is checked against MAX_REQUEST_BYTES.
 _BUDGET = 900_000
 _OVERHEAD = 64  # run id, braces, field names

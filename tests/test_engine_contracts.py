@@ -1,0 +1,157 @@
+"""The engine's contracts under interruption and bad luck (aiomlflow only): sequence
+numbers never leave a gap the watermark cannot pass, waits honour one deadline, an
+idle engine still writes a lone asynchronous call, and arguments this release cannot
+store are refused instead of dropped."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+
+import aiomlflow
+from aiomlflow.workers.engine import get_engine
+from aiomlflow.workers.operations import RunOperations
+from aiomlflow.workers.queues import OperationQueue
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def engine(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AIOMLFLOW_QUEUE_SIZE", "1000")
+    aiomlflow.sdk.fluent._reset_for_tests()
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    aiomlflow.set_tracking_uri(uri)
+    run = aiomlflow.start_run()
+    yield get_engine(uri), run.info.run_id
+    aiomlflow.sdk.fluent._reset_for_tests()
+
+
+def _metric_count(tmp_path, run_id) -> int:
+    with sqlite3.connect(tmp_path / "mlflow.db") as db:
+        return db.execute("SELECT COUNT(*) FROM metrics WHERE run_uuid = ?", (run_id,)).fetchone()[0]
+
+
+def test_producer_interrupted_on_a_full_queue_leaves_no_gap(engine, tmp_path, monkeypatch):
+    eng, run_id = engine
+    real_wait = OperationQueue.wait_for_room
+    interrupted = []
+
+    def ctrl_c_once(queue, *args):
+        if not interrupted:
+            interrupted.append(True)
+            raise KeyboardInterrupt
+        real_wait(queue, *args)
+
+    monkeypatch.setattr(OperationQueue, "wait_for_room", ctrl_c_once)
+    with pytest.raises(KeyboardInterrupt):
+        for i in range(5_000):  # fills the 1,000-slot queue: the producer waits, is hit
+            aiomlflow.log_metric("m", float(i), step=i, synchronous=False)
+    for i in range(200_000):
+        aiomlflow.log_metric("n", float(i), step=i, synchronous=False)
+    aiomlflow.flush_async_logging()
+    # completion stays bounded: nothing is parked above a hole in the numbering
+    assert len(eng._ahead) == 0
+    assert aiomlflow.log_metric("n", 1.0, step=1, synchronous=True) is None
+    assert _metric_count(tmp_path, run_id) >= 200_001
+
+
+def test_a_number_taken_and_never_appended_does_not_hold_completion(engine, tmp_path):
+    eng, run_id = engine
+    lost = eng.next_seq()  # what a signal between taking a number and appending leaves
+    for i in range(50_000):
+        aiomlflow.log_metric("m", float(i), step=i, synchronous=False)
+    aiomlflow.flush_async_logging()
+    assert len(eng._ahead) == 0
+    assert not eng.completed(lost)  # never reported done, though the watermark moved on
+    # the interrupted producer resumes after all: its operation completes normally
+    eng.items.append((lost, 0, run_id, "late", 1.0, 1, 0))
+    eng.wait(lost, timeout=30)
+    assert eng.completed(lost)
+    assert _metric_count(tmp_path, run_id) == 50_001
+
+
+def test_run_operations_wait_has_one_overall_deadline():
+    class SlowEngine:
+        def __init__(self):
+            self.timeouts = []
+
+        def wait(self, seq, timeout):
+            self.timeouts.append(timeout)
+            time.sleep(0.02)
+
+    slow = SlowEngine()
+    RunOperations(slow, (1, 2, 3, 4)).wait(timeout=10)
+    # each operation gets what is left of the same deadline, not a fresh 10 s
+    assert slow.timeouts[0] <= 10
+    assert all(later < earlier for earlier, later in zip(slow.timeouts, slow.timeouts[1:]))
+    assert slow.timeouts[-1] <= 10 - 3 * 0.02
+
+
+def test_a_lone_async_call_is_written_by_an_idle_engine(engine, tmp_path):
+    eng, run_id = engine
+    aiomlflow.flush_async_logging()
+    time.sleep(0.3)  # the worker went idle (no timer armed)
+    aiomlflow.log_metric("m", 1.0, synchronous=False)
+    deadline = time.monotonic() + 20
+    while _metric_count(tmp_path, run_id) == 0:
+        assert time.monotonic() < deadline, "a lone asynchronous call was never written"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: aiomlflow.log_metric("m", 1.0, model_id="m-123"),
+    lambda: aiomlflow.log_metric("m", 1.0, dataset=object()),
+    lambda: aiomlflow.log_metrics({"m": 1.0}, model_id="m-123"),
+    lambda: aiomlflow.log_metrics({"m": 1.0}, dataset=object()),
+    lambda: aiomlflow.MlflowClient().log_metric("0" * 32, "m", 1.0, dataset_name="train"),
+    lambda: aiomlflow.MlflowClient().log_metric("0" * 32, "m", 1.0, dataset_digest="abc"),
+    lambda: aiomlflow.MlflowClient().log_metric("0" * 32, "m", 1.0, model_id="m-123"),
+], ids=["metric-model", "metric-dataset", "metrics-model", "metrics-dataset",
+        "client-dataset-name", "client-dataset-digest", "client-model"])
+def test_metric_links_not_stored_yet_are_refused(engine, tmp_path, call):
+    eng, run_id = engine
+    with pytest.raises(aiomlflow.MlflowException) as info:
+        call()
+    assert info.value.error_code == "NOT_IMPLEMENTED"
+    assert "not supported yet" in info.value.message
+    assert _metric_count(tmp_path, run_id) == 0
+
+
+def test_start_run_with_system_metrics_is_refused(engine):
+    aiomlflow.end_run()
+    with pytest.raises(aiomlflow.MlflowException, match="log_system_metrics=True") as info:
+        aiomlflow.start_run(log_system_metrics=True)
+    assert info.value.error_code == "NOT_IMPLEMENTED"
+    assert aiomlflow.active_run() is None
+    with aiomlflow.start_run(log_system_metrics=False) as run:  # no system metrics: fine
+        assert run.info.status == "RUNNING"
+
+
+def test_the_queue_bound_counts_bytes(tmp_path, monkeypatch):
+    from aiomlflow.batches import payload_bytes
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AIOMLFLOW_QUEUE_MAX_BYTES", str(512 * 1024))
+    aiomlflow.sdk.fluent._reset_for_tests()
+    aiomlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    try:
+        with aiomlflow.start_run() as run:
+            eng = get_engine(aiomlflow.get_tracking_uri())
+            value = "v" * 6000
+            peak = 0
+            for i in range(2_000):
+                aiomlflow.log_param(f"p{i}", value, synchronous=False)
+                peak = max(peak, sum(payload_bytes(op) for op in list(eng.items)))
+            aiomlflow.flush_async_logging()
+        # 2,000 params of 6 KB (12 MB) passed through a queue holding at most ~512 KB
+        assert peak <= 512 * 1024 + 6_200
+        with sqlite3.connect(tmp_path / "mlflow.db") as db:
+            (n,) = db.execute("SELECT COUNT(*) FROM params WHERE run_uuid = ?",
+                              (run.info.run_id,)).fetchone()
+        assert n == 2_000
+    finally:
+        aiomlflow.sdk.fluent._reset_for_tests()
