@@ -21,7 +21,7 @@ def store(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = str(tmp_path / "mlflow.db")
     db = sqlite3.connect(path, isolation_level=None)
-    sqlite_transport.prepare_database(db, str(tmp_path / "mlruns"))
+    sqlite_transport.prepare_database(db, str(tmp_path / "mlruns"), path)
     yield path, db
     db.close()
     aiomlflow.sdk.fluent._reset_for_tests()
@@ -84,3 +84,107 @@ def test_write_runs_whose_commit_fails_leaves_no_rows_and_no_open_transaction(st
     db.execute("DROP TRIGGER orphan")
     assert writes.write_runs(db, batches) == []
     assert _count(path, "metrics") == _count(path, "params") == 1
+
+
+# --------------------------------------------------------------------------- journal mode
+
+def _journal_mode(path):
+    with sqlite3.connect(path) as other:
+        return other.execute("PRAGMA journal_mode").fetchone()[0]
+
+
+def test_a_new_database_is_in_wal_mode_without_a_warning(store, library_log):
+    path, db = store
+    assert _journal_mode(path) == "wal"
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert "WAL" not in library_log.text
+
+
+def test_without_shared_memory_the_store_works_in_rollback_mode_and_warns_once(
+        tmp_path, library_log):
+    # SQLite's "unix-none" VFS has no shared-memory support, so WAL is refused
+    path = str(tmp_path / "no-shm.db")
+    db = sqlite3.connect(f"file:{path}?vfs=unix-none", uri=True, isolation_level=None)
+    try:
+        mode = sqlite_transport.prepare_database(db, str(tmp_path / "mlruns"), path)
+        assert mode == "delete"
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        # a rollback journal is only safe at a power cut with FULL
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == 2
+        warnings = [r for r in library_log.records if "WAL" in r.getMessage()]
+        assert len(warnings) == 1 and warnings[0].levelname == "WARNING"
+        assert path in warnings[0].getMessage() and "'delete'" in warnings[0].getMessage()
+        assert "rollback-journal mode" in warnings[0].getMessage()
+
+        # the store works, and opening it again does not repeat the warning
+        run_id = writes.create_run(db, "0", "me", 1, [], "r")
+        assert writes.write_runs(db, group_by_run([(1, METRIC, run_id, "m", 2.0, 5, 0)])) == []
+        sqlite_transport.prepare_database(db, str(tmp_path / "mlruns"), path)
+        assert len([r for r in library_log.records if "WAL" in r.getMessage()]) == 1
+    finally:
+        db.close()
+    assert _journal_mode(path) == "delete"
+    with sqlite3.connect(path) as other:
+        assert other.execute("SELECT value FROM metrics").fetchall() == [(2.0,)]
+
+
+def test_an_in_memory_store_works_without_a_warning(tmp_path, monkeypatch, library_log):
+    monkeypatch.chdir(tmp_path)
+    aiomlflow.set_tracking_uri("sqlite:///:memory:")
+    try:
+        with aiomlflow.start_run() as run:
+            aiomlflow.log_metric("m", 1.5)
+        assert aiomlflow.get_run(run.info.run_id).data.metrics == {"m": 1.5}
+    finally:
+        aiomlflow.sdk.fluent._reset_for_tests()
+    assert "WAL" not in library_log.text
+
+
+# --------------------------------------------------------------------------- synchronous
+
+def _synchronous_levels(uri):
+    """PRAGMA synchronous of both connections a SqliteTransport opens: the engine's and
+    the one synchronous calls write through on the caller's thread."""
+    import anyio
+
+    transport = sqlite_transport.SqliteTransport(uri)
+
+    async def main():
+        await transport.open()
+        try:
+            engine = await transport._run(
+                lambda db: db.execute("PRAGMA synchronous").fetchone()[0])
+            transport.write_in_caller([])
+            caller = transport._caller_db.execute("PRAGMA synchronous").fetchone()[0]
+            return engine, caller
+        finally:
+            await transport.close()
+
+    return anyio.run(main)
+
+
+@pytest.mark.parametrize("value, level", [(None, 1), ("normal", 1), ("FULL", 2), (" full ", 2)])
+def test_sqlite_synchronous_setting_applies_to_every_connection(tmp_path, monkeypatch,
+                                                                 value, level):
+    monkeypatch.chdir(tmp_path)
+    if value is None:
+        monkeypatch.delenv("AIOMLFLOW_SQLITE_SYNCHRONOUS", raising=False)
+    else:
+        monkeypatch.setenv("AIOMLFLOW_SQLITE_SYNCHRONOUS", value)
+    assert _synchronous_levels(f"sqlite:///{tmp_path}/mlflow.db") == (level, level)
+
+
+@pytest.mark.parametrize("value", ["off", "extra", "2"])
+def test_a_bad_sqlite_synchronous_setting_is_refused_naming_the_value(tmp_path, monkeypatch,
+                                                                      value):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AIOMLFLOW_SQLITE_SYNCHRONOUS", value)
+    aiomlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    try:
+        with pytest.raises(aiomlflow.exceptions.MlflowException) as info:
+            aiomlflow.get_experiment("0")
+    finally:
+        aiomlflow.sdk.fluent._reset_for_tests()
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert f"AIOMLFLOW_SQLITE_SYNCHRONOUS={value!r}" in str(info.value)
+    assert not (tmp_path / "mlflow.db").exists()

@@ -6,6 +6,7 @@ Each operation is one hop to the connection's thread, where the synchronous SQL 
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from urllib.parse import unquote, urlparse
@@ -14,7 +15,7 @@ import tenacity
 
 from ...exceptions import MlflowException
 from ..base import Transport
-from . import reads, search, writes
+from . import reads, search, settings, writes
 from .schema import SCHEMA_REVISION, SCHEMA_SCRIPT, read_revision
 
 # How long one statement waits for another process's write lock before SQLITE_BUSY.
@@ -28,6 +29,8 @@ _LOCKED_RETRY_SECONDS = 300
 _AUTOCHECKPOINT_PAGES = 16_384
 # Rows written since the last checkpoint before an idle moment is worth one.
 _IDLE_CHECKPOINT_ROWS = 5_000
+
+_logger = logging.getLogger("aiomlflow")
 
 
 def sqlite_path(uri: str) -> str:
@@ -67,21 +70,50 @@ def _schema_statements() -> list[str]:
     return statements
 
 
-def configure(db: sqlite3.Connection) -> None:
-    """Per-connection settings: lock waits, LIKE semantics and WAL behaviour."""
+def configure(db: sqlite3.Connection, synchronous: str = "NORMAL") -> str:
+    """Per-connection settings: lock waits, LIKE semantics, fsync policy and WAL
+    behaviour; returns the database's journal mode."""
     db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
     # MLflow's LIKE is case-sensitive; ILIKE is the case-insensitive one.
     db.execute("PRAGMA case_sensitive_like = true")
-    if db.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
-        # NORMAL is durable against process crashes, which is what "never loses data
-        # on exit" needs, without an fsync per commit.
-        db.execute("PRAGMA synchronous = NORMAL")
+    mode = db.execute("PRAGMA journal_mode").fetchone()[0].lower()
+    if mode == "wal":
+        # NORMAL: a commit reaches the OS (durable against a process crash) without an
+        # fsync per commit; FULL (AIOMLFLOW_SQLITE_SYNCHRONOUS=full) syncs each one.
+        db.execute(f"PRAGMA synchronous = {synchronous}")
         db.execute(f"PRAGMA wal_autocheckpoint = {_AUTOCHECKPOINT_PAGES}")
+    else:
+        # With a rollback journal NORMAL can corrupt the file at a power cut: FULL.
+        db.execute("PRAGMA synchronous = FULL")
+    return mode
 
 
-def prepare_database(db: sqlite3.Connection, artifact_root: str) -> None:
-    """Set pragmas; create MLflow's schema in a new database or check an existing one."""
-    configure(db)
+# Paths already warned about in this process: a re-opened engine (fork, a new tracking
+# URI and back) says it once.
+_warned_no_wal: set[str] = set()
+
+
+def _use_wal(db: sqlite3.Connection, path: str) -> str:
+    """Switch the database to WAL; where SQLite refuses (a VFS or file system without
+    shared memory, say) keep its rollback journal and warn once."""
+    mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower()
+    # an in-memory database has no readers in other connections to keep working
+    if mode != "wal" and path != ":memory:" and path not in _warned_no_wal:
+        _warned_no_wal.add(path)
+        _logger.warning(
+            "SQLite database %s cannot use WAL (journal_mode stays %r: the file system or "
+            "SQLite VFS has no shared-memory support); aiomlflow works in rollback-journal "
+            "mode: other readers (mlflow ui, other processes) wait while a batch is written, "
+            "and every commit is fsynced.", path, mode)
+    return mode
+
+
+def prepare_database(db: sqlite3.Connection, artifact_root: str, path: str = ":memory:",
+                     synchronous: str = "NORMAL") -> str:
+    """Set pragmas; create MLflow's schema in a new database or check an existing one.
+
+    Returns the journal mode the database ends up in (``wal`` unless SQLite refused)."""
+    configure(db, synchronous)
     with writes.transaction(db):
         revision = read_revision(db)
         if revision is None:
@@ -100,8 +132,8 @@ def prepare_database(db: sqlite3.Connection, artifact_root: str) -> None:
                 "`mlflow db upgrade <tracking-uri>` using mlflow 3.17.2.", "INVALID_STATE")
         writes.insert_default_experiment(db, artifact_root)
     # WAL lets readers (mlflow ui, other processes) work while we write.
-    db.execute("PRAGMA journal_mode = WAL")
-    configure(db)
+    _use_wal(db, path)
+    return configure(db, synchronous)
 
 
 def checkpoint(db: sqlite3.Connection) -> None:
@@ -117,6 +149,8 @@ class SqliteTransport(Transport):
         self.path = sqlite_path(uri)
         # MLflow resolves the default artifact root against the working directory.
         self.artifact_root = os.path.abspath("mlruns")
+        # PRAGMA synchronous of every connection we open; a bad value fails here
+        self.synchronous = settings.synchronous_level()
         self._conn = None
         self._rows_since_checkpoint = 0
         self._caller_db: sqlite3.Connection | None = None  # see write_in_caller
@@ -134,10 +168,14 @@ class SqliteTransport(Transport):
         self._conn = await aiosqlite.connect(self.path, isolation_level=None,
                                              timeout=_BUSY_TIMEOUT_MS / 1000)
         try:
-            await self._run(prepare_database, self.artifact_root)
+            await self._run(prepare_database, self.artifact_root, self._display_path(),
+                            self.synchronous)
         except BaseException:
             await self.close()
             raise
+
+    def _display_path(self) -> str:
+        return self.path if self.path == ":memory:" else os.path.abspath(self.path)
 
     async def close(self) -> None:
         """Close the connections (and the aiosqlite thread); idempotent."""
@@ -182,7 +220,7 @@ class SqliteTransport(Transport):
         if db is None:
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                  timeout=_BUSY_TIMEOUT_MS / 1000)
-            configure(db)
+            configure(db, self.synchronous)
             self._caller_db = db
         try:
             try:
