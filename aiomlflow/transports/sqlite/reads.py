@@ -1,4 +1,4 @@
-"""Synchronous SQL that reads entities; runs on the aiosqlite connection thread."""
+"""Synchronous SQL that reads entities; runs on the connection's worker thread."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Search on MLflow 3.17.2's SQLite schema: the search AST translated into SQL.
 
-Synchronous functions run on the aiosqlite connection thread.  A search is one query
+Synchronous functions run on the connection's worker thread.  A search is one query
 for the page of run (or experiment) rows, in MLflow's order, then one set-based query
 per child table (latest_metrics, params, tags, dataset inputs) for the whole page:
 never a query per run.  The page query starts from the most selective metric, param

@@ -1,16 +1,20 @@
-"""The SQLite transport: MLflow 3.17.2's schema behind one aiosqlite connection.
+"""The SQLite transport: MLflow 3.17.2's schema behind one sqlite3 connection.
 
-Each operation is one hop to the connection's thread, where the synchronous SQL of
-``writes`` / ``reads`` runs as a whole; ``database is locked`` is retried with backoff.
+Each operation is one hop to a worker thread (``anyio.to_thread``, one at a time on the
+connection), where the synchronous SQL of ``writes`` / ``reads`` runs as a whole;
+``database is locked`` is retried with backoff.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
 from urllib.parse import unquote, urlparse
 
+import anyio
+import anyio.to_thread
 import tenacity
 
 from ...exceptions import MlflowException
@@ -142,7 +146,7 @@ def checkpoint(db: sqlite3.Connection) -> None:
 
 
 class SqliteTransport(Transport):
-    """aiosqlite store on MLflow 3.17.2's SQLite schema."""
+    """sqlite3 store on MLflow 3.17.2's SQLite schema, driven from the engine's loop."""
 
     def __init__(self, uri: str):
         self.uri = uri
@@ -151,22 +155,23 @@ class SqliteTransport(Transport):
         self.artifact_root = os.path.abspath("mlruns")
         # PRAGMA synchronous of every connection we open; a bad value fails here
         self.synchronous = settings.synchronous_level()
-        self._conn = None
+        self._db: sqlite3.Connection | None = None  # used on anyio's worker threads
+        self._limiter: anyio.CapacityLimiter | None = None
         self._rows_since_checkpoint = 0
         self._caller_db: sqlite3.Connection | None = None  # see write_in_caller
 
     async def open(self) -> None:
         """Connect and make sure the schema is MLflow 3.17.2's."""
-        import aiosqlite
-
         if self.path != ":memory:":
             parent = os.path.dirname(os.path.abspath(self.path))
             if not os.path.isdir(parent):
                 raise MlflowException(
                     f"Cannot open {self.uri!r}: directory {parent!r} does not exist.",
                     "INVALID_PARAMETER_VALUE")
-        self._conn = await aiosqlite.connect(self.path, isolation_level=None,
-                                             timeout=_BUSY_TIMEOUT_MS / 1000)
+        self._limiter = anyio.CapacityLimiter(1)
+        self._db = await self._in_thread(functools.partial(
+            sqlite3.connect, self.path, isolation_level=None, check_same_thread=False,
+            timeout=_BUSY_TIMEOUT_MS / 1000))
         try:
             await self._run(prepare_database, self.artifact_root, self._display_path(),
                             self.synchronous)
@@ -174,23 +179,27 @@ class SqliteTransport(Transport):
             await self.close()
             raise
 
+    def _in_thread(self, fn, *args):
+        # One call at a time on the connection (the limiter), off the event loop; not
+        # abandoned on cancellation, so a transaction always finishes before we move on.
+        return anyio.to_thread.run_sync(fn, *args, limiter=self._limiter)
+
     def _display_path(self) -> str:
         return self.path if self.path == ":memory:" else os.path.abspath(self.path)
 
     async def close(self) -> None:
-        """Close the connections (and the aiosqlite thread); idempotent."""
+        """Close the connections (after any call in flight); idempotent."""
         caller_db, self._caller_db = self._caller_db, None
         if caller_db is not None:
             caller_db.close()
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            await conn.close()
+        db, self._db = self._db, None
+        if db is not None:
+            await self._in_thread(db.close)
 
     async def _run(self, fn, *args):
         """Run ``fn(sqlite_connection, *args)`` on the connection thread, retrying locks."""
-        conn = self._conn
         try:
-            return await conn._execute(fn, conn._conn, *args)
+            return await self._in_thread(fn, self._db, *args)
         except sqlite3.OperationalError as exc:
             if not _is_transient(exc):
                 raise
@@ -201,7 +210,7 @@ class SqliteTransport(Transport):
         # Rare path: another process holds the write lock beyond busy_timeout.
         async for attempt in tenacity.AsyncRetrying(**_LOCKED_RETRY):
             with attempt:
-                return await conn._execute(fn, conn._conn, *args)
+                return await self._in_thread(fn, self._db, *args)
 
     # run data
     async def write_runs(self, batches, durable=None):

@@ -1,4 +1,4 @@
-"""Synchronous SQL that writes runs and experiments; runs on the aiosqlite connection thread.
+"""Synchronous SQL that writes runs and experiments; runs on the connection's worker thread.
 
 Values are stored as MLflow 3.17.2's SQLAlchemy store stores them, so real MLflow reads
 our rows unchanged: NaN as 0 with ``is_nan = 1``, ±inf as ±max float, times in ms.
