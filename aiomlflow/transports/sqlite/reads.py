@@ -1,53 +1,117 @@
-"""Synchronous SQL that reads entities; runs on the aiosqlite connection thread."""
+"""Synchronous SQL that reads entities; runs on the connection's worker thread."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import json
+import sqlite3
 
 from ... import store_errors
 from ...entities import (
-    Experiment, ExperimentTag, Metric, Param, Run, RunData, RunInfo, RunInputs, RunOutputs, RunTag,
+    Dataset, DatasetInput, Experiment, ExperimentTag, InputTag, Metric, Param, Run, RunData,
+    RunInfo, RunInputs, RunOutputs, RunTag,
 )
-from .writes import DEFAULT_WORKSPACE
+from .writes import DEFAULT_WORKSPACE, transaction
 
 _NAN = float("nan")
-_RUN_COLUMNS = ("run_uuid, experiment_id, user_id, status, start_time, end_time, "
-                "lifecycle_stage, artifact_uri, name")
+# The runs-table columns a RunInfo is built from, in run_info's order: every query of
+# run rows (get_run, search's page query) selects these.
+RUN_COLUMNS = ("run_uuid", "experiment_id", "user_id", "status", "start_time", "end_time",
+               "lifecycle_stage", "artifact_uri", "name")
 _EXPERIMENT_COLUMNS = ("experiment_id, name, artifact_location, lifecycle_stage, "
                        "creation_time, last_update_time")
 
 
-def _run_info(row) -> RunInfo:
+def run_columns(alias: str = "") -> str:
+    """RUN_COLUMNS as a SELECT list, qualified by the table alias if one is given."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + column for column in RUN_COLUMNS)
+
+
+def run_info(row) -> RunInfo:
+    """The RunInfo of a row of RUN_COLUMNS."""
     run_id, experiment_id, user_id, status, start, end, stage, artifact_uri, name = row
-    return RunInfo(run_id=run_id, experiment_id=str(experiment_id), user_id=user_id,
-                   status=status, start_time=start, end_time=end, lifecycle_stage=stage,
-                   artifact_uri=artifact_uri, run_name=name)
+    return RunInfo(run_id, str(experiment_id), user_id, status, start, end, stage,
+                   artifact_uri, name)
+
+
+def snapshot(db):
+    """A read transaction: the SELECTs inside see one snapshot of the database, so a
+    commit by another process between them is seen entirely or not at all.  (Inside a
+    transaction already open on ``db``, they share that one.)"""
+    if db.in_transaction:
+        return contextlib.nullcontext(db)
+    return transaction(db, "BEGIN")
 
 
 def get_run_info(db, run_id: str) -> RunInfo:
     """The RunInfo of a run; RESOURCE_DOES_NOT_EXIST if there is none."""
-    row = db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_uuid = ?", (run_id,)).fetchone()
+    row = db.execute(f"SELECT {run_columns()} FROM runs WHERE run_uuid = ?",
+                     (run_id,)).fetchone()
     if row is None:
         raise store_errors.run_not_found(run_id)
-    return _run_info(row)
+    return run_info(row)
 
 
 def get_run(db, run_id: str) -> Run:
-    """The Run with its latest metrics, params and tags."""
-    info = get_run_info(db, run_id)
-    metrics = [
-        Metric(key, _NAN if is_nan else value, timestamp, step)
-        for key, value, timestamp, step, is_nan in db.execute(
-            "SELECT key, value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid = ?",
-            (run_id,))
-    ]
-    params = [Param(k, v) for k, v in db.execute(
-        "SELECT key, value FROM params WHERE run_uuid = ?", (run_id,))]
-    tags = [RunTag(k, v) for k, v in db.execute(
-        "SELECT key, value FROM tags WHERE run_uuid = ?", (run_id,))]
-    return Run(info, RunData(metrics=metrics, params=params, tags=tags), RunInputs([], []),
+    """The Run with its latest metrics, params, tags and dataset inputs, read from one
+    snapshot."""
+    with snapshot(db):
+        info = get_run_info(db, run_id)
+        metrics = [
+            Metric(key, _NAN if is_nan else value, timestamp, step)
+            for key, value, timestamp, step, is_nan in db.execute(
+                "SELECT key, value, timestamp, step, is_nan FROM latest_metrics "
+                "WHERE run_uuid = ?", (run_id,))
+        ]
+        params = [Param(k, v) for k, v in db.execute(
+            "SELECT key, value FROM params WHERE run_uuid = ?", (run_id,))]
+        tags = [RunTag(k, v) for k, v in db.execute(
+            "SELECT key, value FROM tags WHERE run_uuid = ?", (run_id,))]
+        inputs = dataset_inputs(db, [run_id]).get(run_id, [])
+    return Run(info, RunData(metrics=metrics, params=params, tags=tags), RunInputs(inputs, []),
                RunOutputs([]))
+
+
+def in_ids(db, sql_template: str, ids: list, extra_args=()):
+    """Rows of ``sql_template`` (with ``{ids}`` standing for the id set) over all ids."""
+    if not ids:
+        return []
+    try:
+        return db.execute(sql_template.format(ids="SELECT value FROM json_each(?)"),
+                          (*extra_args, json.dumps(ids))).fetchall()
+    except sqlite3.OperationalError as exc:   # SQLite built without JSON functions
+        if "json_each" not in str(exc):
+            raise
+    rows = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        rows += db.execute(sql_template.format(ids=", ".join("?" * len(chunk))),
+                           (*extra_args, *chunk)).fetchall()
+    return rows
+
+
+def dataset_inputs(db, run_ids: list) -> dict[str, list]:
+    """``{run_id: [DatasetInput]}`` of the runs that have dataset inputs, with their
+    input tags (the dataset's context among them)."""
+    rows = in_ids(db, (
+        "SELECT i.destination_id, i.input_uuid, d.name, d.digest, d.dataset_source_type, "
+        "d.dataset_source, d.dataset_schema, d.dataset_profile FROM inputs i "
+        "JOIN datasets d ON d.dataset_uuid = i.source_id WHERE i.source_type = 'DATASET' "
+        "AND i.destination_type = 'RUN' AND i.destination_id IN ({ids})"), run_ids)
+    if not rows:
+        return {}
+    tags: dict[str, list] = {}
+    for input_uuid, name, value in in_ids(
+            db, "SELECT input_uuid, name, value FROM input_tags WHERE input_uuid IN ({ids})",
+            [row[1] for row in rows]):
+        tags.setdefault(input_uuid, []).append(InputTag(name, value))
+    inputs: dict[str, list] = {}
+    for run_id, input_uuid, *dataset in rows:
+        inputs.setdefault(run_id, []).append(
+            DatasetInput(Dataset(*dataset), tags.get(input_uuid, [])))
+    return inputs
 
 
 @contextlib.contextmanager
@@ -100,15 +164,17 @@ def get_experiment(db, experiment_id) -> Experiment:
         number = int(experiment_id)
     except (TypeError, ValueError):
         raise store_errors.experiment_not_found(experiment_id) from None
-    row = db.execute(f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments WHERE experiment_id = ?",
-                     (number,)).fetchone()
-    if row is None:
-        raise store_errors.experiment_not_found(number)
-    return _experiment(db, row)
+    with snapshot(db):
+        row = db.execute(f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments "
+                         "WHERE experiment_id = ?", (number,)).fetchone()
+        if row is None:
+            raise store_errors.experiment_not_found(number)
+        return _experiment(db, row)
 
 
 def get_experiment_by_name(db, name: str) -> Experiment | None:
     """The experiment with this exact name, or None."""
-    row = db.execute(f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments "
-                     "WHERE name = ? AND workspace = ?", (name, DEFAULT_WORKSPACE)).fetchone()
-    return None if row is None else _experiment(db, row)
+    with snapshot(db):
+        row = db.execute(f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments "
+                         "WHERE name = ? AND workspace = ?", (name, DEFAULT_WORKSPACE)).fetchone()
+        return None if row is None else _experiment(db, row)

@@ -1,6 +1,6 @@
 """Search on MLflow 3.17.2's SQLite schema: the search AST translated into SQL.
 
-Synchronous functions run on the aiosqlite connection thread.  A search is one query
+Synchronous functions run on the connection's worker thread.  A search is one query
 for the page of run (or experiment) rows, in MLflow's order, then one set-based query
 per child table (latest_metrics, params, tags, dataset inputs) for the whole page:
 never a query per run.  The page query starts from the most selective metric, param
@@ -15,27 +15,28 @@ values), then ``start_time DESC`` (unless ordered on), then ``run_id``.
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import orjson
 
 from ...entities import (
-    Dataset, DatasetInput, Experiment, ExperimentTag, InputTag, Metric, Run, RunData, RunInfo,
-    RunInputs, RunOutputs,
+    Experiment, ExperimentTag, Metric, Run, RunData, RunInputs, RunOutputs,
 )
 from ...searches import (
     ATTRIBUTE, DATASET, METRIC, PARAM, TAG, Comparison, ExperimentSearch, RunSearch,
     create_page_token,
 )
 from .features import json_functions
-from .reads import METRIC_HISTORY_SQL, paused_gc
+from .reads import (
+    METRIC_HISTORY_SQL, dataset_inputs, in_ids, paused_gc, run_columns, run_info, snapshot,
+)
 from .writes import DEFAULT_WORKSPACE
 
 _NAN = float("nan")
 _RUN_NAME_TAG = "mlflow.runName"
 _DATASET_CONTEXT_TAG = "mlflow.data.context"
 
-_RUN_COLUMNS = {
+# search's attribute names -> their runs-table columns
+_ATTRIBUTE_COLUMNS = {
     "run_id": "r.run_uuid", "run_name": "r.name", "user_id": "r.user_id", "status": "r.status",
     "start_time": "r.start_time", "end_time": "r.end_time", "artifact_uri": "r.artifact_uri",
 }
@@ -100,7 +101,7 @@ def _run_filter(comp, args: list, run_column: str = "r.run_uuid") -> str:
     if kind in _CHILD_TABLES:
         return _child_exists(comp, run_column, args)
     if kind == ATTRIBUTE:
-        return _compare(_RUN_COLUMNS[key], op, value, args)
+        return _compare(_ATTRIBUTE_COLUMNS[key], op, value, args)
     if kind == DATASET:
         if key == "context":
             args.append(_DATASET_CONTEXT_TAG)
@@ -121,7 +122,7 @@ def _run_order(q: RunSearch, join_args: list) -> tuple[str, str]:
     for n, key in enumerate(q.order_by):
         direction = "" if key.ascending else " DESC"
         if key.kind == ATTRIBUTE:
-            column = _RUN_COLUMNS[key.key]
+            column = _ATTRIBUTE_COLUMNS[key.key]
             ordered_on_start = ordered_on_start or key.key == "start_time"
             terms += [f"({column} IS NULL)", column + direction]
             continue
@@ -199,8 +200,7 @@ def run_page_sql(q: RunSearch, db=None) -> tuple[str, list]:
     args: list = []
     join_args: list = []
     joins, order = _run_order(q, join_args)
-    columns = ("SELECT r.run_uuid, r.experiment_id, r.user_id, r.status, r.start_time, "
-               "r.end_time, r.lifecycle_stage, r.artifact_uri, r.name ")
+    columns = f"SELECT {run_columns('r')} "
     run_where = [f"r.experiment_id IN ({', '.join('?' * len(q.experiment_ids))})",
                  f"r.lifecycle_stage IN ({', '.join('?' * len(q.stages))})"]
     run_args = [*q.experiment_ids, *q.stages]
@@ -258,44 +258,6 @@ def run_page_sql(q: RunSearch, db=None) -> tuple[str, list]:
 
 # --------------------------------------------------------------------------- loading
 
-def _in_ids(db, sql_template: str, ids: list, extra_args=()):
-    """Rows of ``sql_template`` (with ``{ids}`` standing for the id set) over all ids."""
-    if not ids:
-        return []
-    try:
-        return db.execute(sql_template.format(ids="SELECT value FROM json_each(?)"),
-                          (*extra_args, json.dumps(ids))).fetchall()
-    except sqlite3.OperationalError as exc:   # SQLite built without JSON functions
-        if "json_each" not in str(exc):
-            raise
-    rows = []
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        rows += db.execute(sql_template.format(ids=", ".join("?" * len(chunk))),
-                           (*extra_args, *chunk)).fetchall()
-    return rows
-
-
-def _dataset_inputs(db, run_ids: list) -> dict[str, list]:
-    rows = _in_ids(db, (
-        "SELECT i.destination_id, i.input_uuid, d.name, d.digest, d.dataset_source_type, "
-        "d.dataset_source, d.dataset_schema, d.dataset_profile FROM inputs i "
-        "JOIN datasets d ON d.dataset_uuid = i.source_id WHERE i.source_type = 'DATASET' "
-        "AND i.destination_type = 'RUN' AND i.destination_id IN ({ids})"), run_ids)
-    if not rows:
-        return {}
-    tags: dict[str, list] = {}
-    for input_uuid, name, value in _in_ids(
-            db, "SELECT input_uuid, name, value FROM input_tags WHERE input_uuid IN ({ids})",
-            [row[1] for row in rows]):
-        tags.setdefault(input_uuid, []).append(InputTag(name, value))
-    inputs: dict[str, list] = {}
-    for run_id, input_uuid, *dataset in rows:
-        inputs.setdefault(run_id, []).append(
-            DatasetInput(Dataset(*dataset), tags.get(input_uuid, [])))
-    return inputs
-
-
 class _SearchRunData(RunData):
     """RunData whose Metric entities are built from their rows on first use: a search
     of many runs mostly needs only the ``metrics`` dict."""
@@ -344,7 +306,7 @@ def _metric_rows(db, run_ids: list):
             "c.step FROM json_each(?) j JOIN latest_metrics c ON c.run_uuid = j.value",
             (json.dumps(run_ids),)).fetchall()
     index = {run_id: n for n, run_id in enumerate(run_ids)}
-    return [(index[row[0]], *row[1:]) for row in _in_ids(
+    return [(index[row[0]], *row[1:]) for row in in_ids(
         db, "SELECT run_uuid, key, CASE WHEN is_nan THEN NULL ELSE value END, timestamp, step "
             "FROM latest_metrics WHERE run_uuid IN ({ids})", run_ids)]
 
@@ -359,7 +321,7 @@ def _key_values(db, table: str, run_ids: list) -> list[dict]:
             "WHERE c.run_uuid = j.value) FROM json_each(?) j ORDER BY j.key",
             (json.dumps(run_ids),))]
     out = {run_id: {} for run_id in run_ids}
-    for run_id, key, value in _in_ids(
+    for run_id, key, value in in_ids(
             db, f"SELECT run_uuid, key, value FROM {table} WHERE run_uuid IN ({{ids}})", run_ids):
         out[run_id][key] = value
     return [out[run_id] for run_id in run_ids]
@@ -378,7 +340,7 @@ def _load_run_data(db, rows) -> tuple:
         metrics[index][key] = _NAN if value is None else value
     params = _key_values(db, "params", run_ids)
     tags = _key_values(db, "tags", run_ids)
-    return metric_rows, metrics, params, tags, _dataset_inputs(db, run_ids)
+    return metric_rows, metrics, params, tags, dataset_inputs(db, run_ids)
 
 
 def _build_runs(rows, run_data) -> list[Run]:
@@ -387,16 +349,15 @@ def _build_runs(rows, run_data) -> list[Run]:
     runs = []
     append = runs.append
     new_data = _SearchRunData.__new__
-    for n, (run_id, experiment_id, user_id, status, start, end, stage, artifact_uri,
-            name) in enumerate(rows):
-        info = RunInfo(run_id, str(experiment_id), user_id, status, start, end, stage,
-                       artifact_uri, name)
+    for n, row in enumerate(rows):
+        info = run_info(row)
         data = new_data(_SearchRunData)
         data._metric_rows = metric_rows[n]
         data._metrics = metrics[n]
         data._params = params[n]
         data._tags = tags[n]
-        append(Run(info, data, RunInputs(list(inputs.get(run_id, ())), []), RunOutputs([])))
+        append(Run(info, data, RunInputs(list(inputs.get(info.run_id, ())), []),
+                   RunOutputs([])))
     return runs
 
 
@@ -422,7 +383,10 @@ def search_runs(db, q: RunSearch):
     if not q.experiment_ids or not q.stages:
         return [], None
     with paused_gc():
-        rows, token, run_data = _search_page(db, q)
+        # the page and its children from one snapshot: a run committed in between by
+        # another process is seen with all its data or not at all
+        with snapshot(db):
+            rows, token, run_data = _search_page(db, q)
         return _build_runs(rows, run_data), token
 
 
@@ -445,6 +409,11 @@ def search_experiments(db, q: ExperimentSearch):
     """One page of experiments and the next page's token."""
     if not q.stages:
         return [], None
+    with snapshot(db):  # the page and its tags
+        return _experiment_page(db, q)
+
+
+def _experiment_page(db, q: ExperimentSearch):
     args: list = list(q.stages)
     where = [f"e.lifecycle_stage IN ({', '.join('?' * len(q.stages))})", "e.workspace = ?"]
     args.append(DEFAULT_WORKSPACE)
@@ -462,7 +431,7 @@ def search_experiments(db, q: ExperimentSearch):
         token = create_page_token(q.offset + q.max_results)
         rows = rows[:q.max_results]
     tags: dict[int, list] = {row[0]: [] for row in rows}
-    for experiment_id, key, value in _in_ids(
+    for experiment_id, key, value in in_ids(
             db, "SELECT experiment_id, key, value FROM experiment_tags "
                 "WHERE experiment_id IN ({ids})", [row[0] for row in rows]):
         tags[experiment_id].append(ExperimentTag(key, value))
@@ -487,11 +456,12 @@ def get_metric_history_bulk(db, run_ids: list, key: str, max_results=None) -> li
     out: list[Metric] = []
     ids = sorted(set(run_ids))
     limit = -1 if max_results is None else int(max_results)
-    for run_id in ids:
-        if limit >= 0 and len(out) >= limit:
-            break
-        rows = db.execute(METRIC_HISTORY_SQL + " LIMIT ?",
-                          (key, run_id, -1 if limit < 0 else limit - len(out))).fetchall()
-        with paused_gc():
-            out += _metrics_from_rows(key, rows, run_id)
+    with snapshot(db):  # one query per run, all from one snapshot
+        for run_id in ids:
+            if limit >= 0 and len(out) >= limit:
+                break
+            rows = db.execute(METRIC_HISTORY_SQL + " LIMIT ?",
+                              (key, run_id, -1 if limit < 0 else limit - len(out))).fetchall()
+            with paused_gc():
+                out += _metrics_from_rows(key, rows, run_id)
     return out

@@ -1,20 +1,25 @@
-"""The SQLite transport: MLflow 3.17.2's schema behind one aiosqlite connection.
+"""The SQLite transport: MLflow 3.17.2's schema behind one sqlite3 connection.
 
-Each operation is one hop to the connection's thread, where the synchronous SQL of
-``writes`` / ``reads`` runs as a whole; ``database is locked`` is retried with backoff.
+Each operation is one hop to a worker thread (``anyio.to_thread``, one at a time on the
+connection), where the synchronous SQL of ``writes`` / ``reads`` runs as a whole;
+``database is locked`` is retried with backoff.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import sqlite3
 from urllib.parse import unquote, urlparse
 
+import anyio
+import anyio.to_thread
 import tenacity
 
 from ...exceptions import MlflowException
 from ..base import Transport
-from . import reads, search, writes
+from . import reads, search, settings, writes
 from .schema import SCHEMA_REVISION, SCHEMA_SCRIPT, read_revision
 
 # How long one statement waits for another process's write lock before SQLITE_BUSY.
@@ -28,6 +33,8 @@ _LOCKED_RETRY_SECONDS = 300
 _AUTOCHECKPOINT_PAGES = 16_384
 # Rows written since the last checkpoint before an idle moment is worth one.
 _IDLE_CHECKPOINT_ROWS = 5_000
+
+_logger = logging.getLogger("aiomlflow")
 
 
 def sqlite_path(uri: str) -> str:
@@ -67,21 +74,50 @@ def _schema_statements() -> list[str]:
     return statements
 
 
-def configure(db: sqlite3.Connection) -> None:
-    """Per-connection settings: lock waits, LIKE semantics and WAL behaviour."""
+def configure(db: sqlite3.Connection, synchronous: str = "NORMAL") -> str:
+    """Per-connection settings: lock waits, LIKE semantics, fsync policy and WAL
+    behaviour; returns the database's journal mode."""
     db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
     # MLflow's LIKE is case-sensitive; ILIKE is the case-insensitive one.
     db.execute("PRAGMA case_sensitive_like = true")
-    if db.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
-        # NORMAL is durable against process crashes, which is what "never loses data
-        # on exit" needs, without an fsync per commit.
-        db.execute("PRAGMA synchronous = NORMAL")
+    mode = db.execute("PRAGMA journal_mode").fetchone()[0].lower()
+    if mode == "wal":
+        # NORMAL: a commit reaches the OS (durable against a process crash) without an
+        # fsync per commit; FULL (AIOMLFLOW_SQLITE_SYNCHRONOUS=full) syncs each one.
+        db.execute(f"PRAGMA synchronous = {synchronous}")
         db.execute(f"PRAGMA wal_autocheckpoint = {_AUTOCHECKPOINT_PAGES}")
+    else:
+        # With a rollback journal NORMAL can corrupt the file at a power cut: FULL.
+        db.execute("PRAGMA synchronous = FULL")
+    return mode
 
 
-def prepare_database(db: sqlite3.Connection, artifact_root: str) -> None:
-    """Set pragmas; create MLflow's schema in a new database or check an existing one."""
-    configure(db)
+# Paths already warned about in this process: a re-opened engine (fork, a new tracking
+# URI and back) says it once.
+_warned_no_wal: set[str] = set()
+
+
+def _use_wal(db: sqlite3.Connection, path: str) -> str:
+    """Switch the database to WAL; where SQLite refuses (a VFS or file system without
+    shared memory, say) keep its rollback journal and warn once."""
+    mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower()
+    # an in-memory database has no readers in other connections to keep working
+    if mode != "wal" and path != ":memory:" and path not in _warned_no_wal:
+        _warned_no_wal.add(path)
+        _logger.warning(
+            "SQLite database %s cannot use WAL (journal_mode stays %r: the file system or "
+            "SQLite VFS has no shared-memory support); aiomlflow works in rollback-journal "
+            "mode: other readers (mlflow ui, other processes) wait while a batch is written, "
+            "and every commit is fsynced.", path, mode)
+    return mode
+
+
+def prepare_database(db: sqlite3.Connection, artifact_root: str, path: str = ":memory:",
+                     synchronous: str = "NORMAL") -> str:
+    """Set pragmas; create MLflow's schema in a new database or check an existing one.
+
+    Returns the journal mode the database ends up in (``wal`` unless SQLite refused)."""
+    configure(db, synchronous)
     with writes.transaction(db):
         revision = read_revision(db)
         if revision is None:
@@ -100,8 +136,8 @@ def prepare_database(db: sqlite3.Connection, artifact_root: str) -> None:
                 "`mlflow db upgrade <tracking-uri>` using mlflow 3.17.2.", "INVALID_STATE")
         writes.insert_default_experiment(db, artifact_root)
     # WAL lets readers (mlflow ui, other processes) work while we write.
-    db.execute("PRAGMA journal_mode = WAL")
-    configure(db)
+    _use_wal(db, path)
+    return configure(db, synchronous)
 
 
 def checkpoint(db: sqlite3.Connection) -> None:
@@ -110,49 +146,60 @@ def checkpoint(db: sqlite3.Connection) -> None:
 
 
 class SqliteTransport(Transport):
-    """aiosqlite store on MLflow 3.17.2's SQLite schema."""
+    """sqlite3 store on MLflow 3.17.2's SQLite schema, driven from the engine's loop."""
 
     def __init__(self, uri: str):
         self.uri = uri
         self.path = sqlite_path(uri)
         # MLflow resolves the default artifact root against the working directory.
         self.artifact_root = os.path.abspath("mlruns")
-        self._conn = None
+        # PRAGMA synchronous of every connection we open; a bad value fails here
+        self.synchronous = settings.synchronous_level()
+        self._db: sqlite3.Connection | None = None  # used on anyio's worker threads
+        self._limiter: anyio.CapacityLimiter | None = None
         self._rows_since_checkpoint = 0
         self._caller_db: sqlite3.Connection | None = None  # see write_in_caller
 
     async def open(self) -> None:
         """Connect and make sure the schema is MLflow 3.17.2's."""
-        import aiosqlite
-
         if self.path != ":memory:":
             parent = os.path.dirname(os.path.abspath(self.path))
             if not os.path.isdir(parent):
                 raise MlflowException(
                     f"Cannot open {self.uri!r}: directory {parent!r} does not exist.",
                     "INVALID_PARAMETER_VALUE")
-        self._conn = await aiosqlite.connect(self.path, isolation_level=None,
-                                             timeout=_BUSY_TIMEOUT_MS / 1000)
+        self._limiter = anyio.CapacityLimiter(1)
+        self._db = await self._in_thread(functools.partial(
+            sqlite3.connect, self.path, isolation_level=None, check_same_thread=False,
+            timeout=_BUSY_TIMEOUT_MS / 1000))
         try:
-            await self._run(prepare_database, self.artifact_root)
+            await self._run(prepare_database, self.artifact_root, self._display_path(),
+                            self.synchronous)
         except BaseException:
             await self.close()
             raise
 
+    def _in_thread(self, fn, *args):
+        # One call at a time on the connection (the limiter), off the event loop; not
+        # abandoned on cancellation, so a transaction always finishes before we move on.
+        return anyio.to_thread.run_sync(fn, *args, limiter=self._limiter)
+
+    def _display_path(self) -> str:
+        return self.path if self.path == ":memory:" else os.path.abspath(self.path)
+
     async def close(self) -> None:
-        """Close the connections (and the aiosqlite thread); idempotent."""
+        """Close the connections (after any call in flight); idempotent."""
         caller_db, self._caller_db = self._caller_db, None
         if caller_db is not None:
             caller_db.close()
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            await conn.close()
+        db, self._db = self._db, None
+        if db is not None:
+            await self._in_thread(db.close)
 
     async def _run(self, fn, *args):
         """Run ``fn(sqlite_connection, *args)`` on the connection thread, retrying locks."""
-        conn = self._conn
         try:
-            return await conn._execute(fn, conn._conn, *args)
+            return await self._in_thread(fn, self._db, *args)
         except sqlite3.OperationalError as exc:
             if not _is_transient(exc):
                 raise
@@ -163,7 +210,7 @@ class SqliteTransport(Transport):
         # Rare path: another process holds the write lock beyond busy_timeout.
         async for attempt in tenacity.AsyncRetrying(**_LOCKED_RETRY):
             with attempt:
-                return await conn._execute(fn, conn._conn, *args)
+                return await self._in_thread(fn, self._db, *args)
 
     # run data
     async def write_runs(self, batches, durable=None):
@@ -182,7 +229,7 @@ class SqliteTransport(Transport):
         if db is None:
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                  timeout=_BUSY_TIMEOUT_MS / 1000)
-            configure(db)
+            configure(db, self.synchronous)
             self._caller_db = db
         try:
             try:

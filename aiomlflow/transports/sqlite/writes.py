@@ -1,4 +1,4 @@
-"""Synchronous SQL that writes runs and experiments; runs on the aiosqlite connection thread.
+"""Synchronous SQL that writes runs and experiments; runs on the connection's worker thread.
 
 Values are stored as MLflow 3.17.2's SQLAlchemy store stores them, so real MLflow reads
 our rows unchanged: NaN as 0 with ``is_nan = 1``, ±inf as ±max float, times in ms.
@@ -60,19 +60,41 @@ def now_ms() -> int:
 
 
 class transaction:
-    """BEGIN IMMEDIATE ... COMMIT; taking the write lock up front avoids SQLITE_BUSY
-    upgrade deadlocks between processes, and busy_timeout then waits for the lock."""
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error, COMMIT's own included.
 
-    def __init__(self, db: sqlite3.Connection):
+    Taking the write lock up front avoids SQLITE_BUSY upgrade deadlocks between
+    processes, and busy_timeout then waits for the lock.  ``begin="BEGIN"`` makes a
+    deferred (read) transaction: one snapshot for several SELECTs."""
+
+    __slots__ = ("db", "begin")
+
+    def __init__(self, db: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE"):
         self.db = db
+        self.begin = begin
 
     def __enter__(self):
-        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute(self.begin)
         return self.db
 
     def __exit__(self, exc_type, exc, tb):
-        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is not None:
+            self._rollback()
+            return False
+        try:
+            self.db.execute("COMMIT")
+        except BaseException:
+            # A failed COMMIT (a deferred constraint, SQLITE_BUSY, an I/O error) can
+            # leave the transaction open: the next BEGIN would fail and the write lock
+            # would stay held.
+            self._rollback()
+            raise
         return False
+
+    def _rollback(self) -> None:
+        # SQLite rolls back by itself on some errors (SQLITE_FULL, SQLITE_IOERR, ...);
+        # a second ROLLBACK would then raise and hide the original error.
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
 
 
 # ----------------------------------------------------------------------------- run data
