@@ -77,6 +77,14 @@ CASES: dict[str, dict] = {
         baseline="sqlite3 single-row INSERT + COMMIT, WAL, synchronous=NORMAL (informational)",
         target=("mlflow", ">=", 25.0, ">= 25x mlflow"),
     ),
+    "log_metric_sync_full": dict(
+        title="log_metric, synchronous, power-loss durable (AIOMLFLOW_SQLITE_SYNCHRONOUS=full)",
+        unit="calls/s",
+        higher=True,
+        counts={"mlflow": (300, 60), "aiomlflow": (3_000, 1_000), "baseline": (3_000, 1_000)},
+        baseline="sqlite3 single-row INSERT + COMMIT, WAL, synchronous=FULL (informational)",
+        target=("mlflow", "info", None, "informational: mlflow's store syncs every commit too"),
+    ),
     "log_param": dict(
         title='log_param(f"p{i}", i)',
         unit="calls/s",
@@ -126,6 +134,7 @@ ROW_CHECKS = {
     "log_metric_async_enqueue": ("metrics", "key GLOB 'loss[0-9]'", 3),
     "log_metric_async_flushed": ("metrics", "key GLOB 'loss[0-9]'", 3),
     "log_metric_sync": ("metrics", "key = 'loss'", 1),
+    "log_metric_sync_full": ("metrics", "key = 'loss'", 1),
     "log_param": ("params", "key GLOB 'p[0-9]*'", 1),
     "log_metrics_100": ("metrics", "key GLOB 'm[0-9]*'", 100),
     "memory_10m": ("metrics", "key = 'loss'", 1),
@@ -181,6 +190,8 @@ def _warm(n: int) -> int:
 def child_lib(case: str, lib: str, n: int) -> dict:
     import importlib
 
+    if case == "log_metric_sync_full":
+        os.environ["AIOMLFLOW_SQLITE_SYNCHRONOUS"] = "full"  # mlflow ignores it
     mlflow = importlib.import_module(lib)
     perf = time.perf_counter
 
@@ -232,7 +243,7 @@ def child_lib(case: str, lib: str, n: int) -> dict:
                    flushed_rounds_per_s=[round(n / r) for r in flushed])
         _pick_async(case, out)
 
-    elif case == "log_metric_sync":
+    elif case in ("log_metric_sync", "log_metric_sync_full"):
         for i in range(5):
             log_metric("warmup", float(i), step=i)
         t0 = perf()
@@ -332,16 +343,16 @@ def child_baseline(case: str, n: int, run_id: str) -> dict:
         dt = statistics.median(rounds)
         return dict(value=n / dt, seconds=dt, n=n, rounds_per_s=[round(n / r) for r in rounds])
 
-    if case in ("log_metric_async_flushed", "log_metric_sync"):
+    if case in ("log_metric_async_flushed", "log_metric_sync", "log_metric_sync_full"):
         # mlflow.db in cwd is a copy of an empty MLflow 3.17.2 store (same schema,
         # same indexes, same journal mode).  SQLite does not enforce the run_uuid
         # foreign key unless asked to, so no runs row is needed.
         conn = sqlite3.connect("mlflow.db", isolation_level=None)
-        if case == "log_metric_sync":
+        if case != "log_metric_async_flushed":
             # the per-commit ceiling of a WAL store (what aiomlflow uses); in MLflow's
             # own rollback-journal mode every commit is an fsync and ~20x slower
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA synchronous=" + ("FULL" if case.endswith("_full") else "NORMAL"))
         sql = "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?, ?, ?, ?, ?, ?)"
         now = time.time
         if case == "log_metric_async_flushed":
