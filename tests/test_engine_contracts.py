@@ -11,7 +11,7 @@ import time
 import pytest
 
 import aiomlflow
-from aiomlflow.workers.engine import get_engine
+from aiomlflow.workers.registry import get_engine
 from aiomlflow.workers.operations import RunOperations
 from aiomlflow.workers.queues import OperationQueue
 
@@ -54,7 +54,7 @@ def test_producer_interrupted_on_a_full_queue_leaves_no_gap(engine, tmp_path, mo
         aiomlflow.log_metric("n", float(i), step=i, synchronous=False)
     aiomlflow.flush_async_logging()
     # completion stays bounded: nothing is parked above a hole in the numbering
-    assert len(eng._ahead) == 0
+    assert len(eng.completions.ahead) == 0
     assert aiomlflow.log_metric("n", 1.0, step=1, synchronous=True) is None
     assert _metric_count(tmp_path, run_id) >= 200_001
 
@@ -65,7 +65,7 @@ def test_a_number_taken_and_never_appended_does_not_hold_completion(engine, tmp_
     for i in range(50_000):
         aiomlflow.log_metric("m", float(i), step=i, synchronous=False)
     aiomlflow.flush_async_logging()
-    assert len(eng._ahead) == 0
+    assert len(eng.completions.ahead) == 0
     assert not eng.completed(lost)  # never reported done, though the watermark moved on
     # the interrupted producer resumes after all: its operation completes normally
     eng.items.append((lost, 0, run_id, "late", 1.0, 1, 0))

@@ -261,7 +261,7 @@ def test_credentials_in_the_uri_are_used_but_never_shown(mlflow, fake):
     fake.expected_auth = "Basic " + base64.standard_b64encode(b"bob:hunter2").decode()
     mlflow.set_tracking_uri(uri)
     assert mlflow.get_run(RUN_ID).info.run_id == RUN_ID
-    from aiomlflow.workers.engine import get_engine
+    from aiomlflow.workers.registry import get_engine
 
     transport = get_engine(uri).transport
     assert "hunter2" not in repr(transport) and "hunter2" not in transport.uri

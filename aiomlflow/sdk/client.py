@@ -14,7 +14,7 @@ from ..config import async_logging_default
 from ..entities import Experiment, Metric, Run, RunInfo, ViewType
 from ..exceptions import MlflowException
 from ..utils.time import get_current_time_millis as now_ms
-from ..workers.engine import get_engine
+from ..workers.registry import get_engine
 from ..workers.operations import RunOperations
 from . import run_context, run_links, tracking_uri, validation
 from .run_names import random_run_name

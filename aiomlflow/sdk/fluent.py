@@ -16,7 +16,8 @@ from ..batches import BATCH, PARAM
 from ..entities import Experiment, LifecycleStage, Run
 from ..exceptions import MlflowException
 from ..utils.time import get_current_time_millis as now_ms
-from ..workers.engine import close_all, flush_all, get_engine, register_before_exit
+from ..workers.process_hooks import register_before_exit
+from ..workers.registry import close_all, flush_all, get_engine
 from ..workers.operations import RunOperations
 from . import run_context, tracking_uri, validation
 from .client import MlflowClient, finish

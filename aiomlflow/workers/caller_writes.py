@@ -1,0 +1,118 @@
+"""The caller-writes path: a waiting caller writes the head of the queue itself.
+
+A synchronous call would otherwise cost three thread wake-ups (caller, loop, connection
+thread) for one small transaction.  When no drain is running and the transport can
+write from any thread (SQLite), the waiting caller takes the data at the head of the
+queue, in order, up to and including its own operation, and writes it on its thread.
+
+Contract with the engine:
+
+- One drainer at a time: a helping caller holds the engine's drain lock for the whole
+  help, and the worker's drain takes the same lock, so each run's operations are
+  written in submission order whoever writes them.  The lock is reentrant: a signal
+  handler landing between taking it and marking the write (or between unmarking and
+  releasing) may flush, and so drain, on the same thread.
+- ``writing`` names the thread inside a help.  Nothing may interrupt that write: a
+  SIGTERM landing in it is deferred (``defer_if_writing``) and handled once the write
+  is done, and a wait from a signal handler on that thread raises WriteInterrupted
+  instead of reporting unwritten data as durable.
+- Operations of an interrupted write go back to the head of the queue, for the worker
+  or the exit flush.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ..batches import LAST_DATA_KIND, NOOP, group_by_run
+from ..exceptions import MlflowException
+from .completions import Durable
+
+
+class WriteInterrupted(MlflowException):
+    """A wait from a signal handler that interrupted its own thread's write."""
+
+
+def helpable(op: tuple) -> bool:
+    """Operations a caller may write itself: run data and flush markers."""
+    return op[1] <= LAST_DATA_KIND or op[1] == NOOP
+
+
+class CallerWriter:
+    """Writes the queue's head on waiting callers' threads for one engine."""
+
+    def __init__(self, engine):
+        # The engine's queue, completions, drain lock, transport and settings are used;
+        # ``engine.caller_may_write()`` says whether the transport is open for it.
+        self._engine = engine
+        self.writing: int | None = None  # ident of the thread helping right now
+        self._deferred: tuple | None = None  # (handler, *args) of a deferred signal
+
+    def help(self, seq: int, deadline: float | None) -> bool:
+        """Write the head of the queue up to ``seq`` here; True once ``seq`` is complete.
+
+        Gives up (False) when another drain is running, when the transport closes, or at
+        ``deadline``; whatever is left is the worker's, which is woken for it.
+        """
+        engine = self._engine
+        lock = engine.drain_lock
+        if not lock.acquire(blocking=False):
+            return False
+        completions = engine.completions
+        outer = self.writing
+        try:
+            self.writing = threading.get_ident()
+            # caller_may_write again, under the lock: the loop turns it off before closing
+            # the transport, and takes this lock to let a write in progress finish first
+            while (not completions.completed(seq) and engine.caller_may_write()
+                   and (deadline is None or time.monotonic() < deadline)):
+                ops = engine.queue.take_leading(engine.settings.batch_size, helpable)
+                if not ops:
+                    break
+                self._write(ops)
+            if not engine.items:
+                completions.fill_gaps()
+        finally:
+            self.writing = outer
+            lock.release()
+            if engine.items:  # what we could not write (a transport call) is the worker's
+                engine.wake()
+            if outer is None:
+                deferred, self._deferred = self._deferred, None
+                if deferred is not None:
+                    handler, *args = deferred
+                    handler(*args)
+        return completions.completed(seq)
+
+    def interrupted_here(self) -> bool:
+        """Whether the calling thread is inside a help (so: in a signal handler)."""
+        return self.writing == threading.get_ident()
+
+    def defer_if_writing(self, handler, *args) -> bool:
+        """Run ``handler(*args)`` once this thread's help is done, if it is in one."""
+        if not self.interrupted_here():
+            return False
+        self._deferred = (handler, *args)
+        return True
+
+    def _write(self, ops: list) -> None:
+        engine = self._engine
+        data = [op for op in ops if op[1] <= LAST_DATA_KIND]
+        durable = Durable(engine.completions, ops)
+        try:
+            if data:
+                engine.transport.write_in_caller(group_by_run(data), durable)
+            if not durable.called:
+                durable([])
+        except BaseException as exc:
+            if isinstance(exc, Exception) and not isinstance(exc, WriteInterrupted):
+                if not durable.called:
+                    durable.fail_all(data, exc)
+                return
+            # Cut short, not failed (a signal handler's wait inside this very write,
+            # KeyboardInterrupt, SystemExit from a handler): the operations go back to
+            # the head of the queue for a later drain or the exit flush.
+            if not durable.called:
+                engine.items.extendleft(reversed(ops))
+            raise
