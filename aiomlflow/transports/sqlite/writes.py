@@ -7,7 +7,6 @@ our rows unchanged: NaN as 0 with ``is_nan = 1``, ±inf as ±max float, times in
 from __future__ import annotations
 
 import sqlite3
-import time
 import uuid
 from operator import itemgetter
 
@@ -16,6 +15,7 @@ import orjson
 from ... import store_errors
 from ...batches import TAG_DELETED, group_by_run
 from ...exceptions import MlflowException
+from ...utils.time import get_current_time_millis as now_ms
 from .features import json_doubles_exact
 
 DEFAULT_WORKSPACE = "default"
@@ -52,11 +52,6 @@ _UPSERT_EXPERIMENT_TAG = (
     "INSERT INTO experiment_tags (key, value, experiment_id) VALUES (?, ?, ?) "
     "ON CONFLICT (key, experiment_id) DO UPDATE SET value = excluded.value")
 RUN_NAME_TAG = "mlflow.runName"
-
-
-def now_ms() -> int:
-    """Current time in milliseconds, MLflow's timestamp unit."""
-    return time.time_ns() // 1_000_000
 
 
 class transaction:
