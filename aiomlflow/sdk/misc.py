@@ -9,7 +9,7 @@ from . import tracking_uri
 from ..exceptions import MlflowException
 from ..redact import redact_url
 
-_RUNTIME_DEPENDENCIES = ("aiohttp", "aiosqlite", "anyio", "numpy", "orjson", "tenacity")
+_RUNTIME_DEPENDENCIES = ("aiohttp", "anyio", "numpy", "orjson", "tenacity")
 # Never print these, even without mask_envs: they are credentials.
 _SECRET_ENVS = ("MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_PASSWORD")
 
