@@ -71,3 +71,8 @@ def spool_dir() -> str:
 def async_logging_default() -> bool:
     """MLFLOW_ENABLE_ASYNC_LOGGING: whether ``synchronous=None`` means asynchronous."""
     return env_bool("MLFLOW_ENABLE_ASYNC_LOGGING", False)
+
+
+def synchronous_mode(synchronous: bool | None) -> bool:
+    """A call's ``synchronous`` argument, with None read from MLFLOW_ENABLE_ASYNC_LOGGING."""
+    return not async_logging_default() if synchronous is None else synchronous

@@ -53,8 +53,9 @@ def test_producer_interrupted_on_a_full_queue_leaves_no_gap(engine, tmp_path, mo
     for i in range(200_000):
         aiomlflow.log_metric("n", float(i), step=i, synchronous=False)
     aiomlflow.flush_async_logging()
-    # completion stays bounded: nothing is parked above a hole in the numbering
-    assert len(eng.completions.ahead) == 0
+    with eng.drain_lock:  # the drain that completed the flush has finished
+        # completion stays bounded: nothing is parked above a hole in the numbering
+        assert len(eng.completions.ahead) == 0
     assert aiomlflow.log_metric("n", 1.0, step=1, synchronous=True) is None
     assert _metric_count(tmp_path, run_id) >= 200_001
 
@@ -65,7 +66,8 @@ def test_a_number_taken_and_never_appended_does_not_hold_completion(engine, tmp_
     for i in range(50_000):
         aiomlflow.log_metric("m", float(i), step=i, synchronous=False)
     aiomlflow.flush_async_logging()
-    assert len(eng.completions.ahead) == 0
+    with eng.drain_lock:  # the drain that completed the flush has finished
+        assert len(eng.completions.ahead) == 0
     assert not eng.completed(lost)  # never reported done, though the watermark moved on
     # the interrupted producer resumes after all: its operation completes normally
     eng.items.append((lost, 0, run_id, "late", 1.0, 1, 0))
@@ -155,3 +157,23 @@ def test_the_queue_bound_counts_bytes(tmp_path, monkeypatch):
         assert n == 2_000
     finally:
         aiomlflow.sdk.fluent._reset_for_tests()
+
+
+def test_filling_a_gap_never_hides_a_completed_number_from_a_waiter():
+    # completed() runs without a lock beside the drainer: at every step of fill_gaps a
+    # completed number must read as complete, or its waiter sleeps through it for good
+    from aiomlflow.workers.completions import Completions
+
+    done = Completions()
+    done.complete([(2, 0)])  # number 1 was taken and never appended
+    seen = []
+
+    class Probe(set):
+        def clear(self):
+            super().clear()
+            seen.append(done.completed(2))
+
+    done.ahead = Probe(done.ahead)
+    done.fill_gaps()
+    assert seen == [True]
+    assert done.completed(2) and not done.completed(1)

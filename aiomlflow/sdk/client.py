@@ -10,7 +10,7 @@ import os
 
 from .. import store_errors
 from ..batches import BATCH, DELETE_TAG, PARAM, TERMINATE
-from ..config import async_logging_default
+from ..config import synchronous_mode
 from ..entities import Experiment, Metric, Run, RunInfo, ViewType
 from ..exceptions import MlflowException
 from ..utils.time import get_current_time_millis as now_ms
@@ -20,15 +20,9 @@ from . import run_context, run_links, tracking_uri, validation
 from .run_names import random_run_name
 
 
-def finish(engine, seq: int, synchronous):
-    """Wait for ``seq`` in synchronous mode (None reads MLFLOW_ENABLE_ASYNC_LOGGING);
-    otherwise hand back a RunOperations."""
-    if synchronous is None:
-        synchronous = not async_logging_default()
-    if synchronous:
-        engine.wait(seq)
-        return None
-    return RunOperations(engine, seq)
+def finish(engine, seq: int, synchronous: bool | None):
+    """engine.finish, with None read from MLFLOW_ENABLE_ASYNC_LOGGING."""
+    return engine.finish(seq, synchronous_mode(synchronous))
 
 
 def _stringify_tags(tags) -> list[tuple[str, str]]:
@@ -179,8 +173,8 @@ class MlflowClient:
         key, value, timestamp, step = validation.validate_metric(key, value, timestamp, step)
         validation.validate_run_id(run_id)
         engine = self._engine
-        return finish(engine, engine.submit_metric(run_id, key, value, timestamp, step),
-                      synchronous)
+        return engine.submit_metric(run_id, key, value, timestamp, step,
+                                    synchronous_mode(synchronous))
 
     def log_param(self, run_id: str, key: str, value, synchronous: bool | None = None):
         """Log a param; returns the value (synchronous) or a RunOperations."""

@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextvars
 import logging
 import os
+from time import time_ns as _time_ns
 
 from .. import store_errors
 from ..batches import BATCH, PARAM
+from ..config import async_logging_default
 from ..entities import Experiment, LifecycleStage, Run
 from ..exceptions import MlflowException
 from ..utils.time import get_current_time_millis as now_ms
@@ -244,7 +246,7 @@ def log_metric(key: str, value: float, step: int | None = None,
             and type(key) is str and key in KNOWN_KEYS
             and -9223372036854775808 <= step <= 9223372036854775807):
         # The training-loop call, checked inline exactly as validate_metric would.
-        timestamp = now_ms()
+        timestamp = _time_ns() // 1_000_000  # now_ms, inlined
     else:
         key, value, timestamp, step = validation.validate_metric(
             key, value, timestamp or None, step or None)
@@ -253,7 +255,9 @@ def log_metric(key: str, value: float, step: int | None = None,
         run_id, engine = target if target is not None else _target(None)
     else:
         run_id, engine = _target(run_id)
-    return finish(engine, engine.submit_metric(run_id, key, value, timestamp, step), synchronous)
+    if synchronous is None:  # synchronous_mode, inlined on the hot path
+        synchronous = not async_logging_default()
+    return engine.submit_metric(run_id, key, value, timestamp, step, synchronous)
 
 
 def log_metrics(metrics: dict, step: int | None = None, synchronous: bool | None = None,

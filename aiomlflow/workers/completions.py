@@ -150,8 +150,11 @@ class Completions:
             return
         top = max(ahead)
         self.lost.update(seq for seq in range(self.done + 1, top) if seq not in ahead)
-        ahead.clear()
+        # In this order, for lock-free readers: a completed number is always either
+        # in ahead or at most done, never neither (a waiter that looked in between
+        # would sleep through its completion).
         self.done = top
+        ahead.clear()
 
     def wait_for(self, seq: int, deadline: float | None, timeout: float | None, alive) -> None:
         """Sleep until ``seq`` is complete; ``alive()`` raises if nothing can complete it.

@@ -29,6 +29,7 @@ from ..exceptions import MlflowException
 from . import process_hooks
 from .caller_writes import CallerWriter, WriteInterrupted
 from .completions import Completions, Durable, as_mlflow_exception
+from .operations import RunOperations
 from .queues import OperationQueue
 
 __all__ = ["Engine", "WriteInterrupted", "as_mlflow_exception"]
@@ -38,6 +39,8 @@ _logger = logging.getLogger("aiomlflow")
 _NEW, _RUNNING, _CLOSED = 0, 1, 2
 # While data is queued, how often the worker looks whether producers went quiet.
 _QUIET_SECONDS = 0.05
+# After this long with nothing logged, the worker sleeps with no timer at all.
+_IDLE_SECONDS = 1.0
 # At exit, once the transport gave up on the server: time to move the queue to its journal.
 _SPILL_TIMEOUT = 30.0
 
@@ -171,19 +174,28 @@ class Engine:
         # Drain when asked (a synchronous call, a flush, a half-full queue), when the
         # producers have gone quiet for a tick, or when data has waited flush_interval.
         # Not draining while a producer is mid-burst matters under the GIL: a writer
-        # running beside a hot loop slows both down.  While the queue is empty no timer
-        # runs: slow_at drops to 0, so the next append takes the slow path and wakes us.
+        # running beside a hot loop slows both down.  Once nothing has been logged for
+        # _IDLE_SECONDS no timer runs: slow_at drops to 0, so the next append takes the
+        # slow path and wakes us.  Until then the timer keeps slow_at up, so callers
+        # that write their own operations (synchronous logging) never wake this loop.
         import anyio
 
         max_wait = self.settings.flush_interval
         period = min(_QUIET_SECONDS, max_wait)
         event = self._wake_event
         queue = self.queue
+        completions = self.completions
         seen = 0
         idle_rounds = 0
-        last_drain = time.monotonic()
+        last_drain = last_activity = time.monotonic()
+        last_done = completions.done
         while True:
-            if queue.items or self._state != _RUNNING:
+            if queue.items or self._state != _RUNNING or completions.done != last_done:
+                last_done = completions.done
+                last_activity = time.monotonic()
+                timeout = period
+                idle_rounds = 0
+            elif time.monotonic() - last_activity < _IDLE_SECONDS:
                 timeout = period
                 idle_rounds = 0
             else:
@@ -220,7 +232,7 @@ class Engine:
                 return
 
     # ------------------------------------------------------------------ producer side
-    # The producer protocol (submit and submit_metric, the only two producers):
+    # The producer protocol (submit, and submit_metric: its METRIC case unrolled):
     #     if len(items) >= slow_at: before_append(); seq = next_seq(); items.append(op)
     # One length check guards everything unusual: ``slow_at`` is 0 while the engine is
     # not running (so every call takes the slow path, which starts it or refuses), and
@@ -239,14 +251,27 @@ class Engine:
         items.append((seq, kind, run_id, *payload))
         return seq
 
-    def submit_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> int:
-        """submit(METRIC, ...) without the argument packing: log_metric's hot path."""
+    def submit_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int,
+                      synchronous: bool):
+        """submit(METRIC, ...) then finish, without the argument packing: the call a
+        training loop makes millions of times."""
         items = self.items
         if len(items) >= self.slow_at:
             self.before_append()
         seq = self.next_seq()
         items.append((seq, METRIC, run_id, key, value, timestamp, step))
-        return seq
+        if synchronous:
+            self.wait(seq)
+            return None
+        return RunOperations(self, seq)
+
+    def finish(self, seq: int, synchronous: bool):
+        """Synchronous: wait until ``seq`` is durable (raising its failure) and return
+        None; otherwise return a RunOperations handle on it."""
+        if synchronous:
+            self.wait(seq)
+            return None
+        return RunOperations(self, seq)
 
     def before_append(self) -> None:
         """The producer's slow path: start or refuse, wake the worker, wait for room."""
