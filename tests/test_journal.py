@@ -547,7 +547,7 @@ def test_spooler_exit_waits_for_a_server_that_comes_back(tmp_path):
     asyncio.run(main())
 
 
-def test_replay_rejections_are_dropped_not_retried(tmp_path):
+def test_replay_rejections_are_kept_in_the_rejects_file_not_retried(tmp_path):
     async def main():
         server = FakeServer()
         spool = make_spooler(tmp_path, server)
@@ -564,6 +564,9 @@ def test_replay_rejections_are_dropped_not_retried(tmp_path):
         server.up = True
         assert await spool.settle(timeout=5)
         assert spool.rejected == 1 and spool.replayed == 2
+        count, latest = spool.journal.rejects_summary()
+        assert count == 1 and latest["message"] == "run deleted"
+        assert latest["error_code"] == "ValueError" and latest["op"][4] == 0  # step 0
         await spool.close()
 
     asyncio.run(main())
@@ -664,3 +667,65 @@ def test_a_waiting_settle_probes_the_server_at_once(tmp_path):
         await spool.close()
 
     asyncio.run(main())
+
+
+def test_sync_keeps_rejected_operations_in_the_rejects_file(tmp_path, monkeypatch, capsys):
+    import orjson
+
+    from aiomlflow import cli, transports
+    from aiomlflow.exceptions import MlflowException
+
+    class RejectingServer(FakeServer):
+        async def send(self, batches):
+            failures = []
+            for batch in batches:
+                if batch.run_id == "gone":  # a run deleted while its data was journaled
+                    failures += [(op[0], MlflowException(f"Run '{batch.run_id}' not found",
+                                                         "RESOURCE_DOES_NOT_EXIST"))
+                                 for op in batch.ops]
+                else:
+                    failures += await super().send([batch])
+            return failures
+
+    j = Journal(URI, str(tmp_path))
+    j.append("r1", [metric(0)])
+    j.append("gone", [metric(1, "gone"), metric(2, "gone")])
+    j.close()
+    server = RejectingServer()
+    FakeTransport.server, FakeTransport.spool_dir = server, tmp_path
+    monkeypatch.setattr(transports, "create_transport", FakeTransport)
+    monkeypatch.setenv("AIOMLFLOW_SPOOL_DIR", str(tmp_path))  # sync sets it; restored after
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+    assert cli.main(["sync", "--tracking-uri", URI, "--spool-dir", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    path = os.path.join(jmod.journal_dir(URI, str(tmp_path)), "rejects.jsonl")
+    with open(path, "rb") as f:
+        entries = [orjson.loads(line) for line in f.read().splitlines()]
+    assert [(e["run_id"], e["op"][4], e["error_code"]) for e in entries] == [
+        ("gone", 1, "RESOURCE_DOES_NOT_EXIST"), ("gone", 2, "RESOURCE_DOES_NOT_EXIST")]
+    assert "Run 'gone' not found" in entries[0]["message"] and entries[0]["time"] > 0
+    assert server.received == [("r1", 0)]
+    assert "rejected 2 operation(s)" in err and path in err and "Run 'gone' not found" in err
+    assert "dropped" not in err
+    assert not [n for n in os.listdir(os.path.dirname(path)) if n.endswith(".seg")]
+
+    # A later sync with nothing to replay still points at rejects of earlier replays.
+    assert cli.main(["sync", "--tracking-uri", URI, "--spool-dir", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "2 rejected operation(s) in all" in err and path in err
+
+
+def test_rejects_summary_streams_the_file(tmp_path, monkeypatch):
+    from aiomlflow.exceptions import MlflowException
+
+    monkeypatch.setattr(jmod, "_READ_CHUNK", 7)  # entries span many reads
+    j = Journal(URI, str(tmp_path))
+    assert j.rejects_summary() == (0, None)
+    j.record_rejects("r1", [(metric(i), MlflowException(f"no {i}", "RESOURCE_DOES_NOT_EXIST"))
+                            for i in range(5)])
+    with open(j.rejects_path, "ab") as f:
+        f.write(b'{"torn')  # a writer killed mid-line: not counted
+    count, latest = j.rejects_summary()
+    assert count == 5 and latest["message"] == "no 4" and latest["run_id"] == "r1"
+    j.close()

@@ -11,6 +11,9 @@ Layout (one directory per tracking server, so two servers never mix)::
         server.json                  {"uri": "http://host:5000"}  (never credentials)
         <time_ns>-<pid>-<rand>.seg   one segment per writing process, append-only
         <time_ns>-<pid>-<rand>.ack   replay progress of that segment (byte offset)
+        rejects.jsonl                replayed operations the server rejected: one JSON
+                                     line each (time, run_id, op, error_code, message),
+                                     written before the ack; never compacted
 
 Records.  A segment is a sequence of lines ``<crc32:8 hex> <n> <json>\\n``: ``n`` is
 the number of operations in the record, ``json`` (orjson) is ``[run_id, [op, ...]]``
@@ -80,6 +83,7 @@ _logger = logging.getLogger("aiomlflow")
 FORMAT_VERSION = 1
 _SEG = ".seg"
 _ACK = ".ack"
+REJECTS = "rejects.jsonl"  # replayed operations the server refused (append-only, never compacted)
 _READ_CHUNK = 4 << 20  # bytes parsed per read during replay
 
 # --------------------------------------------------------------------------- naming
@@ -321,6 +325,62 @@ class Journal:
         with open(tmp, "wb") as f:
             f.write(orjson.dumps({"uri": self.uri}))
         os.replace(tmp, path)
+
+    # ----------------------------------------------------------------- rejects
+    @property
+    def rejects_path(self) -> str:
+        """The append-only file of replayed operations the server rejected."""
+        return os.path.join(self.directory, REJECTS)
+
+    def record_rejects(self, run_id: str, rejects) -> None:
+        """Durably append ``rejects`` (``[(op, error)]``) to ``rejects.jsonl``.
+
+        Called before the replayed group is acknowledged, so a rejected operation is
+        always either still in a segment or in this file.
+        """
+        now = time.time()
+        data = b"".join(
+            orjson.dumps({"time": now, "run_id": run_id, "op": encode_op(op),
+                          "error_code": getattr(error, "error_code", None) or type(error).__name__,
+                          "message": getattr(error, "message", None) or str(error)}) + b"\n"
+            for op, error in rejects)
+        if not data:
+            return
+        with self._lock:
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            created = not os.path.exists(self.rejects_path)
+            fd = os.open(self.rejects_path,
+                         os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+            try:
+                # One write on O_APPEND: lines of two processes never mix.
+                if os.write(fd, data) != len(data):
+                    raise OSError(errno.EIO, f"short write to {self.rejects_path}")
+                if self.fsync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            if created and self.fsync:
+                _fsync_dir(self.directory)  # else a power cut could lose the new file
+
+    def rejects_summary(self) -> tuple[int, dict | None]:
+        """``(count, latest entry)`` of ``rejects.jsonl``, streamed (it is never compacted)."""
+        count, last = 0, b""
+        try:
+            with open(self.rejects_path, "rb") as f:
+                tail = b""
+                while chunk := f.read(_READ_CHUNK):
+                    count += chunk.count(b"\n")
+                    lines = (tail + chunk).rsplit(b"\n", 2)
+                    tail = lines[-1]
+                    if len(lines) > 1 and lines[-2]:
+                        last = lines[-2]
+        except FileNotFoundError:
+            return 0, None
+        try:
+            latest = orjson.loads(last) if last else None
+        except ValueError:
+            latest = None
+        return count, latest
 
     # ----------------------------------------------------------------- adopting
     def scan(self) -> None:

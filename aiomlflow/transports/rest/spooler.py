@@ -76,7 +76,7 @@ class Spooler:
         self.replay_ops = 2_000  # operations per replayed group (and progress step)
         self.diverting = False
         self.final = False  # gave up at exit: journal everything, replay nothing more
-        self.rejected = 0  # replayed operations the server refused (logged, dropped)
+        self.rejected = 0  # replayed operations the server refused (kept in rejects.jsonl)
         self.replayed = 0  # operations replayed (delivered or rejected) by this process
         self.failed_attempts = 0
         self._attempts = 0  # replay attempts started
@@ -253,6 +253,10 @@ class Spooler:
         failures = await self._send_direct(group_by_run(ops))
         self.replayed += len(ops)
         if failures:
+            # Kept on disk before replay() acknowledges the group: nothing silently lost.
+            by_seq = {op[0]: op for op in ops}
+            self.journal.record_rejects(
+                run_id, [(by_seq[seq], error) for seq, error in failures if seq in by_seq])
             self.rejected += len(failures)
             _logger.warning("the tracking server rejected %d replayed operation(s) of run "
                             "%s; first error: %s", len(failures), run_id, failures[0][1])
