@@ -729,3 +729,77 @@ def test_rejects_summary_streams_the_file(tmp_path, monkeypatch):
     count, latest = j.rejects_summary()
     assert count == 5 and latest["message"] == "no 4" and latest["run_id"] == "r1"
     j.close()
+
+
+# --------------------------------------------------------------------------- disk cap
+
+
+def test_a_full_journal_refuses_appends_until_replay_frees_space(tmp_path):
+    from aiomlflow.exceptions import MlflowException
+
+    record = len(jmod._line(1, b'["r1",[[0,"m",0.5,1001,1]]]'))  # one metric record
+    j = Journal(URI, str(tmp_path), max_bytes=2 * record)
+    j.append("r1", [metric(1)])
+    j.append("r1", [metric(2)])
+    assert j.used_bytes() == 2 * record
+    with pytest.raises(MlflowException) as info:
+        j.append("r1", [metric(3)])
+    assert info.value.error_code == "RESOURCE_EXHAUSTED"
+    message = info.value.message
+    assert "is full" in message and j.directory in message and str(2 * record) in message
+    assert "AIOMLFLOW_JOURNAL_MAX_BYTES" in message and "aiomlflow sync" in message
+    assert j.pending_ops() == 2  # nothing journaled before is lost
+
+    # A restart counts what the segments still hold.
+    j.close()
+    j = Journal(URI, str(tmp_path), max_bytes=2 * record)
+    assert j.pending() and j.used_bytes() == 2 * record
+    with pytest.raises(MlflowException, match="is full"):
+        j.append("r1", [metric(3)])
+
+    rec = Recorder()
+    assert replay(j, rec) == 2 and steps(rec.sent) == {"r1": [1, 2]}
+    assert j.used_bytes() == 0
+    j.append("r1", [metric(3)])  # replay freed the space
+    j.append("r1", [metric(4)])
+    assert replay(j, rec) == 2 and steps(rec.sent) == {"r1": [1, 2, 3, 4]}
+    j.close()
+
+
+def test_journal_max_bytes_setting(tmp_path, monkeypatch):
+    from aiomlflow.exceptions import MlflowException
+
+    assert Journal(URI, str(tmp_path)).max_bytes == 1 << 30  # 1 GiB by default
+    monkeypatch.setenv("AIOMLFLOW_JOURNAL_MAX_BYTES", "5000")
+    assert Journal(URI, str(tmp_path)).max_bytes == 5000
+    monkeypatch.setenv("AIOMLFLOW_JOURNAL_MAX_BYTES", "lots")
+    with pytest.raises(MlflowException, match="AIOMLFLOW_JOURNAL_MAX_BYTES") as info:
+        Journal(URI, str(tmp_path))
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_spooler_fails_what_a_full_journal_cannot_take_and_keeps_running(tmp_path):
+    record = len(jmod._line(1, b'["r1",[[0,"m",0.5,1001,1]]]'))
+
+    async def main():
+        server = FakeServer()
+        spool = make_spooler(tmp_path, server, journal=Journal(URI, str(tmp_path),
+                                                               max_bytes=2 * record))
+        await spool.open()
+        server.up = False
+        assert await spool.write_runs(batches_of(metric(1), metric(2, "r2"))) == []
+        failures = await spool.write_runs(batches_of(metric(3), metric(4, "r2")))
+        assert [seq for seq, _ in failures] == [3, 4]  # each run's operation fails
+        assert all(e.error_code == "RESOURCE_EXHAUSTED" and "AIOMLFLOW_JOURNAL_MAX_BYTES"
+                   in e.message for _, e in failures)
+        server.up = True
+        assert await spool.settle(timeout=5)
+        assert sorted(server.received) == [("r1", 1), ("r2", 2)]  # the journaled data
+        server.up = False  # a second outage: the journal has room again
+        assert await spool.write_runs(batches_of(metric(5), metric(6, "r2"))) == []
+        server.up = True
+        assert await spool.settle(timeout=5)
+        assert sorted(server.received) == [("r1", 1), ("r1", 5), ("r2", 2), ("r2", 6)]
+        await spool.close()
+
+    asyncio.run(main())

@@ -31,6 +31,11 @@ operations).  A process killed at any point therefore loses nothing ``append``
 returned for, and a power cut loses at most the record being written.  New segments
 and deletions also fsync the directory.
 
+Disk cap.  The records a journal holds that the server has not acknowledged may take
+at most ``max_bytes`` (AIOMLFLOW_JOURNAL_MAX_BYTES, 1 GiB); an append that would pass
+it fails with RESOURCE_EXHAUSTED and writes nothing.  Adopted segments count from the
+moment they are adopted, so a restarted process knows what the journal holds.
+
 Two processes.  Every segment is owned by the process holding an exclusive ``flock``
 on it: its writer while it lives, then whoever adopts it.  A replayer only touches
 segments it could lock, so a live process's journal is never replayed behind its
@@ -65,8 +70,9 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from ...config import journal_max_bytes
 from ...config import spool_dir as _default_spool_dir
-from ...exceptions import MlflowException
+from ...exceptions import ERROR_CODES, MlflowException
 from ...batches import BATCH, DELETE_TAG, METRIC, PARAM, TERMINATE
 
 try:
@@ -214,7 +220,7 @@ def _fsync_dir(path: str) -> None:
 class _Segment:
     """One locked segment file: ours to append to (``writable``) or adopted."""
 
-    __slots__ = ("name", "path", "ack_path", "fd", "writable", "acked", "pending_ops",
+    __slots__ = ("name", "path", "ack_path", "fd", "writable", "acked", "end", "pending_ops",
                  "pending_records")
 
     def __init__(self, directory: str, name: str, fd: int, writable: bool):
@@ -224,6 +230,7 @@ class _Segment:
         self.fd = fd
         self.writable = writable
         self.acked = 0  # bytes of the file acknowledged (or skipped), header included
+        self.end = 0  # bytes of complete records in the file (its size when adopted)
         self.pending_ops = 0
         self.pending_records = 0
 
@@ -243,10 +250,13 @@ class Journal:
     server or skipped as damaged.
     """
 
-    def __init__(self, server_uri: str, spool_dir: str | None = None, *, fsync: bool = True):
+    def __init__(self, server_uri: str, spool_dir: str | None = None, *, fsync: bool = True,
+                 max_bytes: int | None = None):
         self.uri = redact_uri(server_uri)
         self.directory = journal_dir(server_uri, spool_dir)
         self.fsync = fsync
+        # Unacknowledged bytes this journal may hold (AIOMLFLOW_JOURNAL_MAX_BYTES).
+        self.max_bytes = journal_max_bytes() if max_bytes is None else max_bytes
         self._lock = threading.RLock()
         self._segments: dict[str, _Segment] = {}  # locked by us, replay in name order
         self._writer: _Segment | None = None
@@ -263,7 +273,11 @@ class Journal:
 
     # ----------------------------------------------------------------- writing
     def append(self, run_id: str, ops) -> None:
-        """Durably record ``ops`` (engine operation tuples of one run, in order)."""
+        """Durably record ``ops`` (engine operation tuples of one run, in order).
+
+        Raises MlflowException RESOURCE_EXHAUSTED, recording nothing, when the record
+        would take the journal past ``max_bytes``.
+        """
         ops = list(ops)
         if not ops:
             return
@@ -271,6 +285,9 @@ class Journal:
         data = _line(len(ops), payload)
         with self._lock:
             self._check_open()
+            used = self.used_bytes()
+            if used + len(data) > self.max_bytes:
+                raise self._full(used, len(data), len(ops), run_id)
             seg = self._writer or self._new_segment()
             start = seg.size()
             try:
@@ -283,9 +300,26 @@ class Journal:
                 with contextlib.suppress(OSError):
                     os.ftruncate(seg.fd, start)  # leave no partial record behind
                 raise
+            seg.end = start + len(data)
             seg.pending_ops += len(ops)
             seg.pending_records += 1
             self.appended_records += 1
+
+    def used_bytes(self) -> int:
+        """Bytes of records not yet acknowledged in the segments this journal owns."""
+        with self._lock:
+            return sum(max(0, seg.end - seg.acked) for seg in self._segments.values())
+
+    def _full(self, used: int, size: int, n_ops: int, run_id: str) -> MlflowException:
+        return MlflowException(
+            f"The journal at {self.directory} is full: {used} bytes of operations not yet "
+            f"sent to {self.uri} are kept there and {n_ops} more operation(s) of run "
+            f"{run_id} ({size} bytes) would pass its cap of {self.max_bytes} bytes "
+            "(AIOMLFLOW_JOURNAL_MAX_BYTES), so they were not journaled; what the journal "
+            "already holds is safe. Run `aiomlflow sync --tracking-uri "
+            f"{self.uri}` once the server is back (a running process also replays it by "
+            "itself when the server answers), or raise AIOMLFLOW_JOURNAL_MAX_BYTES.",
+            ERROR_CODES["RESOURCE_EXHAUSTED"])
 
     def _new_segment(self) -> _Segment:
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
@@ -312,7 +346,7 @@ class Journal:
                 os.unlink(tmp)
             raise
         seg = _Segment(self.directory, name, fd, writable=True)
-        seg.acked = seg.size()  # the header needs no replay
+        seg.acked = seg.end = seg.size()  # the header needs no replay
         self._segments[name] = seg
         self._writer = seg
         return seg
@@ -443,6 +477,7 @@ class Journal:
             os.close(fd)
             raise
         seg = _Segment(self.directory, name, fd, writable=False)
+        seg.end = seg.size()  # counts toward max_bytes from now on (minus what is acked)
         seg.acked = self._read_ack(seg)
         self._count_pending(seg)
         self._segments[name] = seg
@@ -467,6 +502,8 @@ class Journal:
             found = self._records(seg, offset, _READ_CHUNK)
             if not found:
                 break
+            if offset == 0 and found[0][1] == 0 and found[0][2] is not None:
+                seg.acked = found[0][0]  # the header: nothing to replay, not counted as used
             for _, n, payload in found:
                 if n and payload is not None:
                     ops += n

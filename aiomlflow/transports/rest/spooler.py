@@ -88,6 +88,7 @@ class Spooler:
         self._changed: asyncio.Event | None = None
         self._poked: asyncio.Event | None = None  # see poke()
         self._warned = False
+        self._append_warned = False  # logged that the journal could not take data
 
     # ----------------------------------------------------------------- lifecycle
     async def open(self) -> None:
@@ -193,9 +194,15 @@ class Spooler:
         try:
             self.journal.append(run_id, ops)
         except Exception as exc:
-            error = MlflowException(
-                f"The tracking server {self.uri} is unreachable and the logged data could not "
-                f"be saved to the journal at {self.journal.directory}: {exc}")
+            if isinstance(exc, MlflowException):  # the journal is full: its own words
+                error = exc
+            else:
+                error = MlflowException(
+                    f"The tracking server {self.uri} is unreachable and the logged data could "
+                    f"not be saved to the journal at {self.journal.directory}: {exc}")
+            if not self._append_warned:  # once per outage; each caller still gets the error
+                self._append_warned = True
+                _logger.warning("%s", error.message)
             return [(op[0], error) for op in ops]
         finally:
             self._pulse()
@@ -241,7 +248,7 @@ class Spooler:
             # No await between this check and the switch: no append can slip in.
             if self.journal.pending_ops() == 0:
                 self.diverting = False
-                self._warned = False
+                self._warned = self._append_warned = False
                 _logger.info("the journal for %s is replayed; logging directly again",
                              self.uri)
                 self._pulse()
