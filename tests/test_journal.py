@@ -803,3 +803,95 @@ def test_spooler_fails_what_a_full_journal_cannot_take_and_keeps_running(tmp_pat
         await spool.close()
 
     asyncio.run(main())
+
+
+# --------------------------------------------------------------------------- off the loop
+
+
+@pytest.fixture
+def slow_fsync(monkeypatch):
+    """os.fsync blocks until ``release`` is set; ``started`` is set when one is waiting."""
+    started, release = threading.Event(), threading.Event()
+    real = os.fsync
+
+    def fsync(fd):
+        started.set()
+        if not release.wait(5):  # a blocked event loop cannot release it: fail, not hang
+            raise OSError(5, "test: fsync was never released")
+        real(fd)
+
+    monkeypatch.setattr(jmod.os, "fsync", fsync)
+    yield started, release
+    release.set()
+
+
+async def _until(event: threading.Event) -> None:
+    while not event.is_set():
+        await asyncio.sleep(0.01)
+
+
+def test_a_slow_fsync_does_not_block_the_event_loop(tmp_path, slow_fsync):
+    started, release = slow_fsync
+
+    async def main():
+        server = FakeServer()
+        spool = make_spooler(tmp_path, server)
+        await spool.open()
+        server.up = False
+        write = asyncio.ensure_future(spool.write_runs(batches_of(metric(1), metric(2))))
+        await _until(started)
+        ran = []
+
+        async def other():
+            ran.append(True)
+
+        await asyncio.wait_for(other(), 5)  # the loop runs while the append waits on fsync
+        assert ran and not write.done()
+        assert spool.journal.pending_ops() == 2  # counted while being written
+        server.up = True  # the replayer must wait for the record, not send half of it
+        settle = asyncio.ensure_future(spool.settle(timeout=30))
+        await asyncio.sleep(0)
+        release.set()
+        assert await write == []
+        assert await settle is True
+        assert server.received == [("r1", 1), ("r1", 2)]
+        await spool.close()
+
+    asyncio.run(main())
+
+
+def test_close_waits_for_an_append_in_flight(tmp_path, slow_fsync):
+    started, release = slow_fsync
+
+    async def main():
+        server = FakeServer()
+        spool = make_spooler(tmp_path, server)
+        await spool.open()
+        server.up = False
+        write = asyncio.ensure_future(spool.write_runs(batches_of(metric(1))))
+        await _until(started)
+        close = asyncio.ensure_future(spool.close())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not close.done()
+        release.set()
+        await close
+        assert await write == []
+
+    asyncio.run(main())
+    j = Journal(URI, str(tmp_path))
+    rec = Recorder()
+    assert replay(j, rec) == 1 and steps(rec.sent) == {"r1": [1]}  # on disk, whole
+    j.close()
+
+
+def test_concurrent_async_appends_keep_their_order(tmp_path):
+    async def main():
+        j = Journal(URI, str(tmp_path))
+        await asyncio.gather(*(j.append_async("r1", [metric(i)]) for i in range(40)))
+        rec = Recorder()
+        assert await j.replay(rec) == 40
+        assert steps(rec.sent) == {"r1": list(range(40))}
+        j.close()
+
+    asyncio.run(main())
