@@ -85,6 +85,7 @@ async def _sync_one(uri: str, wait: float) -> int:
                   "processes, which replay them themselves", file=sys.stderr)
         if not spool.diverting and not total:
             print(f"aiomlflow sync: nothing to replay for {spool.uri}", file=sys.stderr)
+            _report_rejects(spool)  # rejects of earlier background replays
             return 0
         bar = _ProgressBar(f"sync {spool.uri}", total)
         deadline = time.monotonic() + max(0.0, wait)
@@ -96,9 +97,7 @@ async def _sync_one(uri: str, wait: float) -> int:
             await asyncio.sleep(0.1)
         bar.update(spool.replayed, final=True)
         left = journal.pending_ops()
-        if spool.rejected:
-            print(f"aiomlflow sync: the server rejected {spool.rejected} operation(s) (see the "
-                  "warnings above); they are dropped", file=sys.stderr)
+        _report_rejects(spool)
         if left:
             print(f"aiomlflow sync: {spool.uri} unreachable ({spool.last_error}); {left} operation(s) "
                   f"remain in {journal.directory}", file=sys.stderr)
@@ -106,6 +105,18 @@ async def _sync_one(uri: str, wait: float) -> int:
         return 0
     finally:
         await transport.close()
+
+
+def _report_rejects(spool) -> None:
+    """Tell where rejected operations are kept (this sync's and earlier replays')."""
+    journal = spool.journal
+    kept, latest = journal.rejects_summary()
+    if not kept and not spool.rejected:
+        return
+    latest = latest or {}
+    print(f"aiomlflow sync: the server rejected {spool.rejected} operation(s) in this sync; "
+          f"{kept} rejected operation(s) in all are kept in {journal.rejects_path}"
+          f" (latest: {latest.get('error_code')}: {latest.get('message')})", file=sys.stderr)
 
 
 class _ProgressBar:

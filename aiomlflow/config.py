@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from .exceptions import INVALID_PARAMETER_VALUE, MlflowException
+
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
 
@@ -66,6 +68,18 @@ def spool_dir() -> str:
         return os.path.abspath(os.path.expanduser(raw))
     cache = os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(cache, "aiomlflow", "spool")
+
+
+def journal_max_bytes() -> int:
+    """AIOMLFLOW_JOURNAL_MAX_BYTES: the most bytes of unsent operations a journal keeps.
+
+    Default 1 GiB.  An append that would pass it fails (the journal is full) instead of
+    filling the disk during a long outage.
+    """
+    try:
+        return env_number("AIOMLFLOW_JOURNAL_MAX_BYTES", 1 << 30, int, 1)
+    except ValueError as exc:
+        raise MlflowException(str(exc), INVALID_PARAMETER_VALUE) from None
 
 
 def async_logging_default() -> bool:

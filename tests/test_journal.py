@@ -547,7 +547,7 @@ def test_spooler_exit_waits_for_a_server_that_comes_back(tmp_path):
     asyncio.run(main())
 
 
-def test_replay_rejections_are_dropped_not_retried(tmp_path):
+def test_replay_rejections_are_kept_in_the_rejects_file_not_retried(tmp_path):
     async def main():
         server = FakeServer()
         spool = make_spooler(tmp_path, server)
@@ -564,6 +564,9 @@ def test_replay_rejections_are_dropped_not_retried(tmp_path):
         server.up = True
         assert await spool.settle(timeout=5)
         assert spool.rejected == 1 and spool.replayed == 2
+        count, latest = spool.journal.rejects_summary()
+        assert count == 1 and latest["message"] == "run deleted"
+        assert latest["error_code"] == "ValueError" and latest["op"][4] == 0  # step 0
         await spool.close()
 
     asyncio.run(main())
@@ -662,5 +665,233 @@ def test_a_waiting_settle_probes_the_server_at_once(tmp_path):
         assert time.monotonic() - started < 10
         assert server.received == [("r1", 0), ("r1", 1)]
         await spool.close()
+
+    asyncio.run(main())
+
+
+def test_sync_keeps_rejected_operations_in_the_rejects_file(tmp_path, monkeypatch, capsys):
+    import orjson
+
+    from aiomlflow import cli, transports
+    from aiomlflow.exceptions import MlflowException
+
+    class RejectingServer(FakeServer):
+        async def send(self, batches):
+            failures = []
+            for batch in batches:
+                if batch.run_id == "gone":  # a run deleted while its data was journaled
+                    failures += [(op[0], MlflowException(f"Run '{batch.run_id}' not found",
+                                                         "RESOURCE_DOES_NOT_EXIST"))
+                                 for op in batch.ops]
+                else:
+                    failures += await super().send([batch])
+            return failures
+
+    j = Journal(URI, str(tmp_path))
+    j.append("r1", [metric(0)])
+    j.append("gone", [metric(1, "gone"), metric(2, "gone")])
+    j.close()
+    server = RejectingServer()
+    FakeTransport.server, FakeTransport.spool_dir = server, tmp_path
+    monkeypatch.setattr(transports, "create_transport", FakeTransport)
+    monkeypatch.setenv("AIOMLFLOW_SPOOL_DIR", str(tmp_path))  # sync sets it; restored after
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+    assert cli.main(["sync", "--tracking-uri", URI, "--spool-dir", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    path = os.path.join(jmod.journal_dir(URI, str(tmp_path)), "rejects.jsonl")
+    with open(path, "rb") as f:
+        entries = [orjson.loads(line) for line in f.read().splitlines()]
+    assert [(e["run_id"], e["op"][4], e["error_code"]) for e in entries] == [
+        ("gone", 1, "RESOURCE_DOES_NOT_EXIST"), ("gone", 2, "RESOURCE_DOES_NOT_EXIST")]
+    assert "Run 'gone' not found" in entries[0]["message"] and entries[0]["time"] > 0
+    assert server.received == [("r1", 0)]
+    assert "rejected 2 operation(s)" in err and path in err and "Run 'gone' not found" in err
+    assert "dropped" not in err
+    assert not [n for n in os.listdir(os.path.dirname(path)) if n.endswith(".seg")]
+
+    # A later sync with nothing to replay still points at rejects of earlier replays.
+    assert cli.main(["sync", "--tracking-uri", URI, "--spool-dir", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "2 rejected operation(s) in all" in err and path in err
+
+
+def test_rejects_summary_streams_the_file(tmp_path, monkeypatch):
+    from aiomlflow.exceptions import MlflowException
+
+    monkeypatch.setattr(jmod, "_READ_CHUNK", 7)  # entries span many reads
+    j = Journal(URI, str(tmp_path))
+    assert j.rejects_summary() == (0, None)
+    j.record_rejects("r1", [(metric(i), MlflowException(f"no {i}", "RESOURCE_DOES_NOT_EXIST"))
+                            for i in range(5)])
+    with open(j.rejects_path, "ab") as f:
+        f.write(b'{"torn')  # a writer killed mid-line: not counted
+    count, latest = j.rejects_summary()
+    assert count == 5 and latest["message"] == "no 4" and latest["run_id"] == "r1"
+    j.close()
+
+
+# --------------------------------------------------------------------------- disk cap
+
+
+def test_a_full_journal_refuses_appends_until_replay_frees_space(tmp_path):
+    from aiomlflow.exceptions import MlflowException
+
+    record = len(jmod._line(1, b'["r1",[[0,"m",0.5,1001,1]]]'))  # one metric record
+    j = Journal(URI, str(tmp_path), max_bytes=2 * record)
+    j.append("r1", [metric(1)])
+    j.append("r1", [metric(2)])
+    assert j.used_bytes() == 2 * record
+    with pytest.raises(MlflowException) as info:
+        j.append("r1", [metric(3)])
+    assert info.value.error_code == "RESOURCE_EXHAUSTED"
+    message = info.value.message
+    assert "is full" in message and j.directory in message and str(2 * record) in message
+    assert "AIOMLFLOW_JOURNAL_MAX_BYTES" in message and "aiomlflow sync" in message
+    assert j.pending_ops() == 2  # nothing journaled before is lost
+
+    # A restart counts what the segments still hold.
+    j.close()
+    j = Journal(URI, str(tmp_path), max_bytes=2 * record)
+    assert j.pending() and j.used_bytes() == 2 * record
+    with pytest.raises(MlflowException, match="is full"):
+        j.append("r1", [metric(3)])
+
+    rec = Recorder()
+    assert replay(j, rec) == 2 and steps(rec.sent) == {"r1": [1, 2]}
+    assert j.used_bytes() == 0
+    j.append("r1", [metric(3)])  # replay freed the space
+    j.append("r1", [metric(4)])
+    assert replay(j, rec) == 2 and steps(rec.sent) == {"r1": [1, 2, 3, 4]}
+    j.close()
+
+
+def test_journal_max_bytes_setting(tmp_path, monkeypatch):
+    from aiomlflow.exceptions import MlflowException
+
+    assert Journal(URI, str(tmp_path)).max_bytes == 1 << 30  # 1 GiB by default
+    monkeypatch.setenv("AIOMLFLOW_JOURNAL_MAX_BYTES", "5000")
+    assert Journal(URI, str(tmp_path)).max_bytes == 5000
+    monkeypatch.setenv("AIOMLFLOW_JOURNAL_MAX_BYTES", "lots")
+    with pytest.raises(MlflowException, match="AIOMLFLOW_JOURNAL_MAX_BYTES") as info:
+        Journal(URI, str(tmp_path))
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_spooler_fails_what_a_full_journal_cannot_take_and_keeps_running(tmp_path):
+    record = len(jmod._line(1, b'["r1",[[0,"m",0.5,1001,1]]]'))
+
+    async def main():
+        server = FakeServer()
+        spool = make_spooler(tmp_path, server, journal=Journal(URI, str(tmp_path),
+                                                               max_bytes=2 * record))
+        await spool.open()
+        server.up = False
+        assert await spool.write_runs(batches_of(metric(1), metric(2, "r2"))) == []
+        failures = await spool.write_runs(batches_of(metric(3), metric(4, "r2")))
+        assert [seq for seq, _ in failures] == [3, 4]  # each run's operation fails
+        assert all(e.error_code == "RESOURCE_EXHAUSTED" and "AIOMLFLOW_JOURNAL_MAX_BYTES"
+                   in e.message for _, e in failures)
+        server.up = True
+        assert await spool.settle(timeout=5)
+        assert sorted(server.received) == [("r1", 1), ("r2", 2)]  # the journaled data
+        server.up = False  # a second outage: the journal has room again
+        assert await spool.write_runs(batches_of(metric(5), metric(6, "r2"))) == []
+        server.up = True
+        assert await spool.settle(timeout=5)
+        assert sorted(server.received) == [("r1", 1), ("r1", 5), ("r2", 2), ("r2", 6)]
+        await spool.close()
+
+    asyncio.run(main())
+
+
+# --------------------------------------------------------------------------- off the loop
+
+
+@pytest.fixture
+def slow_fsync(monkeypatch):
+    """os.fsync blocks until ``release`` is set; ``started`` is set when one is waiting."""
+    started, release = threading.Event(), threading.Event()
+    real = os.fsync
+
+    def fsync(fd):
+        started.set()
+        if not release.wait(5):  # a blocked event loop cannot release it: fail, not hang
+            raise OSError(5, "test: fsync was never released")
+        real(fd)
+
+    monkeypatch.setattr(jmod.os, "fsync", fsync)
+    yield started, release
+    release.set()
+
+
+async def _until(event: threading.Event) -> None:
+    while not event.is_set():
+        await asyncio.sleep(0.01)
+
+
+def test_a_slow_fsync_does_not_block_the_event_loop(tmp_path, slow_fsync):
+    started, release = slow_fsync
+
+    async def main():
+        server = FakeServer()
+        spool = make_spooler(tmp_path, server)
+        await spool.open()
+        server.up = False
+        write = asyncio.ensure_future(spool.write_runs(batches_of(metric(1), metric(2))))
+        await _until(started)
+        ran = []
+
+        async def other():
+            ran.append(True)
+
+        await asyncio.wait_for(other(), 5)  # the loop runs while the append waits on fsync
+        assert ran and not write.done()
+        assert spool.journal.pending_ops() == 2  # counted while being written
+        server.up = True  # the replayer must wait for the record, not send half of it
+        settle = asyncio.ensure_future(spool.settle(timeout=30))
+        await asyncio.sleep(0)
+        release.set()
+        assert await write == []
+        assert await settle is True
+        assert server.received == [("r1", 1), ("r1", 2)]
+        await spool.close()
+
+    asyncio.run(main())
+
+
+def test_close_waits_for_an_append_in_flight(tmp_path, slow_fsync):
+    started, release = slow_fsync
+
+    async def main():
+        server = FakeServer()
+        spool = make_spooler(tmp_path, server)
+        await spool.open()
+        server.up = False
+        write = asyncio.ensure_future(spool.write_runs(batches_of(metric(1))))
+        await _until(started)
+        close = asyncio.ensure_future(spool.close())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not close.done()
+        release.set()
+        await close
+        assert await write == []
+
+    asyncio.run(main())
+    j = Journal(URI, str(tmp_path))
+    rec = Recorder()
+    assert replay(j, rec) == 1 and steps(rec.sent) == {"r1": [1]}  # on disk, whole
+    j.close()
+
+
+def test_concurrent_async_appends_keep_their_order(tmp_path):
+    async def main():
+        j = Journal(URI, str(tmp_path))
+        await asyncio.gather(*(j.append_async("r1", [metric(i)]) for i in range(40)))
+        rec = Recorder()
+        assert await j.replay(rec) == 40
+        assert steps(rec.sent) == {"r1": list(range(40))}
+        j.close()
 
     asyncio.run(main())

@@ -254,3 +254,41 @@ def test_killed_and_exited_processes_leave_a_journal_that_sync_replays(outage_se
     # SIGTERM is KILLED; SIGKILL leaves no chance (its run stays RUNNING, as with MLflow).
     assert {mode: server_status(server, run_id) for mode, run_id in run_ids.items()} == {
         "exit": "FINISHED", "kill": "RUNNING", "term": "KILLED"}
+
+
+def server_lifecycle(server, run_id: str) -> str:
+    db = sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True, timeout=30)
+    try:
+        return db.execute("SELECT lifecycle_stage FROM runs WHERE run_uuid = ?",
+                          (run_id,)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_calls_after_an_outage_do_not_overtake_the_journal(mlflow, outage_server, tmp_path,
+                                                           monkeypatch):
+    """delete_run / update_run after an outage reach the server after the data journaled
+    during it: the deleted run keeps its metrics, the status set last is the one kept."""
+    server = outage_server
+    monkeypatch.setenv("AIOMLFLOW_SPOOL_DIR", str(tmp_path / "spool"))
+    for name, value in FAST_RETRIES.items():
+        monkeypatch.setenv(name, value)
+    mlflow.set_tracking_uri(server.url)
+    client = mlflow.MlflowClient()
+    deleted = client.create_run("0").info.run_id
+    killed = client.create_run("0").info.run_id
+    server.crash()
+    for run_id in (deleted, killed):
+        for step in range(50):
+            mlflow.log_metric("m", step * 0.5, step=step, timestamp=BASE_TS + step,
+                              synchronous=False, run_id=run_id)
+    mlflow.flush_async_logging()  # journaled: the server is down
+    client.set_terminated(killed, "FINISHED")  # run data: journaled after its metrics
+    server.start()
+    # The replayer has not seen the server yet; these must wait for it.
+    client.delete_run(deleted)
+    client.update_run(killed, status="KILLED")
+    assert server_steps(server, deleted) == list(range(50))
+    assert server_lifecycle(server, deleted) == "deleted"
+    assert server_steps(server, killed) == list(range(50))
+    assert server_status(server, killed) == "KILLED"

@@ -316,6 +316,24 @@ def test_connection_refused_is_retried_then_reported(mlflow, monkeypatch, tmp_pa
     assert f"API request to {url}/api/2.0/mlflow/runs/get failed" in info.value.message
 
 
+def test_a_full_journal_fails_the_call_and_logging_goes_on(mlflow, fake, monkeypatch):
+    monkeypatch.setenv("AIOMLFLOW_JOURNAL_MAX_BYTES", "300")  # room for a metric or two
+    fake.answer("runs/log-batch", (503, _error("TEMPORARILY_UNAVAILABLE", "down"), {}))
+    client = mlflow.MlflowClient()
+    client.log_metric(RUN_ID, "m", 1.0)  # the server is down: journaled, durable on disk
+    with pytest.raises(mlflow.MlflowException) as info:
+        client.log_param(RUN_ID, "p", "x" * 400)
+    assert info.value.error_code == "RESOURCE_EXHAUSTED"
+    assert "journal" in info.value.message and "is full" in info.value.message
+    assert "AIOMLFLOW_JOURNAL_MAX_BYTES" in info.value.message
+    fake.answer("runs/log-batch", (200, {}, {}))
+    client.log_metric(RUN_ID, "m", 2.0)
+    client.get_run(RUN_ID)  # a read lets the journal replay first
+    bodies = _log_batch_entries(fake)
+    assert [m["value"] for b in bodies for m in b.get("metrics", ())][-2:] == [1.0, 2.0]
+    assert not [b for b in bodies if b.get("params")]
+
+
 def test_timeout_setting_is_honoured(mlflow, fake, monkeypatch):
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "1")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")

@@ -16,6 +16,8 @@ import logging
 import os
 import time
 
+import anyio.to_thread
+
 from ...exceptions import MlflowException
 from ...batches import group_by_run
 from .journal import Journal, redact_uri
@@ -76,7 +78,7 @@ class Spooler:
         self.replay_ops = 2_000  # operations per replayed group (and progress step)
         self.diverting = False
         self.final = False  # gave up at exit: journal everything, replay nothing more
-        self.rejected = 0  # replayed operations the server refused (logged, dropped)
+        self.rejected = 0  # replayed operations the server refused (kept in rejects.jsonl)
         self.replayed = 0  # operations replayed (delivered or rejected) by this process
         self.failed_attempts = 0
         self._attempts = 0  # replay attempts started
@@ -88,6 +90,7 @@ class Spooler:
         self._changed: asyncio.Event | None = None
         self._poked: asyncio.Event | None = None  # see poke()
         self._warned = False
+        self._append_warned = False  # logged that the journal could not take data
 
     # ----------------------------------------------------------------- lifecycle
     async def open(self) -> None:
@@ -95,7 +98,8 @@ class Spooler:
         self._changed = asyncio.Event()
         self._poked = asyncio.Event()
         try:
-            pending = self.journal.pending()
+            # Adopting reads whole segments: off the loop.
+            pending = await anyio.to_thread.run_sync(self.journal.pending)
         except OSError as exc:
             _logger.warning("cannot read the journal at %s: %s", self.journal.directory, exc)
             return
@@ -108,15 +112,19 @@ class Spooler:
         """Stop replaying; unreplayed data stays on disk for the next process."""
         self.final = True
         await self._stop_replayer()
-        for task in list(self._inflight):
+        tasks = list(self._inflight)
+        for task in tasks:
             task.cancel()
+        if tasks:  # a cancelled delivery may be journaling what it could not send
+            await asyncio.wait(tasks, timeout=5)
+        await self.journal.wait_appends()  # so close() does not block the loop on one
         self.journal.close()
 
     # ----------------------------------------------------------------- writing
     async def write_runs(self, batches: list) -> list:
         """Deliver ``batches`` (or journal them); return ``[(seq, error)]`` of rejects."""
         if self.diverting or self.final:
-            return self._spool(batches)
+            return await self._spool(batches)
         self._handled = set()
         task = asyncio.ensure_future(self._send_direct(batches))
         try:
@@ -125,7 +133,7 @@ class Spooler:
             # Runs the seam already journaled are complete; the others go whole (an
             # operation the server did take is harmless to send again).
             self._outage(str(exc))
-            return self._spool([b for b in batches if b.run_id not in self._handled])
+            return await self._spool([b for b in batches if b.run_id not in self._handled])
 
     async def undeliverable(self, run_id: str, ops: list, error) -> list:
         """The transport's seam: ``ops`` of ``run_id`` outlived the retry window."""
@@ -133,7 +141,7 @@ class Spooler:
             raise _Undelivered(getattr(error, "message", None) or str(error))
         self._handled.add(run_id)
         self._outage(getattr(error, "message", None) or str(error))
-        return self._journal(run_id, ops)
+        return await self._journal(run_id, ops)
 
     def _outage(self, reason: str) -> None:
         self.last_error = reason
@@ -189,23 +197,29 @@ class Spooler:
         except Exception:
             return False
 
-    def _journal(self, run_id: str, ops: list) -> list:
+    async def _journal(self, run_id: str, ops: list) -> list:
         try:
-            self.journal.append(run_id, ops)
+            await self.journal.append_async(run_id, ops)
         except Exception as exc:
-            error = MlflowException(
-                f"The tracking server {self.uri} is unreachable and the logged data could not "
-                f"be saved to the journal at {self.journal.directory}: {exc}")
+            if isinstance(exc, MlflowException):  # the journal's own words (full, closed)
+                error = exc
+            else:
+                error = MlflowException(
+                    f"The tracking server {self.uri} is unreachable and the logged data could "
+                    f"not be saved to the journal at {self.journal.directory}: {exc}")
+            if not self._append_warned:  # once per outage; each caller still gets the error
+                self._append_warned = True
+                _logger.warning("%s", error.message)
             return [(op[0], error) for op in ops]
         finally:
             self._pulse()
         return []
 
-    def _spool(self, batches: list) -> list:
+    async def _spool(self, batches: list) -> list:
         failures = []
         for batch in batches:
             if batch.ops:
-                failures += self._journal(batch.run_id, batch.ops)
+                failures += await self._journal(batch.run_id, batch.ops)
         return failures
 
     # ----------------------------------------------------------------- replaying
@@ -241,18 +255,26 @@ class Spooler:
             # No await between this check and the switch: no append can slip in.
             if self.journal.pending_ops() == 0:
                 self.diverting = False
-                self._warned = False
+                self._warned = self._append_warned = False
                 _logger.info("the journal for %s is replayed; logging directly again",
                              self.uri)
                 self._pulse()
                 return
             if not sent:  # held back by something else: do not spin
-                await asyncio.sleep(delay)
+                if self.journal.appends_in_flight():
+                    await self.journal.wait_appends()  # then replay what they wrote
+                else:
+                    await asyncio.sleep(delay)
 
     async def _send(self, run_id: str, ops: list) -> None:
         failures = await self._send_direct(group_by_run(ops))
         self.replayed += len(ops)
         if failures:
+            # Kept on disk before replay() acknowledges the group: nothing silently lost.
+            by_seq = {op[0]: op for op in ops}
+            await anyio.to_thread.run_sync(
+                self.journal.record_rejects, run_id,
+                [(by_seq[seq], error) for seq, error in failures if seq in by_seq])
             self.rejected += len(failures)
             _logger.warning("the tracking server rejected %d replayed operation(s) of run "
                             "%s; first error: %s", len(failures), run_id, failures[0][1])

@@ -30,6 +30,16 @@ The journal seam
     a param re-logged with the same value, and tags are last-writer-wins.
     Queued CALLs (create_run, end_run, ...) raise :class:`.client.ServerUnavailable` (or
     a transient :class:`.client.RestError`) after the retry window.
+
+Ordering of CALLs against the journal
+    Only run data is journaled, TERMINATE included (end_run / set_terminated are queued
+    as data, so a run ended during or after an outage ends after its replayed data).
+    Every other write (create_run, update_run_info, delete_run, restore_run and the
+    experiment calls) is a CALL that is never journaled: some return what only the
+    server knows (a run, an experiment id), and a caller waits on all of them.  Instead
+    ``_write`` waits, while the spooler diverts, until the journal has replayed every
+    record appended before the call; if the server is still unreachable the call fails
+    with TEMPORARILY_UNAVAILABLE and is not sent, so it never overtakes the journal.
 """
 
 from __future__ import annotations
@@ -137,6 +147,22 @@ class RestTransport(Transport):
     async def _post(self, endpoint: str, body: dict):
         return await self._http.call("POST", endpoint, body)
 
+    async def _write(self, endpoint: str, body: dict):
+        """POST a queued CALL (create_run, update_run_info, delete_run, experiment calls)
+        only once the journal holds nothing journaled before it, so it never overtakes
+        data logged during an outage (a delete_run would reject the run's metrics, an
+        update_run's status would be overwritten by a replayed end_run)."""
+        spool = self.spool
+        if spool is not None and spool.diverting and not await spool.settle(warn=False):
+            # Posting now would reorder it; failing is what a call to an unreachable
+            # server does anyway, and the caller may retry once the journal is replayed.
+            raise ServerUnavailable(
+                f"{endpoint} was not sent to {self.uri}: {spool.journal.pending_ops()} logging "
+                f"operation(s) journaled before it are not replayed yet (the server is "
+                f"unreachable: {spool.last_error}); they stay in the journal at "
+                f"{spool.journal.directory}")
+        return await self._post(endpoint, body)
+
     # ------------------------------------------------------------------ run data
     async def write_runs(self, batches, durable=None):
         # ``durable`` is optional: the engine completes the operations from the return.
@@ -231,7 +257,7 @@ class RestTransport(Transport):
                 "start_time": start_time, "tags": _tags(tags)}
         if run_name is not None:
             body["run_name"] = run_name
-        answer = await self._post("runs/create", body)
+        answer = await self._write("runs/create", body)
         return Run.from_dict(answer.get("run") or {})
 
     async def get_run(self, run_id):
@@ -246,14 +272,14 @@ class RestTransport(Transport):
             body["end_time"] = end_time
         if run_name is not None:
             body["run_name"] = run_name
-        answer = await self._post("runs/update", body)
+        answer = await self._write("runs/update", body)
         return RunInfo.from_dict(answer.get("run_info") or {})
 
     async def delete_run(self, run_id):
-        await self._post("runs/delete", {"run_id": run_id})
+        await self._write("runs/delete", {"run_id": run_id})
 
     async def restore_run(self, run_id):
-        await self._post("runs/restore", {"run_id": run_id})
+        await self._write("runs/restore", {"run_id": run_id})
 
     async def get_metric_history(self, run_id, key):
         return await self._history(run_id, key)
@@ -284,7 +310,7 @@ class RestTransport(Transport):
         body: dict = {"name": name, "tags": _tags(tags)}
         if artifact_location:
             body["artifact_location"] = artifact_location
-        answer = await self._post("experiments/create", body)
+        answer = await self._write("experiments/create", body)
         return str(answer["experiment_id"])
 
     async def get_experiment(self, experiment_id):
@@ -301,21 +327,21 @@ class RestTransport(Transport):
         return Experiment.from_dict(answer.get("experiment") or {})
 
     async def delete_experiment(self, experiment_id):
-        await self._post("experiments/delete", {"experiment_id": str(experiment_id)})
+        await self._write("experiments/delete", {"experiment_id": str(experiment_id)})
 
     async def restore_experiment(self, experiment_id):
-        await self._post("experiments/restore", {"experiment_id": str(experiment_id)})
+        await self._write("experiments/restore", {"experiment_id": str(experiment_id)})
 
     async def rename_experiment(self, experiment_id, new_name):
-        await self._post("experiments/update",
+        await self._write("experiments/update",
                          {"experiment_id": str(experiment_id), "new_name": new_name})
 
     async def set_experiment_tag(self, experiment_id, key, value):
-        await self._post("experiments/set-experiment-tag",
+        await self._write("experiments/set-experiment-tag",
                          {"experiment_id": str(experiment_id), "key": key, "value": value})
 
     async def delete_experiment_tag(self, experiment_id, key):
-        await self._post("experiments/delete-experiment-tag",
+        await self._write("experiments/delete-experiment-tag",
                          {"experiment_id": str(experiment_id), "key": key})
 
     # ------------------------------------------------------------------ search
