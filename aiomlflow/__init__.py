@@ -39,6 +39,18 @@ from aiomlflow.sdk.fluent import (
     set_tags,
     start_run,
 )
+from aiomlflow.sdk.artifacts.fluent import (
+    flush_artifact_async_logging,
+    get_artifact_uri,
+    load_table,
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_figure,
+    log_image,
+    log_table,
+    log_text,
+)
 from aiomlflow.sdk.misc import doctor, login
 from aiomlflow.workers.operations import RunOperations
 from aiomlflow.sdk.tracking_uri import (
@@ -56,21 +68,33 @@ mlflow_alias.install()
 
 # The submodules `import mlflow` loads, reachable as attributes as in MLflow
 # (`mlflow.utils.validation.MAX_TAG_VAL_LENGTH` with no import of its own); all small.
-for _name in ("client", "protos.databricks_pb2", "tracking.client", "tracking.fluent",
+for _name in ("artifacts", "client", "protos.databricks_pb2", "tracking.client", "tracking.fluent",
               "tracking.context.registry", "utils.mlflow_tags", "utils.time",
               "utils.validation"):
     _importlib.import_module(f"{__name__}.{_name}")
 del _name
 
 __all__ = [
-    "ActiveRun", "Experiment", "MlflowClient", "MlflowException", "Run", "RunOperations",
+    "ActiveRun", "Experiment", "Image", "MlflowClient", "MlflowException", "Run", "RunOperations",
     "RunStatus",
     "ViewType", "active_run", "create_experiment", "delete_experiment",
     "delete_experiment_tag", "delete_run", "delete_tag", "doctor", "end_run", "entities",
-    "flush_async_logging", "get_experiment", "get_experiment_by_name", "get_parent_run",
+    "flush_artifact_async_logging", "flush_async_logging", "get_artifact_uri",
+    "get_experiment", "get_experiment_by_name", "get_parent_run",
     "get_registry_uri", "get_run", "get_tracking_uri", "is_tracking_uri_set",
-    "last_active_run", "log_metric", "log_metrics", "log_param", "log_params", "login",
+    "last_active_run", "load_table", "log_artifact", "log_artifacts", "log_dict",
+    "log_figure", "log_image", "log_metric", "log_metrics", "log_param", "log_params", "log_table", "log_text", "login",
     "set_experiment", "set_experiment_tag", "set_experiment_tags", "set_registry_uri",
     "set_tag", "set_tags", "set_tracking_uri", "start_run",
     "search_experiments", "search_runs",
 ]
+
+
+def __getattr__(name):
+    # mlflow.Image without importing its module (and numpy's helpers) at import time
+    if name == "Image":
+        from aiomlflow.sdk.artifacts.image import Image
+
+        globals()["Image"] = Image
+        return Image
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

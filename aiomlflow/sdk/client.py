@@ -17,6 +17,9 @@ from ..utils.time import get_current_time_millis as now_ms
 from ..workers.registry import get_engine
 from ..workers.operations import RunOperations
 from . import run_context, run_links, tracking_uri, validation
+from .artifacts import operations as artifact_ops
+from .artifacts import reads as artifact_reads
+from .artifacts import roots as artifact_roots
 from .run_names import random_run_name
 
 
@@ -61,6 +64,7 @@ class MlflowClient:
         run = engine.call("create_run", experiment_id or "0", user_id, start_time or now_ms(),
                           tag_items, run_name)
         run_links.remember(engine.tracking_uri, run)
+        artifact_roots.remember(engine.tracking_uri, run)
         return run
 
     def get_run(self, run_id: str) -> Run:
@@ -69,6 +73,7 @@ class MlflowClient:
         engine = self._engine
         run = engine.read("get_run", run_id)
         run_links.remember(engine.tracking_uri, run)
+        artifact_roots.remember(engine.tracking_uri, run)
         return run
 
     def get_parent_run(self, run_id: str) -> Run | None:
@@ -88,6 +93,9 @@ class MlflowClient:
         validation.validate_run_id(run_id)
         engine = self._engine
         run_links.print_links(engine.tracking_uri, run_id)
+        if wait and engine.artifacts.pending():
+            # a run ends with its artifacts in place; their failures stay for the flush
+            engine.artifacts.flush(raise_errors=False)
         seq = engine.submit(TERMINATE, run_id, status, end_time or now_ms())
         if wait:
             engine.wait(seq)
@@ -211,6 +219,58 @@ class MlflowClient:
         engine = self._engine
         seq = engine.submit(BATCH, run_id, metrics, params, tags)
         return finish(engine, seq, synchronous)
+
+    # ---------------------------------------------------------------- artifacts
+    def log_artifact(self, run_id: str, local_path, artifact_path: str | None = None) -> None:
+        """Log a local file or directory as an artifact of the run."""
+        validation.validate_run_id(run_id)
+        artifact_ops.log_file(self._engine, run_id, local_path, artifact_path)
+
+    def log_artifacts(self, run_id: str, local_dir, artifact_path: str | None = None) -> None:
+        """Log every file of a local directory as artifacts of the run."""
+        validation.validate_run_id(run_id)
+        artifact_ops.log_tree(self._engine, run_id, local_dir, artifact_path)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        """Log text as an artifact file of the run."""
+        artifact_ops.log_text(self._engine, run_id, text, artifact_file)
+
+    def log_dict(self, run_id: str, dictionary: dict, artifact_file: str) -> None:
+        """Log a dict as a JSON (or, for .yml/.yaml, YAML) artifact file of the run."""
+        artifact_ops.log_dict(self._engine, run_id, dictionary, artifact_file)
+
+    def log_figure(self, run_id: str, figure, artifact_file: str, *,
+                   save_kwargs: dict | None = None) -> None:
+        """Log a matplotlib or plotly figure as an artifact file of the run."""
+        artifact_ops.log_figure(self._engine, run_id, figure, artifact_file, save_kwargs)
+
+    def log_image(self, run_id: str, image, artifact_file: str | None = None,
+                  key: str | None = None, step: int | None = None,
+                  timestamp: int | None = None, synchronous: bool | None = None) -> None:
+        """Log an image as a file (``artifact_file``) or a time-series step (``key``)."""
+        artifact_ops.log_image(self._engine, run_id, image, artifact_file, key, step,
+                               timestamp, synchronous)
+
+    def log_table(self, run_id: str, data, artifact_file: str) -> None:
+        """Log a dict or DataFrame as a JSON table artifact, appending to an existing one."""
+        artifact_ops.log_table(self._engine, run_id, data, artifact_file, None)
+
+    def load_table(self, experiment_id: str, artifact_file: str,
+                   run_ids: list[str] | None = None, extra_columns: list[str] | None = None):
+        """Load a table logged with log_table from runs of an experiment as a DataFrame."""
+        return artifact_ops.load_table(self._engine, experiment_id, artifact_file, run_ids,
+                                       extra_columns)
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list:
+        """FileInfo of the artifacts directly under ``path`` of the run."""
+        engine = self._engine
+        return artifact_reads.list_under(engine, artifact_roots.run_root(engine, run_id), path)
+
+    def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
+        """Download an artifact file or directory of the run; return its local path."""
+        engine = self._engine
+        return artifact_reads.download_under(engine, artifact_roots.run_root(engine, run_id),
+                                             path, dst_path)
 
     # ---------------------------------------------------------------- experiments
     def create_experiment(self, name: str, artifact_location: str | None = None,

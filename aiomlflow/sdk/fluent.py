@@ -22,6 +22,7 @@ from ..workers.process_hooks import register_before_exit
 from ..workers.registry import close_all, flush_all, get_engine
 from ..workers.operations import RunOperations
 from . import run_context, tracking_uri, validation
+from .artifacts import operations as artifact_operations
 from .client import MlflowClient, finish
 from .validation import KNOWN_KEYS
 
@@ -485,6 +486,7 @@ def _reset_for_tests() -> None:
     _active_experiment_id = None
     tracking_uri.reset()
     close_all()
+    artifact_operations.forget_runs()
 
 
 def _forget_runs_in_child() -> None:
@@ -492,6 +494,7 @@ def _forget_runs_in_child() -> None:
     _running.clear()
     _set_active_runs(())
     _last_active_run_id.set(None)
+    artifact_operations.forget_runs()
 
 
 register_before_exit(_end_runs_at_exit)

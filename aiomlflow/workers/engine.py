@@ -27,6 +27,7 @@ from ..batches import BATCH, CALL, LAST_DATA_KIND, METRIC, NOOP, PARAM, group_by
 from ..config import EngineSettings
 from ..exceptions import MlflowException
 from . import process_hooks
+from .artifacts import ArtifactWorker
 from .caller_writes import CallerWriter, WriteInterrupted
 from .completions import Completions, Durable, as_mlflow_exception
 from .operations import RunOperations
@@ -77,6 +78,7 @@ class Engine:
         # handler may flush on a thread that holds it between writes.
         self.drain_lock = threading.RLock()
         self.writer = CallerWriter(self)
+        self.artifacts = ArtifactWorker(self)
         self._can_help = False
         self._wake_pending = False
         self._stopping = False
@@ -142,10 +144,12 @@ class Engine:
             self._loop_exited = True
             self.completions.wake_all()
             self.queue.wake_waiters()
+            self.artifacts.abandon("the aiomlflow engine loop stopped")
 
     async def _main(self, ready: threading.Event, startup: list) -> None:
         import asyncio
 
+        import anyio
         import anyio.lowlevel
 
         self._loop = asyncio.get_running_loop()
@@ -160,14 +164,20 @@ class Engine:
             return
         self.transport.watch_backlog(self._backlog_full)
         self._can_help = self.transport.writes_in_caller
-        ready.set()
+        from ..transports.artifacts import ArtifactStores
+
         try:
-            await self._worker()
+            async with anyio.create_task_group() as task_group:
+                await self.artifacts.serve(ArtifactStores(self.tracking_uri), task_group)
+                ready.set()
+                await self._worker()
+                # leaving the task group waits for the artifact jobs still running
         finally:
             self.slow_at = 0  # producers now take the slow path, which refuses
             self._can_help = False
             with self.drain_lock:  # a caller may be mid-write on the transport
                 pass
+            await self.artifacts.close()
             await self.transport.close()
 
     async def _worker(self) -> None:
@@ -296,6 +306,27 @@ class Engine:
         """Whether operation ``seq`` is durable or failed (its outcome is known)."""
         return self.completions.completed(seq)
 
+    def ensure_running(self) -> None:
+        """Start the engine if it is new; raise if it is shut down."""
+        if self._state != _RUNNING:
+            self._check_usable()
+
+    def on_engine_thread(self) -> bool:
+        """Whether the calling thread is the engine's loop thread (which must not wait)."""
+        return threading.current_thread() is self._thread
+
+    def check_alive(self) -> None:
+        """Raise if the loop thread is gone (nothing would ever complete)."""
+        self._check_alive()
+
+    def call_soon(self, callback, *args) -> None:
+        """Run ``callback(*args)`` on the loop, from any thread."""
+        try:
+            self._loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:  # the loop closed under us
+            self._check_alive()
+            raise
+
     def caller_may_write(self) -> bool:
         """Whether a waiting caller may write through the transport on its own thread."""
         return self._can_help and self._state == _RUNNING
@@ -365,7 +396,7 @@ class Engine:
                 self._state = _CLOSED
                 return
             self.flush_for_exit(timeout, reason)
-            lost = self.pending_failures()
+            lost = self.pending_failures() + self.artifacts.unreported()
             if lost:
                 print(f"aiomlflow: {len(lost)} asynchronous logging operation(s) failed and were "
                       f"never waited for; first error: {lost[0].message}", file=sys.stderr)
@@ -380,9 +411,14 @@ class Engine:
         """Flush within ``timeout``; what a remote server did not take by then stays in
         its journal (rest/journal.py), and stderr says how much, where, and how to send it."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        if self.artifacts.pending() and not self.artifacts.flush(None, timeout,
+                                                                 raise_errors=False):
+            print(f"aiomlflow: at {reason}, {self.artifacts.pending()} artifact operation(s) "
+                  f"for {self.tracking_uri} were still running when the exit timeout "
+                  "(AIOMLFLOW_EXIT_FLUSH_TIMEOUT) passed.", file=sys.stderr)
         error = None
         try:
-            self.wait(self.submit(NOOP, None), timeout)
+            self.wait(self.submit(NOOP, None), _remaining(deadline))
         except MlflowException as exc:
             error = exc
         transport = self.transport
