@@ -11,6 +11,7 @@ from aiomlflow import log_setup, mlflow_alias
 from aiomlflow.sdk.client import MlflowClient
 from aiomlflow.entities import Experiment, Run, RunStatus, ViewType
 from aiomlflow.exceptions import MlflowException
+from aiomlflow.sdk.artifacts.image import Image  # cheap: numpy and Pillow load on use
 from aiomlflow.sdk.fluent import (
     ActiveRun,
     active_run,
@@ -63,8 +64,8 @@ for _name in ("client", "protos.databricks_pb2", "tracking.client", "tracking.fl
 del _name
 
 __all__ = [
-    "ActiveRun", "Experiment", "MlflowClient", "MlflowException", "Run", "RunOperations",
-    "RunStatus",
+    "ActiveRun", "Experiment", "Image", "MlflowClient", "MlflowException", "Run",
+    "RunOperations", "RunStatus",
     "ViewType", "active_run", "create_experiment", "delete_experiment",
     "delete_experiment_tag", "delete_run", "delete_tag", "doctor", "end_run", "entities",
     "flush_async_logging", "get_experiment", "get_experiment_by_name", "get_parent_run",
