@@ -11,6 +11,7 @@ from aiomlflow import log_setup, mlflow_alias
 from aiomlflow.sdk.client import MlflowClient
 from aiomlflow.entities import Experiment, Run, RunStatus, ViewType
 from aiomlflow.exceptions import MlflowException
+from aiomlflow.sdk.artifacts.image import Image  # cheap: numpy and Pillow load on use
 from aiomlflow.sdk.fluent import (
     ActiveRun,
     active_run,
@@ -75,26 +76,18 @@ for _name in ("artifacts", "client", "protos.databricks_pb2", "tracking.client",
 del _name
 
 __all__ = [
-    "ActiveRun", "Experiment", "Image", "MlflowClient", "MlflowException", "Run", "RunOperations",
-    "RunStatus",
+    "ActiveRun", "Experiment", "Image", "MlflowClient", "MlflowException", "Run",
+    "RunOperations", "RunStatus",
     "ViewType", "active_run", "create_experiment", "delete_experiment",
     "delete_experiment_tag", "delete_run", "delete_tag", "doctor", "end_run", "entities",
     "flush_artifact_async_logging", "flush_async_logging", "get_artifact_uri",
     "get_experiment", "get_experiment_by_name", "get_parent_run",
     "get_registry_uri", "get_run", "get_tracking_uri", "is_tracking_uri_set",
     "last_active_run", "load_table", "log_artifact", "log_artifacts", "log_dict",
-    "log_figure", "log_image", "log_metric", "log_metrics", "log_param", "log_params", "log_table", "log_text", "login",
+    "log_figure", "log_image", "log_metric", "log_metrics", "log_param", "log_params",
+    "log_table", "log_text", "login",
     "set_experiment", "set_experiment_tag", "set_experiment_tags", "set_registry_uri",
     "set_tag", "set_tags", "set_tracking_uri", "start_run",
     "search_experiments", "search_runs",
 ]
 
-
-def __getattr__(name):
-    # mlflow.Image without importing its module (and numpy's helpers) at import time
-    if name == "Image":
-        from aiomlflow.sdk.artifacts.image import Image
-
-        globals()["Image"] = Image
-        return Image
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

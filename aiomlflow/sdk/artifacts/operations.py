@@ -118,7 +118,7 @@ def log_image_step(engine, run_id: str, image, key: str, step: int | None,
     _submit(engine, run_id, png_path, upload, images.snapshot_bytes(snapshot), wait)
     tagged = (engine.tracking_uri, run_id)
     if tagged not in _images_tagged:
-        seq = engine.submit(BATCH, run_id, (), (), ((images.LOGGED_IMAGES_TAG, "True"),))
+        seq = engine.submit(BATCH, run_id, (), (), ((images.LOGGED_IMAGES_TAG, images.LOGGED_IMAGES_TAG_VALUE),))
         engine.finish(seq, wait)
         _images_tagged.add(tagged)
 

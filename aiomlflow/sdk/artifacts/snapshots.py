@@ -13,9 +13,16 @@ import sys
 
 from . import image as images
 
+from ...utils.optional import require
+
 LOGGED_IMAGES_TAG = images.LOGGED_IMAGES_TAG
+LOGGED_IMAGES_TAG_VALUE = images.LOGGED_IMAGES_TAG_VALUE
 check_image_key = images.check_image_key
+check_format = images.image_format_for
 time_series_files = images.time_series_files
+# frames from prepare_array up to the user's call (prepare_array, snapshot, log_image_*,
+# operations.log_image, the fluent or client log_image): its warning points there
+_USER_FRAME = 6
 
 
 def _is_pil_image(obj) -> bool:
@@ -27,7 +34,9 @@ def snapshot(image):
     """A private copy of ``image`` (numpy array, PIL image or mlflow.Image)."""
     np = sys.modules.get("numpy")
     if np is not None and isinstance(image, np.ndarray):
-        return images.prepare_array(image)
+        prepared = images.prepare_array(image, stacklevel=_USER_FRAME)
+        require("PIL.Image", "mlflow.log_image")  # the encoding needs it: fail now
+        return prepared
     if isinstance(image, images.Image):
         return image.to_pil().copy()
     if _is_pil_image(image):
@@ -52,19 +61,6 @@ def encode_series(snap) -> tuple[bytes, bytes]:
     """(PNG of the image, WebP of its thumbnail): one step of an image time series."""
     pil = _pil(snap)
     return images.encode(pil, "png"), images.encode(images.thumbnail(pil), "webp")
-
-
-def check_format(artifact_file: str) -> str:
-    """The PIL format an image file name asks for; ValueError for an unknown extension
-    (raised by the call, before anything is queued)."""
-    from ...utils.optional import require
-
-    pil_image = require("PIL.Image", "mlflow.log_image")
-    ext = os.path.splitext(artifact_file)[1].lower()
-    try:
-        return pil_image.registered_extensions()[ext]
-    except KeyError:
-        raise ValueError(f"unknown file extension: {ext}") from None
 
 
 def encode_file(snap, fmt: str) -> bytes:
