@@ -8,7 +8,6 @@ the PNG/WebP encoding — the expensive part — run in the artifact job.
 from __future__ import annotations
 
 import io
-import os
 import sys
 
 from . import image as images
