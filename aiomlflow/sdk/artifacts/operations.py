@@ -151,11 +151,12 @@ def log_table(engine, run_id: str, data, artifact_file: str,
     tagged = (engine.tracking_uri, run_id)
     current = _tables_tag.get(tagged)
     if current is None:
-        current = engine.read("get_run", run_id).data.tags.get(tables.LOGGED_ARTIFACTS_TAG)
-    value = tables.logged_artifacts_tag(current, path)
+        current = engine.read("get_run", run_id).data.tags.get(tables.MLFLOW_LOGGED_ARTIFACTS)
+    value = tables.logged_artifacts_tag(current, artifact_file)
     _tables_tag[tagged] = value
-    seq = engine.submit(BATCH, run_id, (), (), ((tables.LOGGED_ARTIFACTS_TAG, value),))
-    engine.finish(seq, wait)
+    if value != current:
+        seq = engine.submit(BATCH, run_id, (), (), ((tables.MLFLOW_LOGGED_ARTIFACTS, value),))
+        engine.finish(seq, wait)
 
 
 async def stored_or_none(store, path: str):
@@ -229,19 +230,12 @@ def load_table(engine, experiment_id: str, artifact_file: str, run_ids, extra_co
     from ..search.frame import runs_to_dataframe
     from . import reads, tables
 
-    tables.check_table_file(artifact_file)
     path = paths.check_file(artifact_file)
-    engine.flush(raise_errors=False)  # the tag that marks a run as having the table
-    # the runs whose mlflow.loggedArtifacts tag lists the table, as MLflow finds them
-    filter_string = (f"tags.{tables.LOGGED_ARTIFACTS_TAG} LIKE "
-                     f"'%\"path\"%:%\"{artifact_file}\",%\"type\"%:%\"table\"%'")
-    if run_ids:
-        filter_string += f" and attributes.run_id IN ({','.join(map(repr, run_ids))})"
+    filter_string = tables.load_table_filter(artifact_file, run_ids)
+    engine.flush(raise_errors=False)  # the tags that mark the runs having the table
     runs = search_runs([experiment_id], filter_string, output_format="list")
+    tables.warn_missing_runs(run_ids, len(runs))
     frame = runs_to_dataframe(runs)
-    per_run = []
-    for run, (_, row) in zip(runs, frame.iterrows()):
-        data = reads.read_or_none(engine, run.info.artifact_uri, path)
-        per_run.append((row, data))
-    return tables.combine_tables(per_run, artifact_file, extra_columns,
-                                 expected=len(run_ids) if run_ids else None)
+    per_run = [(row, reads.read_or_none(engine, run.info.artifact_uri, path))
+               for run, (_, row) in zip(runs, frame.iterrows())]
+    return tables.combine_tables(per_run, artifact_file, extra_columns)

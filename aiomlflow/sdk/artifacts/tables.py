@@ -154,15 +154,9 @@ def _as_pil(image):
 def thumbnail(image):
     """``image`` scaled (up or down, aspect kept) so its longer edge is 256 px: the
     ``.webp`` beside each table image.  Uses the image's own ``resize``."""
-    width, height = image.size
-    # same float expression as MLflow, so rounding gives the same size
-    if width > height:
-        new_width = THUMBNAIL_SIZE
-        new_height = int(height * (new_width / width))
-    else:
-        new_height = THUMBNAIL_SIZE
-        new_width = int(width * (new_height / height))
-    return image.resize((new_width, new_height))
+    from .image import thumbnail_size
+
+    return image.resize(thumbnail_size(image.size, THUMBNAIL_SIZE))
 
 
 def _has_object_column(frame) -> bool:
