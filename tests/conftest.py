@@ -79,12 +79,15 @@ class MlflowServer:
     """A real ``mlflow server`` subprocess on a free loopback port.
 
     Used by the interop tests and by the ``rest`` branch of the ``transport`` fixture.
+    With ``artifacts_destination`` (a directory) it proxies artifacts
+    (``--artifacts-destination``): new experiments get ``mlflow-artifacts:/`` roots.
     """
 
     def __init__(self, backend_store_uri: str, workdir: pathlib.Path, *, timeout: float = 90.0,
-                 workers: int = 1):
+                 workers: int = 1, artifacts_destination: pathlib.Path | None = None):
         self.backend_store_uri = backend_store_uri
         self.workers = workers
+        self.artifacts_destination = artifacts_destination
         self.workdir = pathlib.Path(workdir)
         self.timeout = timeout
         self.port = free_port()
@@ -95,14 +98,17 @@ class MlflowServer:
     def start(self) -> "MlflowServer":
         env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
         self._log = open(self.log_path, "wb")
+        if self.artifacts_destination is None:
+            artifacts = ["--default-artifact-root", (self.workdir / "server-artifacts").as_uri()]
+        else:
+            artifacts = ["--artifacts-destination", str(self.artifacts_destination)]
         self.proc = subprocess.Popen(
             mlflow_cli()
             + [
                 "server",
                 "--backend-store-uri",
                 self.backend_store_uri,
-                "--default-artifact-root",
-                (self.workdir / "server-artifacts").as_uri(),
+                *artifacts,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -303,6 +309,25 @@ def rest_server(tmp_path_factory):
     server = MlflowServer(f"sqlite:///{workdir}/server.db", workdir)
     server.db_path = str(workdir / "server.db")
     server.default_experiment = None
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def artifacts_server(tmp_path_factory):
+    """One real ``mlflow server`` for the session that proxies artifacts
+    (``--artifacts-destination``; ``destination`` is that directory)."""
+    workdir = tmp_path_factory.mktemp("mlflow-artifacts-server")
+    destination = workdir / "artifacts-destination"
+    destination.mkdir()
+    server = MlflowServer(f"sqlite:///{workdir}/server.db", workdir,
+                          artifacts_destination=destination)
+    server.db_path = str(workdir / "server.db")
+    server.default_experiment = None
+    server.destination = destination
     server.start()
     try:
         yield server

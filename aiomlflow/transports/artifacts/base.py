@@ -35,8 +35,14 @@ class ArtifactStore(ABC):
     @abstractmethod
     async def download(self, path: str, dest_dir: str) -> str:
         """Copy the file or directory tree ``path`` (the whole root for "" or None) into
-        ``dest_dir`` keeping its relative layout; return the local path of the copy.
-        RESOURCE_DOES_NOT_EXIST MlflowException when there is nothing at ``path``."""
+        the existing directory ``dest_dir`` keeping its relative layout (``d/f`` lands at
+        ``<dest_dir>/d/f``); return the local path of the copy.
+
+        As MLflow: an empty or missing root downloads as nothing and returns ``dest_dir``;
+        nothing at ``path`` raises RESOURCE_DOES_NOT_EXIST ("The following failures
+        occurred while downloading one or more artifacts from <root>: ..."); a missing
+        ``dest_dir`` RESOURCE_DOES_NOT_EXIST, a ``dest_dir`` that is a file
+        INVALID_PARAMETER_VALUE."""
 
     @abstractmethod
     async def read_bytes(self, artifact_file: str) -> bytes:

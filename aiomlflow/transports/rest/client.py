@@ -18,7 +18,9 @@ deliberate difference: a 5xx whose JSON body carries a deterministic MLflow erro
 still fail after the retries are *transient* (:func:`is_transient`), which is what the
 transport's undeliverable hook keys on.
 
-aiohttp is imported only here, when a transport opens.
+The pieces are shared with the artifact stores (transports/artifacts/http.py):
+:func:`open_session`, :func:`retrying`, :func:`answered_error`, :func:`unreachable` and
+:func:`retry_after_of`.  aiohttp is imported only when a session opens.
 """
 
 from __future__ import annotations
@@ -104,7 +106,17 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _answered_error(endpoint: str, status: int, body: bytes, retry_after) -> RestError:
+def retry_after_of(status: int, headers) -> float | None:
+    """Seconds a 413/429/503 answer's ``Retry-After`` header asks to wait (None: no ask)."""
+    if status not in RETRY_AFTER_STATUSES:
+        return None
+    return _retry_after_seconds(headers.get("Retry-After"))
+
+
+def answered_error(endpoint: str, status: int, body: bytes, retry_after=None) -> RestError:
+    """The RestError for a non-200 answer to ``endpoint``, worded as MLflow's client words
+    it and marked transient when a retry may succeed (408/429/5xx without a deterministic
+    MLflow error code)."""
     text = body.decode("utf-8", errors="replace")
     parsed = None
     try:
@@ -127,6 +139,55 @@ def _answered_error(endpoint: str, status: int, body: bytes, retry_after) -> Res
         transient=retryable)
 
 
+def unreachable(url: str, exc: BaseException) -> ServerUnavailable:
+    """The ServerUnavailable for a request to ``url`` that failed without an answer
+    (``exc``: a timeout or an aiohttp.ClientError); ``url`` must carry no credentials."""
+    if isinstance(exc, asyncio.TimeoutError):  # aiohttp.ServerTimeoutError is one too
+        return ServerUnavailable(
+            f"API request to {url} failed with timeout exception {exc!r}. To increase the "
+            "timeout, set the environment variable MLFLOW_HTTP_REQUEST_TIMEOUT to a larger "
+            "value.", error_code="DEADLINE_EXCEEDED")
+    return ServerUnavailable(f"API request to {url} failed with exception "
+                             f"{type(exc).__name__}: {exc}")
+
+
+def open_session(settings, max_connections: int, headers: dict | None = None):
+    """A new aiohttp ClientSession with ``settings``' TLS and timeouts (to connect and
+    between reads; no total, so large transfers are not cut off), proxies from the
+    environment, and ``headers`` sent on every request.  Call it on the loop that will
+    use the session."""
+    import aiohttp
+
+    timeout = settings.timeout or None
+    connector = aiohttp.TCPConnector(limit=max_connections, ssl=settings.ssl_context())
+    return aiohttp.ClientSession(
+        connector=connector, headers=headers or {},
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout),
+        trust_env=True,  # HTTP(S)_PROXY / NO_PROXY, as requests honours them
+    )
+
+
+def retrying(settings, rng) -> tenacity.AsyncRetrying:
+    """MLflow's retry policy as a tenacity loop: transient failures (:func:`is_transient`)
+    are retried ``settings.max_retries`` times, sleeping what ``Retry-After`` asks (when
+    honoured) or ``settings.backoff``; the last failure is re-raised as it is.  Each
+    attempt must rebuild its request (a streamed body restarts from its beginning)."""
+
+    def wait(retry_state) -> float:
+        exc = retry_state.outcome.exception()
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None and settings.respect_retry_after:
+            return retry_after
+        return settings.backoff(retry_state.attempt_number, rng)
+
+    return tenacity.AsyncRetrying(
+        retry=tenacity.retry_if_exception(is_transient),
+        stop=tenacity.stop_after_attempt(settings.max_retries + 1),
+        wait=wait,
+        reraise=True,
+    )
+
+
 class HttpClient:
     """A pooled aiohttp session bound to one tracking server (created on the engine loop)."""
 
@@ -145,18 +206,10 @@ class HttpClient:
         import aiohttp
 
         self._aiohttp = aiohttp
-        settings = self.settings
-        timeout = settings.timeout or None
         headers = {"User-Agent": "aiomlflow", "Content-Type": "application/json"}
-        if settings.authorization:
-            headers["Authorization"] = settings.authorization
-        connector = aiohttp.TCPConnector(limit=self.max_connections,
-                                         ssl=settings.ssl_context())
-        self._session = aiohttp.ClientSession(
-            connector=connector, headers=headers,
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout),
-            trust_env=True,  # HTTP(S)_PROXY / NO_PROXY, as requests honours them
-        )
+        if self.settings.authorization:
+            headers["Authorization"] = self.settings.authorization
+        self._session = open_session(self.settings, self.max_connections, headers)
 
     async def close(self) -> None:
         session, self._session = self._session, None
@@ -173,26 +226,9 @@ class HttpClient:
         path = API_PREFIX + endpoint
         if not retry or self.settings.max_retries == 0:
             return await self._attempt(method, path, body, params)
-        retrying = tenacity.AsyncRetrying(
-            retry=tenacity.retry_if_exception(self._retryable),
-            stop=tenacity.stop_after_attempt(self.settings.max_retries + 1),
-            wait=self._wait,
-            reraise=True,
-        )
-        async for attempt in retrying:
+        async for attempt in retrying(self.settings, self._rng):
             with attempt:
                 return await self._attempt(method, path, body, params)
-
-    @staticmethod
-    def _retryable(exc: BaseException) -> bool:
-        return is_transient(exc)
-
-    def _wait(self, retry_state) -> float:
-        exc = retry_state.outcome.exception()
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None and self.settings.respect_retry_after:
-            return retry_after
-        return self.settings.backoff(retry_state.attempt_number, self._rng)
 
     async def _attempt(self, method: str, path: str, body, params):
         session = self._session
@@ -214,20 +250,10 @@ class HttpClient:
                             "API request to endpoint was successful but the response body was "
                             "not in a valid JSON format. Response body: "
                             f"'{payload.decode('utf-8', errors='replace')}'") from None
-                retry_after = None
-                if status in RETRY_AFTER_STATUSES:
-                    retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
-                raise _answered_error(path, status, payload, retry_after)
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise ServerUnavailable(
-                f"API request to {self.display_url}{path} failed with timeout exception "
-                f"{exc!r}. To increase the timeout, set the environment variable "
-                "MLFLOW_HTTP_REQUEST_TIMEOUT to a larger value.",
-                error_code="DEADLINE_EXCEEDED") from None
-        except aiohttp.ClientError as exc:
-            raise ServerUnavailable(
-                f"API request to {self.display_url}{path} failed with exception "
-                f"{type(exc).__name__}: {exc}") from None
+                raise answered_error(path, status, payload,
+                                     retry_after_of(status, response.headers))
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            raise unreachable(self.display_url + path, exc) from None
 
     def __repr__(self) -> str:
         return f"<HttpClient {self.display_url} {self.settings!r}>"
