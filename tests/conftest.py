@@ -251,13 +251,28 @@ def library_log(caplog):
 @pytest.fixture(params=TRANSPORTS)
 def transport(request, mlflow, tmp_path):
     """The tracking URI of a fresh store for one test; set as the current tracking URI."""
+    yield from _use_store(request, mlflow, tmp_path)
+
+
+# Artifact tests add a server that proxies artifacts (``mlflow-artifacts:/`` roots,
+# uploaded over HTTP) to the server with a file:// artifact root.
+ARTIFACT_TRANSPORTS = TRANSPORTS + ["rest-artifacts"]
+
+
+@pytest.fixture(params=ARTIFACT_TRANSPORTS)
+def artifact_transport(request, mlflow, tmp_path):
+    """As ``transport``, over every way artifacts are stored."""
+    yield from _use_store(request, mlflow, tmp_path)
+
+
+def _use_store(request, mlflow, tmp_path):
     kind = request.param
     if kind == "sqlite":
         uri = f"sqlite:///{tmp_path}/mlflow.db"
         mlflow.set_tracking_uri(uri)
         yield uri
-    elif kind == "rest":
-        server = request.getfixturevalue("rest_server")
+    elif kind in ("rest", "rest-artifacts"):
+        server = request.getfixturevalue("rest_server" if kind == "rest" else "artifacts_server")
         reset_server_store(server)
         mlflow.set_tracking_uri(server.url)
         yield server.url

@@ -22,6 +22,13 @@ from conftest import IS_AIOMLFLOW, IS_MLFLOW, skip_on_mlflow
 from test_reference_artifact_examples import files_of, flush_artifacts, real_files_of
 
 
+@pytest.fixture
+def transport(artifact_transport):
+    """Every store of artifacts: local (SQLite), a server with a file:// artifact root,
+    and a server proxying them (mlflow-artifacts:/ uploads)."""
+    return artifact_transport
+
+
 def write(path: pathlib.Path, text: str) -> pathlib.Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
@@ -295,12 +302,13 @@ def test_log_table_appends_and_load_table_reads_every_run(mlflow, transport):
                                {"path": "other.json", "type": "table"}]
     import mlflow as real
 
+    previous = real.get_tracking_uri()
     real.set_tracking_uri(transport)  # mlflow's load_table searches the global store
     try:
         real_table = real.MlflowClient(transport).load_table(
             "0", "eval/results.json", run_ids=[one.info.run_id], extra_columns=["run_id"])
     finally:
-        real.set_tracking_uri(None)
+        real.set_tracking_uri(previous)
     pd.testing.assert_frame_equal(real_table, table)
 
 
@@ -325,6 +333,7 @@ def test_what_real_mlflow_logs_we_read(mlflow, transport, tmp_path, monkeypatch)
     import mlflow as real
 
     monkeypatch.chdir(tmp_path)
+    previous = real.get_tracking_uri()
     real.set_tracking_uri(transport)
     try:
         with real.start_run() as run:
@@ -334,7 +343,7 @@ def test_what_real_mlflow_logs_we_read(mlflow, transport, tmp_path, monkeypatch)
             real.log_image(np.zeros((8, 8, 3), dtype=np.uint8), key="img", step=1,
                            synchronous=True)
     finally:
-        real.set_tracking_uri(None)
+        real.set_tracking_uri(previous)
     run_id = run.info.run_id
     assert files_of(mlflow, run_id) == real_files_of(transport, run_id)
     root = run.info.artifact_uri

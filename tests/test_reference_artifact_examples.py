@@ -17,6 +17,13 @@ import pytest
 from conftest import IS_AIOMLFLOW
 from test_reference_examples import REFERENCE, _norm, _printed
 
+@pytest.fixture
+def transport(artifact_transport):
+    """Every store of artifacts: local (SQLite), a server with a file:// artifact root,
+    and a server proxying them (mlflow-artifacts:/ uploads)."""
+    return artifact_transport
+
+
 # fmt: off
 EXAMPLES = {
     'image': r'''
@@ -280,8 +287,9 @@ def flush_artifacts(module) -> None:
     # mlflow's flush_artifact_async_logging starts a run when none is active; flush the
     # last run's artifact repository instead
     run = module.last_active_run()
-    if run is not None:
-        module.tracking.fluent._get_artifact_repo(run.info.run_id).flush_async_logging()
+    repo = run and module.tracking.fluent._get_artifact_repo(run.info.run_id)
+    if repo is not None:
+        repo.flush_async_logging()
 
 
 def test_examples_are_verbatim_copies_of_the_reference():
