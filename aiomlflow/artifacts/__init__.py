@@ -15,19 +15,22 @@ def download_artifacts(artifact_uri: str | None = None, run_id: str | None = Non
     if registry_uri is not None:
         raise MlflowException("download_artifacts(registry_uri=...): the model registry is not "
                               "supported by aiomlflow yet", error_code="NOT_IMPLEMENTED")
-    engine, root, path = reads.locate(artifact_uri, run_id, artifact_path, tracking_uri)
-    return reads.download_under(engine, root, path, dst_path)
+    engine, run_id, root, path = reads.locate(artifact_uri, run_id, artifact_path,
+                                              tracking_uri)
+    if run_id is not None:
+        return reads.download_of_run(engine, run_id, path, dst_path)
+    return reads.download_under(engine, root, path, dst_path, in_place=True)
 
 
 def list_artifacts(artifact_uri: str | None = None, run_id: str | None = None,
                    artifact_path: str | None = None, tracking_uri: str | None = None) -> list:
     """The FileInfo entries directly under an artifact URI (or a run's artifact_path)."""
-    engine, root, path = reads.locate(artifact_uri, run_id, artifact_path, tracking_uri)
+    engine, _, root, path = reads.locate(artifact_uri, run_id, artifact_path, tracking_uri)
     return reads.list_under(engine, root, path)
 
 
 def _load(artifact_uri: str) -> bytes:
-    engine, root, path = reads.locate(artifact_uri, None, None, None)
+    engine, _, root, path = reads.locate(artifact_uri, None, None, None)
     return reads.read_under(engine, root, path)
 
 

@@ -268,9 +268,7 @@ class MlflowClient:
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
         """Download an artifact file or directory of the run; return its local path."""
-        engine = self._engine
-        return artifact_reads.download_under(engine, artifact_roots.run_root(engine, run_id),
-                                             path, dst_path)
+        return artifact_reads.download_of_run(self._engine, run_id, path, dst_path)
 
     # ---------------------------------------------------------------- experiments
     def create_experiment(self, name: str, artifact_location: str | None = None,

@@ -48,5 +48,10 @@ class ArtifactStore(ABC):
     async def read_bytes(self, artifact_file: str) -> bytes:
         """The content of one (small) file; RESOURCE_DOES_NOT_EXIST when missing."""
 
+    def local_path(self, path: str) -> str | None:
+        """Where ``path`` is on this machine's file system when the store is local (no
+        I/O; it may not exist); None for a remote store."""
+        return None
+
     async def close(self) -> None:
         """Release connections; idempotent."""

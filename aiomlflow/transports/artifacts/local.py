@@ -58,6 +58,10 @@ class LocalArtifactStore(ArtifactStore):
         # ``path`` is clean (layout.clean_path), so the result stays under the root.
         return os.path.join(self.root_dir, *path.split("/")) if path else self.root_dir
 
+    def local_path(self, path: str) -> str | None:
+        """The file or directory ``path`` under the root, on this file system."""
+        return self._local(clean_path(path) if path else "")
+
     # ------------------------------------------------------------------ uploads
     async def upload_file(self, local_path: str, artifact_file: str) -> None:
         """Copy ``local_path`` to ``artifact_file`` (whole-or-nothing, streamed by the
