@@ -73,7 +73,9 @@ def ref(store_dir, monkeypatch, request):
         mlflow.end_run()
     fluent._active_experiment_id = None
     tracking_utils._tracking_uri = None
-    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    # mlflow.set_experiment exports the experiment to the environment: take it back
+    for key in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME"):
+        os.environ.pop(key, None)
 
 
 def artifact_path(run, path):

@@ -203,9 +203,13 @@ def test_image_time_series_of_many_steps_lands_after_a_flush(mlflow, transport):
     assert mlflow.get_run(run.info.run_id).data.tags["mlflow.loggedImages"] == "True"
 
 
-@skip_on_mlflow("aiomlflow flushes artifact uploads at interpreter exit")
-def test_image_time_series_is_complete_after_interpreter_exit(transport, tmp_path):
+@skip_on_mlflow("aiomlflow flushes artifact uploads at interpreter exit and on SIGTERM")
+@pytest.mark.parametrize("ending,status", [("exit", "FINISHED"), ("sigterm", "KILLED")])
+def test_image_time_series_is_complete_after_the_process_ends(transport, tmp_path, ending,
+                                                             status):
+    kill = "os.kill(os.getpid(), signal.SIGTERM)" if ending == "sigterm" else ""
     script = textwrap.dedent(f"""
+        import os, signal
         import numpy as np
         import aiomlflow as mlflow
         mlflow.set_tracking_uri({transport!r})
@@ -214,17 +218,18 @@ def test_image_time_series_is_complete_after_interpreter_exit(transport, tmp_pat
         image = np.zeros((8, 8), dtype=np.uint8)
         for step in range(1000):
             mlflow.log_image(image, key="k", step=step)   # asynchronous by default
-        # no flush, no end_run: exit must deliver everything
+        # no flush, no end_run: the end of the process must deliver everything
+        {kill}
     """)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=180)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == (0 if ending == "exit" else -15), proc.stderr
     run_id = proc.stdout.split()[0]
     listing = real_files_of(transport, run_id)
     assert len(listing) == 2000
     run = real_client(transport).get_run(run_id)
-    assert run.info.status == "FINISHED"
+    assert run.info.status == status
     assert run.data.tags["mlflow.loggedImages"] == "True"
 
 
