@@ -96,6 +96,21 @@ class ExperimentSearch(SearchRequest):
     """A validated search_experiments request, ready for a transport."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class TraceSearch:
+    """A validated search_traces request (one page), ready for a transport.
+
+    ``filter_string`` and ``order_by`` are passed as written: the SQLite transport parses
+    them with MLflow's trace-search grammar, a server parses them itself.
+    """
+
+    experiment_ids: tuple[str, ...]
+    filter_string: str | None
+    max_results: int
+    order_by: tuple[str, ...]
+    page_token: str | None = None
+
+
 # ------------------------------------------------------------------ page tokens
 def create_page_token(offset: int) -> bytes:
     """The page token MLflow's SQL store returns (bytes)."""

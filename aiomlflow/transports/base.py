@@ -146,3 +146,65 @@ class Transport(ABC):
                                       max_results: int | None = None) -> list:
         """A metric's history for several runs (Metric entities carrying ``run_id``),
         ordered by run id, timestamp, step and value."""
+
+    # traces (a store without them refuses clearly)
+    async def write_traces(self, ops: list) -> list[tuple[int, Exception]]:
+        """Store finished traces: each op is ``(seq, TRACE, None, trace)`` with a Trace
+        entity (its info and spans); return ``(seq, error)`` for every trace that failed."""
+        raise _unsupported(self, "tracing")
+
+    async def get_trace_info(self, trace_id: str):
+        """The TraceInfo (with assessments) of a trace; RESOURCE_DOES_NOT_EXIST if unknown."""
+        raise _unsupported(self, "tracing")
+
+    async def get_traces(self, trace_ids: list[str]) -> list:
+        """The complete traces (info and spans) among ``trace_ids``, in that order; traces
+        that are unknown or whose spans are not all stored are left out."""
+        raise _unsupported(self, "tracing")
+
+    async def search_traces(self, query):
+        """One page of TraceInfos for a ``TraceSearch``: ``(list[TraceInfo], next_page_token)``."""
+        raise _unsupported(self, "tracing")
+
+    async def set_trace_tag(self, trace_id: str, key: str, value: str) -> None:
+        """Set a tag on a stored trace."""
+        raise _unsupported(self, "tracing")
+
+    async def delete_trace_tag(self, trace_id: str, key: str) -> None:
+        """Delete a tag of a stored trace (RESOURCE_DOES_NOT_EXIST if it has none)."""
+        raise _unsupported(self, "tracing")
+
+    async def delete_traces(self, experiment_id: str, max_timestamp_millis: int | None,
+                            max_traces: int | None, trace_ids: list[str] | None) -> int:
+        """Delete traces of an experiment (older than a time, or by id); return how many."""
+        raise _unsupported(self, "tracing")
+
+    async def link_traces_to_run(self, trace_ids: list[str], run_id: str) -> None:
+        """Record that the traces belong to a run."""
+        raise _unsupported(self, "tracing")
+
+    # assessments of traces
+    async def create_assessment(self, assessment):
+        """Store a new Assessment (its ``overrides``, if set, is marked invalid); return it
+        as stored, with its id."""
+        raise _unsupported(self, "assessments")
+
+    async def get_assessment(self, trace_id: str, assessment_id: str):
+        """One Assessment of a trace; RESOURCE_DOES_NOT_EXIST if unknown."""
+        raise _unsupported(self, "assessments")
+
+    async def update_assessment(self, trace_id: str, assessment_id: str, changes: dict):
+        """Apply ``changes`` (name, value, error, rationale, metadata) in place; return it."""
+        raise _unsupported(self, "assessments")
+
+    async def delete_assessment(self, trace_id: str, assessment_id: str) -> None:
+        """Delete an assessment (what it overrode becomes valid again); no-op if unknown."""
+        raise _unsupported(self, "assessments")
+
+
+def _unsupported(transport: Transport, what: str):
+    from ..exceptions import MlflowException
+
+    return MlflowException(
+        f"{what} is not supported yet by aiomlflow's {type(transport).__name__} "
+        f"({transport.uri}).", error_code="NOT_IMPLEMENTED")

@@ -23,7 +23,8 @@ import sys
 import threading
 import time
 
-from ..batches import BATCH, CALL, LAST_DATA_KIND, METRIC, NOOP, PARAM, group_by_run, payload_bytes
+from ..batches import (BATCH, CALL, LAST_DATA_KIND, METRIC, NOOP, PARAM, TRACE, group_by_run,
+                       payload_bytes)
 from ..config import EngineSettings
 from ..exceptions import MlflowException
 from . import process_hooks
@@ -254,7 +255,7 @@ class Engine:
         items = self.items
         if len(items) >= self.slow_at:
             self.before_append()
-        if kind == PARAM or kind == BATCH:
+        if kind == PARAM or kind == BATCH or kind == TRACE:
             self.queue.reserve(payload_bytes((None, kind, run_id, *payload)), self.wake,
                                self._check_alive)
         seq = self.next_seq()
@@ -487,18 +488,21 @@ class Engine:
             self.drain_lock.release()
 
     async def _process(self, ops: list) -> None:
-        # Each segment completes as soon as it is durable, so a synchronous caller
-        # never waits for work queued after its own operation.
-        data: list = []
+        # Consecutive run data is written as one segment, consecutive traces as another;
+        # each segment completes as soon as it is durable, so a synchronous caller never
+        # waits for work queued after its own operation.
+        segment: list = []
+        segment_kind = None
         for op in ops:
             kind = op[1]
-            if kind <= LAST_DATA_KIND:
-                data.append(op)
-                continue
-            if data:
-                await self._write_data(data)
-                data = []
-            if kind == CALL:
+            grouped = LAST_DATA_KIND if kind <= LAST_DATA_KIND else kind
+            if segment and grouped != segment_kind:
+                await self._write_segment(segment_kind, segment)
+                segment = []
+            if grouped == LAST_DATA_KIND or grouped == TRACE:
+                segment.append(op)
+                segment_kind = grouped
+            elif kind == CALL:
                 try:
                     result = await getattr(self.transport, op[3])(*op[4])
                 except Exception as exc:
@@ -507,8 +511,19 @@ class Engine:
                     self.completions.complete((op,), None, {op[0]: result})
             else:
                 self.completions.complete((op,))
-        if data:
-            await self._write_data(data)
+        if segment:
+            await self._write_segment(segment_kind, segment)
+
+    async def _write_segment(self, kind: int, ops: list) -> None:
+        if kind != TRACE:
+            await self._write_data(ops)
+            return
+        try:
+            failed = await self.transport.write_traces(ops)
+        except Exception as exc:
+            failed = [(op[0], exc) for op in ops]
+        self.completions.complete(ops, {seq: as_mlflow_exception(exc) for seq, exc in failed}
+                                  if failed else None)
 
     async def _write_data(self, data: list) -> None:
         # The transport may complete the operations from its own thread the moment they
