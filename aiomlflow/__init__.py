@@ -53,6 +53,22 @@ from aiomlflow.sdk.artifacts.fluent import (
     log_text,
 )
 from aiomlflow.sdk.misc import doctor, login
+from aiomlflow.sdk.tracing.fluent import (
+    add_trace,
+    delete_trace_tag,
+    flush_trace_async_logging,
+    get_active_trace_id,
+    get_current_active_span,
+    get_last_active_trace_id,
+    get_trace,
+    log_trace,
+    search_traces,
+    set_trace_tag,
+    start_span,
+    start_span_no_context,
+    trace,
+    update_current_trace,
+)
 from aiomlflow.workers.operations import RunOperations
 from aiomlflow.sdk.tracking_uri import (
     get_registry_uri,
@@ -69,7 +85,7 @@ mlflow_alias.install()
 
 # The submodules `import mlflow` loads, reachable as attributes as in MLflow
 # (`mlflow.utils.validation.MAX_TAG_VAL_LENGTH` with no import of its own); all small.
-for _name in ("artifacts", "client", "protos.databricks_pb2", "tracking.client", "tracking.fluent",
+for _name in ("artifacts", "client", "tracing", "protos.databricks_pb2", "tracking.client", "tracking.fluent",
               "tracking.context.registry", "utils.mlflow_tags", "utils.time",
               "utils.validation"):
     _importlib.import_module(f"{__name__}.{_name}")
@@ -89,5 +105,10 @@ __all__ = [
     "set_experiment", "set_experiment_tag", "set_experiment_tags", "set_registry_uri",
     "set_tag", "set_tags", "set_tracking_uri", "start_run",
     "search_experiments", "search_runs",
+    # tracing
+    "add_trace", "delete_trace_tag", "flush_trace_async_logging", "get_active_trace_id",
+    "get_current_active_span", "get_last_active_trace_id", "get_trace", "log_trace",
+    "search_traces", "set_trace_tag", "start_span", "start_span_no_context", "trace",
+    "tracing", "update_current_trace",
 ]
 

@@ -19,6 +19,19 @@ from aiomlflow.entities.run_outputs import RunOutputs
 from aiomlflow.entities.run_status import RunStatus
 from aiomlflow.entities.run_tag import RunTag
 from aiomlflow.entities.source_type import SourceType
+from aiomlflow.entities.span import LiveSpan, NoOpSpan, Span, SpanLogLevel, SpanType
+from aiomlflow.entities.span_event import SpanEvent
+from aiomlflow.entities.span_status import SpanStatus, SpanStatusCode
+from aiomlflow.entities.trace import Trace
+from aiomlflow.entities.trace_data import TraceData
+from aiomlflow.entities.trace_info import TraceInfo
+from aiomlflow.entities.trace_location import (
+    MlflowExperimentLocation,
+    TraceLocation,
+    TraceLocationBase,
+    TraceLocationType,
+)
+from aiomlflow.entities.trace_state import TraceState
 from aiomlflow.entities.view_type import ViewType
 
 __all__ = [
@@ -41,5 +54,21 @@ __all__ = [
     "RunStatus",
     "RunTag",
     "SourceType",
+    "LiveSpan",
+    "MlflowExperimentLocation",
+    "NoOpSpan",
+    "Span",
+    "SpanEvent",
+    "SpanLogLevel",
+    "SpanStatus",
+    "SpanStatusCode",
+    "SpanType",
+    "Trace",
+    "TraceData",
+    "TraceInfo",
+    "TraceLocation",
+    "TraceLocationBase",
+    "TraceLocationType",
+    "TraceState",
     "ViewType",
 ]

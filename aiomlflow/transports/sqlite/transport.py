@@ -19,7 +19,7 @@ import tenacity
 
 from ...exceptions import MlflowException
 from ..base import Transport
-from . import reads, search, settings, writes
+from . import reads, search, settings, traces, writes
 from .schema import SCHEMA_REVISION, SCHEMA_SCRIPT, read_revision
 
 # How long one statement waits for another process's write lock before SQLITE_BUSY.
@@ -310,3 +310,37 @@ class SqliteTransport(Transport):
 
     async def get_metric_history_bulk(self, run_ids, key, max_results=None):
         return await self._run(search.get_metric_history_bulk, list(run_ids), key, max_results)
+
+    # traces
+    async def write_traces(self, ops):
+        return await self._run(traces.write_traces, ops)
+
+    async def get_trace_info(self, trace_id):
+        return await self._run(traces.get_trace_info, trace_id)
+
+    async def get_traces(self, trace_ids):
+        return await self._run(traces.get_traces, list(trace_ids))
+
+    async def search_traces(self, query):
+        return await self._run(_search_traces, query)
+
+    async def set_trace_tag(self, trace_id, key, value):
+        await self._run(traces.set_trace_tag, trace_id, key, value)
+
+    async def delete_trace_tag(self, trace_id, key):
+        await self._run(traces.delete_trace_tag, trace_id, key)
+
+    async def delete_traces(self, experiment_id, max_timestamp_millis, max_traces, trace_ids):
+        return await self._run(traces.delete_traces, experiment_id, max_timestamp_millis,
+                               max_traces, trace_ids)
+
+    async def link_traces_to_run(self, trace_ids, run_id):
+        await self._run(traces.link_traces_to_run, list(trace_ids), run_id)
+
+
+def _search_traces(db, query):
+    from .trace_search import search_trace_ids
+
+    with reads.snapshot(db):
+        trace_ids, token = search_trace_ids(db, query)
+        return traces.read_trace_infos(db, trace_ids), token

@@ -1,0 +1,177 @@
+"""Traces being recorded: the spans of one trace collected in memory until its root
+span ends, then handed to the engine as one TRACE operation.
+
+A trace is exported once, when its root span ends; spans of it still open then are
+exported as they are (no end time), since a child that never ends must not hold the
+trace back for good.  With MLFLOW_ENABLE_ASYNC_TRACE_LOGGING=false the root's ``end``
+waits until the trace is stored.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import os
+import threading
+
+from ...batches import TRACE
+from ...entities.span import CHAT_USAGE, SPAN_INPUTS, SPAN_OUTPUTS, LiveSpan
+from ...entities.span_status import SpanStatusCode
+from ...entities.trace import Trace
+from ...entities.trace_data import TraceData
+from ...entities.trace_info import TOKEN_USAGE_KEY, TraceInfo
+from ...entities.trace_location import TraceLocation
+from ...entities.trace_state import TraceState
+from . import config, ids, previews
+
+TRACE_NAME = "mlflow.traceName"
+TRACE_INPUTS = "mlflow.traceInputs"
+TRACE_OUTPUTS = "mlflow.traceOutputs"
+SOURCE_RUN = "mlflow.sourceRun"
+SCHEMA_VERSION = "mlflow.trace_schema.version"
+_TOKEN_KEYS = ("input_tokens", "output_tokens", "total_tokens", "cache_read_input_tokens",
+               "cache_creation_input_tokens", "cache_creation_input_tokens_above_1hr")
+
+# Traces whose root span has not ended, by id (update_current_trace, set_trace_tag and
+# log_assessment on an in-progress trace change it here).
+live_traces: dict[str, "TraceBuilder"] = {}
+# The last TRACE operation submitted per engine: reads wait for it (read-your-writes).
+submitted: dict = {}
+_last_trace_local = contextvars.ContextVar("aiomlflow_last_active_trace_id", default=None)
+_last_trace_global: str | None = None
+
+
+def last_trace_id(thread_local: bool = False) -> str | None:
+    """The id of the last trace whose root span ended, process-wide or in this
+    thread / task."""
+    return _last_trace_local.get() if thread_local else _last_trace_global
+
+
+def async_export() -> bool:
+    """MLFLOW_ENABLE_ASYNC_TRACE_LOGGING (default true): whether a root span's end
+    returns before the trace is stored."""
+    return os.environ.get("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "true").strip().lower() not in (
+        "false", "0", "no")
+
+
+class TraceBuilder:
+    """One trace in progress: its spans, and what the API set on its info."""
+
+    __slots__ = ("trace_id", "experiment_id", "engine", "spans", "root", "tags", "metadata",
+                 "client_request_id", "request_preview", "response_preview", "state",
+                 "assessments", "_lock")
+
+    def __init__(self, experiment_id: str, engine, metadata: dict[str, str]):
+        self.trace_id = ids.new_trace_id()
+        self.experiment_id = experiment_id
+        self.engine = engine
+        self.spans: list[LiveSpan] = []
+        self.root: LiveSpan | None = None
+        self.tags: dict[str, str] = {}
+        self.metadata = metadata
+        self.client_request_id = None
+        self.request_preview = None
+        self.response_preview = None
+        self.state: TraceState | None = None
+        self.assessments: list = []
+        self._lock = threading.Lock()
+        live_traces[self.trace_id] = self
+
+    def new_span(self, name: str, span_type: str | None, parent: LiveSpan | None,
+                 start_time_ns: int | None = None) -> LiveSpan:
+        """Start a span of this trace (the root if ``parent`` is None)."""
+        span = LiveSpan(self, ids.new_span_id(), None if parent is None else parent.span_id,
+                        name, span_type, start_time_ns)
+        with self._lock:
+            if parent is None and self.root is None:
+                self.root = span
+            self.spans.append(span)
+        return span
+
+    # called by LiveSpan.end
+    def before_end(self, span: LiveSpan) -> None:
+        """Run the configured span processors on an ending span."""
+        for processor in config.span_processors():
+            try:
+                processor(span)
+            except Exception as exc:
+                import logging
+
+                logging.getLogger("aiomlflow").warning(
+                    "Span processor %r failed on span %r: %s", processor, span.name, exc)
+
+    def span_ended(self, span: LiveSpan) -> None:
+        """Export the trace once its root span has ended."""
+        if span is self.root:
+            self.export()
+
+    def export(self):
+        """Hand the finished trace to the engine; return the operation's sequence number."""
+        global _last_trace_global
+        live_traces.pop(self.trace_id, None)
+        _last_trace_global = self.trace_id
+        _last_trace_local.set(self.trace_id)
+        trace = self.finish()
+        engine = self.engine
+        seq = engine.submit(TRACE, None, trace)
+        submitted[engine] = seq
+        if not async_export():
+            engine.wait(seq)
+        return seq
+
+    def finish(self) -> Trace:
+        """The Trace as stored: info from the root span and the API's settings."""
+        root = self.root
+        with self._lock:
+            spans = [s if s._ended else s.to_immutable_span() for s in self.spans]
+        metadata = dict(self.metadata)
+        inputs = root._raw_attribute(SPAN_INPUTS)
+        outputs = root._raw_attribute(SPAN_OUTPUTS)
+        metadata[TRACE_INPUTS] = previews.truncate(inputs or "", previews.METADATA_MAX_CHARS)
+        metadata[TRACE_OUTPUTS] = previews.truncate(outputs or "", previews.METADATA_MAX_CHARS)
+        usage = _token_usage(spans)
+        if usage is not None:
+            metadata[TOKEN_USAGE_KEY] = json.dumps(usage)
+        tags = {TRACE_NAME: root.name}
+        tags.update(self.tags)
+        state = self.state or (TraceState.ERROR if root.status.status_code == SpanStatusCode.ERROR
+                               else TraceState.OK)
+        end_ns = root.end_time_ns
+        info = TraceInfo(
+            trace_id=self.trace_id,
+            trace_location=TraceLocation.from_experiment_id(self.experiment_id),
+            request_time=root.start_time_ns // 1_000_000,
+            execution_duration=None if end_ns is None
+            else (end_ns - root.start_time_ns) // 1_000_000,
+            state=state,
+            request_preview=self.request_preview if self.request_preview is not None
+            else previews.preview(inputs, "user"),
+            response_preview=self.response_preview if self.response_preview is not None
+            else previews.preview(outputs, "assistant"),
+            client_request_id=self.client_request_id,
+            trace_metadata=metadata, tags=tags, assessments=list(self.assessments))
+        return Trace(info, TraceData(spans))
+
+
+def _token_usage(spans: list) -> dict | None:
+    # the usage of every span that has it and no ancestor that has it (an autologger may
+    # roll its children's usage up into a parent span)
+    with_usage = {s.span_id: s for s in spans if CHAT_USAGE in s._attributes}
+    if not with_usage:
+        return None
+    parents = {s.span_id: s.parent_id for s in spans}
+    total = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+    for span_id, span in with_usage.items():
+        ancestor = parents.get(span_id)
+        while ancestor is not None and ancestor not in with_usage:
+            ancestor = parents.get(ancestor)
+        if ancestor is not None:
+            continue
+        usage = span.get_attribute(CHAT_USAGE)
+        if not isinstance(usage, dict):
+            continue
+        for key in _TOKEN_KEYS:
+            value = usage.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                total[key] = total.get(key, 0) + int(value)
+    return {key: total[key] for key in _TOKEN_KEYS if key in total}
