@@ -487,6 +487,9 @@ def _reset_for_tests() -> None:
     tracking_uri.reset()
     close_all()
     artifact_operations.forget_runs()
+    from .tracing import reset_for_tests
+
+    reset_for_tests()
 
 
 def _forget_runs_in_child() -> None:

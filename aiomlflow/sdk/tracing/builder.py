@@ -41,6 +41,20 @@ _last_trace_local = contextvars.ContextVar("aiomlflow_last_active_trace_id", def
 _last_trace_global: str | None = None
 
 
+def forget() -> None:
+    """Drop in-progress traces and export bookkeeping: in a forked child (the parent
+    exports its own traces, and the child's engine numbers operations anew) and in tests."""
+    global _last_trace_global
+    live_traces.clear()
+    submitted.clear()
+    _last_trace_global = None
+    _last_trace_local.set(None)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=forget)
+
+
 def last_trace_id(thread_local: bool = False) -> str | None:
     """The id of the last trace whose root span ended, process-wide or in this
     thread / task."""
