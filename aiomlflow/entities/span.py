@@ -341,7 +341,7 @@ class LiveSpan(Span):
             attributes[SPAN_TYPE] = dump_attribute_value(span_type)
         super().__init__(trace.trace_id, span_id, parent_id, name,
                          time.time_ns() if start_time_ns is None else start_time_ns, None,
-                         SpanStatus(SpanStatusCode.UNSET), attributes)
+                         _UNSET, attributes)
         self._trace = trace  # the TraceBuilder collecting this trace's spans
         self._ended = False
 
@@ -443,14 +443,15 @@ class LiveSpan(Span):
             self.set_outputs(outputs)
         if status is not None:
             self.set_status(status)
-        if self._status.status_code != SpanStatusCode.ERROR:
-            self._status = SpanStatus(SpanStatusCode.OK)
+        if self._status.status_code is not SpanStatusCode.ERROR:
+            self._status = _OK
         if LOG_LEVEL not in self._attributes:
             self._attributes[LOG_LEVEL] = str(int(default_log_level(self.span_type)))
-        self._trace.before_end(self)
+        trace = self._trace
+        trace.before_end(self)
         self._end_ns = time.time_ns() if end_time_ns is None else end_time_ns
         self._ended = True
-        self._trace.span_ended(self)
+        trace.span_ended(self)
 
     def to_immutable_span(self) -> Span:
         """A read-only copy of the span as it is now."""
@@ -462,6 +463,11 @@ class LiveSpan(Span):
         raise MlflowException(
             "LiveSpan cannot be pickled; use to_immutable_span() for a copy.",
             INVALID_PARAMETER_VALUE)
+
+
+# statuses every new / successfully ended span starts from (replaced, never mutated)
+_UNSET = SpanStatus(SpanStatusCode.UNSET)
+_OK = SpanStatus(SpanStatusCode.OK)
 
 
 class _NoTrace:

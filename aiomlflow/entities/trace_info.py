@@ -44,7 +44,7 @@ class TraceInfo:
         self.trace_id = trace_id
         self.trace_location = trace_location
         self.request_time = request_time
-        self.state = TraceState(state)
+        self.state = state if state.__class__ is TraceState else TraceState(state)
         self.request_preview = request_preview
         self.response_preview = response_preview
         self.client_request_id = client_request_id

@@ -60,7 +60,7 @@ class TraceLocation:
             raise MlflowException.invalid_parameter_value(
                 f"Trace locations {sorted(unsupported)} are Databricks-only and not supported "
                 "by aiomlflow; traces are stored in MLflow experiments.")
-        self.type = TraceLocationType(type)
+        self.type = type if type.__class__ is TraceLocationType else TraceLocationType(type)
         self.mlflow_experiment = mlflow_experiment
 
     @classmethod

@@ -10,27 +10,22 @@ waits until the trace is stored.
 from __future__ import annotations
 
 import contextvars
-import json
 import os
 import threading
 
 from ...batches import TRACE
-from ...entities.span import CHAT_USAGE, SPAN_INPUTS, SPAN_OUTPUTS, LiveSpan
+from ...entities.span import LiveSpan
 from ...entities.span_status import SpanStatusCode
 from ...entities.trace import Trace
 from ...entities.trace_data import TraceData
-from ...entities.trace_info import TOKEN_USAGE_KEY, TraceInfo
+from ...entities.trace_info import TraceInfo
 from ...entities.trace_location import TraceLocation
 from ...entities.trace_state import TraceState
-from . import config, ids, previews
+from . import config, ids
 
 TRACE_NAME = "mlflow.traceName"
-TRACE_INPUTS = "mlflow.traceInputs"
-TRACE_OUTPUTS = "mlflow.traceOutputs"
 SOURCE_RUN = "mlflow.sourceRun"
 SCHEMA_VERSION = "mlflow.trace_schema.version"
-_TOKEN_KEYS = ("input_tokens", "output_tokens", "total_tokens", "cache_read_input_tokens",
-               "cache_creation_input_tokens", "cache_creation_input_tokens_above_1hr")
 
 # Traces whose root span has not ended, by id (update_current_trace, set_trace_tag and
 # log_assessment on an in-progress trace change it here).
@@ -59,13 +54,6 @@ def last_trace_id(thread_local: bool = False) -> str | None:
     """The id of the last trace whose root span ended, process-wide or in this
     thread / task."""
     return _last_trace_local.get() if thread_local else _last_trace_global
-
-
-def async_export() -> bool:
-    """MLFLOW_ENABLE_ASYNC_TRACE_LOGGING (default true): whether a root span's end
-    returns before the trace is stored."""
-    return os.environ.get("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "true").strip().lower() not in (
-        "false", "0", "no")
 
 
 class TraceBuilder:
@@ -105,7 +93,7 @@ class TraceBuilder:
     # called by LiveSpan.end
     def before_end(self, span: LiveSpan) -> None:
         """Run the configured span processors on an ending span."""
-        for processor in config.span_processors():
+        for processor in config._span_processors:
             try:
                 processor(span)
             except Exception as exc:
@@ -129,63 +117,30 @@ class TraceBuilder:
         engine = self.engine
         seq = engine.submit(TRACE, None, trace)
         submitted[engine] = seq
-        if not async_export():
+        if not config.async_export():
             engine.wait(seq)
         return seq
 
     def finish(self) -> Trace:
-        """The Trace as stored: info from the root span and the API's settings."""
+        """The Trace as the API left it (what only the stored spans tell — previews,
+        token usage, sizes — the transport derives off the caller's thread)."""
         root = self.root
         with self._lock:
             spans = [s if s._ended else s.to_immutable_span() for s in self.spans]
-        metadata = dict(self.metadata)
-        inputs = root._raw_attribute(SPAN_INPUTS)
-        outputs = root._raw_attribute(SPAN_OUTPUTS)
-        metadata[TRACE_INPUTS] = previews.truncate(inputs or "", previews.METADATA_MAX_CHARS)
-        metadata[TRACE_OUTPUTS] = previews.truncate(outputs or "", previews.METADATA_MAX_CHARS)
-        usage = _token_usage(spans)
-        if usage is not None:
-            metadata[TOKEN_USAGE_KEY] = json.dumps(usage)
-        tags = {TRACE_NAME: root.name}
+        tags = {TRACE_NAME: root._name}
         tags.update(self.tags)
-        state = self.state or (TraceState.ERROR if root.status.status_code == SpanStatusCode.ERROR
-                               else TraceState.OK)
-        end_ns = root.end_time_ns
+        if self.state is not None:
+            state = self.state
+        else:
+            state = _ERROR if root._status.status_code is _ERROR_CODE else _OK
+        end_ns = root._end_ns
         info = TraceInfo(
-            trace_id=self.trace_id,
-            trace_location=TraceLocation.from_experiment_id(self.experiment_id),
-            request_time=root.start_time_ns // 1_000_000,
-            execution_duration=None if end_ns is None
-            else (end_ns - root.start_time_ns) // 1_000_000,
-            state=state,
-            request_preview=self.request_preview if self.request_preview is not None
-            else previews.preview(inputs, "user"),
-            response_preview=self.response_preview if self.response_preview is not None
-            else previews.preview(outputs, "assistant"),
-            client_request_id=self.client_request_id,
-            trace_metadata=metadata, tags=tags, assessments=list(self.assessments))
+            self.trace_id, TraceLocation.from_experiment_id(self.experiment_id),
+            root._start_ns // 1_000_000, state, self.request_preview, self.response_preview,
+            self.client_request_id,
+            None if end_ns is None else (end_ns - root._start_ns) // 1_000_000,
+            dict(self.metadata), tags, list(self.assessments))
         return Trace(info, TraceData(spans))
 
 
-def _token_usage(spans: list) -> dict | None:
-    # the usage of every span that has it and no ancestor that has it (an autologger may
-    # roll its children's usage up into a parent span)
-    with_usage = {s.span_id: s for s in spans if CHAT_USAGE in s._attributes}
-    if not with_usage:
-        return None
-    parents = {s.span_id: s.parent_id for s in spans}
-    total = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
-    for span_id, span in with_usage.items():
-        ancestor = parents.get(span_id)
-        while ancestor is not None and ancestor not in with_usage:
-            ancestor = parents.get(ancestor)
-        if ancestor is not None:
-            continue
-        usage = span.get_attribute(CHAT_USAGE)
-        if not isinstance(usage, dict):
-            continue
-        for key in _TOKEN_KEYS:
-            value = usage.get(key)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                total[key] = total.get(key, 0) + int(value)
-    return {key: total[key] for key in _TOKEN_KEYS if key in total}
+_OK, _ERROR, _ERROR_CODE = TraceState.OK, TraceState.ERROR, SpanStatusCode.ERROR

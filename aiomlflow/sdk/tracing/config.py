@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 
 from ...entities.trace_location import MlflowExperimentLocation, TraceLocationBase
 from ...exceptions import MlflowException
@@ -15,6 +16,32 @@ _span_processors: tuple = ()
 _destination: TraceLocationBase | None = None
 _local_destination: contextvars.ContextVar = contextvars.ContextVar(
     "aiomlflow_trace_destination", default=None)
+# Environment settings, read when first needed (as MLflow reads them when its tracer
+# starts) and again after reset().
+_env: dict = {}
+
+
+def _env_setting(name: str, parse, default):
+    if name not in _env:
+        text = os.environ.get(name)
+        try:
+            _env[name] = default if text is None or not text.strip() else parse(text.strip())
+        except ValueError:
+            _logger.warning("Ignoring %s=%r: not a valid value.", name, text)
+            _env[name] = default
+    return _env[name]
+
+
+def async_export() -> bool:
+    """MLFLOW_ENABLE_ASYNC_TRACE_LOGGING (default true): whether the end of a root span
+    returns before its trace is stored (false: it waits until it is)."""
+    return _env_setting("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING",
+                        lambda t: t.lower() not in ("false", "0", "no"), True)
+
+
+def sampling_ratio() -> float:
+    """MLFLOW_TRACE_SAMPLING_RATIO (default 1.0): the share of new traces recorded."""
+    return _env_setting("MLFLOW_TRACE_SAMPLING_RATIO", float, 1.0)
 
 
 def is_enabled() -> bool:
@@ -38,6 +65,7 @@ def reset() -> None:
     """Back to the defaults: tracing on, no span processors, no destination."""
     global _destination, _span_processors
     enable()
+    _env.clear()
     _destination = None
     _local_destination.set(None)
     _span_processors = ()

@@ -59,7 +59,8 @@ class _Options:
     """What each call of one traced function needs, computed once at decoration."""
 
     __slots__ = ("fn", "name", "span_type", "attributes", "experiment_id", "sampling",
-                 "log_level", "links", "description", "function_name", "signature")
+                 "log_level", "links", "description", "function_name", "signature",
+                 "names", "defaults")
 
     def __init__(self, fn, name, span_type, attributes, destination, sampling, log_level,
                  links, description):
@@ -77,6 +78,16 @@ class _Options:
             self.signature = inspect.signature(fn)
         except (TypeError, ValueError):
             self.signature = None
+        # Plain parameters only (no *args, **kwargs, keyword-only, or self/cls to drop):
+        # inputs are then built without Signature.bind, the cost of most traced calls.
+        self.names = self.defaults = None
+        if self.signature is not None:
+            params = list(self.signature.parameters.values())
+            if all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params) and not (
+                    params and params[0].name in ("self", "cls")):
+                self.names = tuple(p.name for p in params)
+                self.defaults = {p.name: p.default for p in params
+                                 if p.default is not p.empty}
 
     def start(self, args, kwargs):
         span = open_span(self.name, self.span_type, current_span.get(), self.attributes,
@@ -88,6 +99,23 @@ class _Options:
         return span
 
     def inputs(self, args, kwargs):
+        names = self.names
+        if names is not None and len(args) <= len(names):
+            inputs = dict(zip(names, args))
+            if kwargs or len(args) < len(names):
+                for name in names[len(args):]:
+                    if name in kwargs:
+                        inputs[name] = kwargs[name]
+                    elif name in self.defaults:
+                        inputs[name] = self.defaults[name]
+                    else:
+                        break  # a missing argument: the call itself will say so
+                else:
+                    if len(kwargs) + len(args) <= len(names) and all(
+                            k in inputs for k in kwargs):
+                        return inputs
+            else:
+                return inputs
         if self.signature is None:
             return None
         try:

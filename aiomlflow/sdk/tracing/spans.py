@@ -10,11 +10,14 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import os
 import random
 
 from ...entities.span import SPAN_INPUTS, LiveSpan, NoOpSpan, dump_attribute_value
 from ...exceptions import MlflowException
-from .. import run_context, tracking_uri
+from ...workers.registry import get_engine
+from .. import fluent, run_context, tracking_uri
+from ..client import MlflowClient
 from . import builder, config
 
 _logger = logging.getLogger("aiomlflow")
@@ -38,12 +41,9 @@ def _metadata_of_new_trace(run_id: str | None) -> dict[str, str]:
 def _default_experiment_id(engine) -> str:
     # The fluent API's experiment (set_experiment, MLFLOW_EXPERIMENT_NAME/_ID, Default);
     # resolving the environment's name costs a store lookup, so it is cached per setting.
-    from .. import fluent
-    from ..client import MlflowClient
-    import os
-
+    environ = os.environ
     key = (engine.tracking_uri, fluent._active_experiment_id,
-           os.environ.get("MLFLOW_EXPERIMENT_NAME"), os.environ.get("MLFLOW_EXPERIMENT_ID"))
+           environ.get("MLFLOW_EXPERIMENT_NAME"), environ.get("MLFLOW_EXPERIMENT_ID"))
     found = _experiment_cache.get(key)
     if found is None:
         found = fluent._resolve_experiment_id(MlflowClient(engine.tracking_uri))
@@ -53,9 +53,6 @@ def _default_experiment_id(engine) -> str:
 
 
 def _new_trace(experiment_id: str | None, run_id: str | None) -> builder.TraceBuilder:
-    from ...workers.registry import get_engine
-    from .. import fluent
-
     engine = get_engine(tracking_uri.get_tracking_uri())
     active = fluent.active_run()
     if experiment_id is None:
@@ -71,15 +68,7 @@ def _new_trace(experiment_id: str | None, run_id: str | None) -> builder.TraceBu
 def sampled(ratio: float | None) -> bool:
     """Whether a new trace is recorded under ``ratio`` (or MLFLOW_TRACE_SAMPLING_RATIO)."""
     if ratio is None:
-        import os
-
-        text = os.environ.get("MLFLOW_TRACE_SAMPLING_RATIO")
-        if not text:
-            return True
-        try:
-            ratio = float(text)
-        except ValueError:
-            return True
+        ratio = config.sampling_ratio()
     return ratio >= 1.0 or random.random() < ratio
 
 

@@ -21,7 +21,7 @@ from ...entities.trace_info import COST_KEY, TOKEN_USAGE_KEY, TraceInfo
 from ...entities.trace_location import TraceLocation
 from ...entities.trace_state import TraceState
 from ...exceptions import MlflowException
-from ...traces import SIZE_STATS, add_size_stats
+from ...traces import SIZE_STATS, complete
 from .reads import snapshot
 from .writes import transaction
 
@@ -115,7 +115,7 @@ def _insert_trace(db, trace: Trace, experiments: dict) -> None:
     info = trace.info
     trace_id = info.trace_id
     location = _artifact_location(db, info.experiment_id, trace_id, experiments)
-    texts = add_size_stats(trace)
+    texts = complete(trace)
     metadata = info.trace_metadata
     session = metadata.get(SESSION_KEY)
     db.execute(

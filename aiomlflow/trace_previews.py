@@ -1,5 +1,6 @@
 """Request and response previews of a trace (what the UI's trace list shows), and the
-truncation MLflow applies to trace metadata."""
+truncation MLflow applies to trace metadata.  Computed store-side, as MLflow's store
+fills previews a client left unset."""
 
 from __future__ import annotations
 
@@ -22,10 +23,12 @@ def preview(raw_json: str | None, role: str) -> str | None:
     if raw_json is None:
         return None
     content = None
-    try:
-        value = json.loads(raw_json)
-    except ValueError:
-        value = None
+    value = None
+    if raw_json.startswith("{") and '"role"' in raw_json:  # else no chat messages in it
+        try:
+            value = json.loads(raw_json)
+        except ValueError:
+            pass
     if value is not None:
         messages = _messages(value)
         if messages:
