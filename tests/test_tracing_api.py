@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 
 import pytest
 
@@ -379,6 +380,7 @@ def test_search_traces_as_list_and_frame(mlflow, store):
         with mlflow.start_span(f"t{i}") as span:
             span.set_inputs({"i": i})
             span.set_outputs(i * 10)
+        time.sleep(0.002)  # distinct start milliseconds: the default order is by time
     flush(mlflow)
     traces = mlflow.search_traces(return_type="list")
     assert [t.data.spans[0].name for t in traces] == ["t2", "t1", "t0"]  # newest first
