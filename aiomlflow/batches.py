@@ -15,7 +15,7 @@ DELETE_TAG = 3  # key
 TERMINATE = 4   # status, end_time: end the run (set_terminated), in order with its data
 CALL = 5        # transport method name, args: awaited in order; the result is kept
 NOOP = 6        # a marker that lets flush wait for everything queued before it
-TRACE = 7       # a finished Trace entity (info + spans), exported by the worker in batches
+TRACE = 7       # a finished trace: its to_trace() gives the Trace entity; exported in batches
 
 LAST_DATA_KIND = TERMINATE  # kinds up to this one are run data, written in batches
 
@@ -134,10 +134,7 @@ def payload_bytes(op: tuple) -> int:
     what the queue's byte bound counts, so large values cannot pile up unbounded."""
     kind = op[1]
     if kind == TRACE:
-        size = 500
-        for span in op[3].data.spans:
-            size += 300 + sum(map(len, span._attributes.values()))
-        return size
+        return op[3].payload_size()
     if kind == PARAM:
         return 100 + len(op[3]) + len(op[4])
     if kind != BATCH:

@@ -84,6 +84,7 @@ class SpanLogLevel(IntEnum):
 
 
 _INFO_SPAN_TYPES = frozenset({"LLM", "CHAT_MODEL", "TOOL", "RETRIEVER", "AGENT", "EMBEDDING"})
+_INFO_TYPES_RAW = frozenset(f'"{t}"' for t in _INFO_SPAN_TYPES)  # as stored
 
 
 def default_log_level(span_type: str | None) -> SpanLogLevel:
@@ -160,8 +161,8 @@ class Span:
         self._end_ns = end_time_ns
         self._status = status
         self._attributes = attributes
-        self._events = [] if events is None else events
-        self._links = [] if links is None else links
+        self._events = events or ()  # a tuple until a live span adds one
+        self._links = links or ()
 
     @property
     def trace_id(self) -> str:
@@ -336,12 +337,19 @@ class LiveSpan(Span):
 
     def __init__(self, trace, span_id: str, parent_id: str | None, name: str,
                  span_type: str | None, start_time_ns: int | None = None):
-        attributes = {TRACE_REQUEST_ID: f'"{trace.trace_id}"'}
+        attributes = {TRACE_REQUEST_ID: trace.quoted_id}
         if span_type is not None:
-            attributes[SPAN_TYPE] = dump_attribute_value(span_type)
-        super().__init__(trace.trace_id, span_id, parent_id, name,
-                         time.time_ns() if start_time_ns is None else start_time_ns, None,
-                         _UNSET, attributes)
+            attributes[SPAN_TYPE] = (_QUOTED_TYPES.get(span_type)
+                                     or dump_attribute_value(span_type))
+        self._trace_id = trace.trace_id
+        self._span_id = span_id
+        self._parent_id = parent_id
+        self._name = name
+        self._start_ns = time.time_ns() if start_time_ns is None else start_time_ns
+        self._end_ns = None
+        self._status = _UNSET
+        self._attributes = attributes
+        self._events = self._links = ()
         self._trace = trace  # the TraceBuilder collecting this trace's spans
         self._ended = False
 
@@ -406,6 +414,8 @@ class LiveSpan(Span):
         """Add an event; an ``exception`` event raises the level to ERROR."""
         if self._ended:
             return
+        if self._events.__class__ is tuple:
+            self._events = list(self._events)
         self._events.append(event)
         if event.name == "exception":
             level = self.get_attribute(LOG_LEVEL)
@@ -416,6 +426,8 @@ class LiveSpan(Span):
         """Link this span to a span of another trace (``trace_id``, ``span_id``)."""
         if self._ended:
             return
+        if self._links.__class__ is tuple:
+            self._links = list(self._links)
         self._links.append({"trace_id": link.trace_id, "span_id": link.span_id,
                             "attributes": getattr(link, "attributes", None)})
 
@@ -445,8 +457,9 @@ class LiveSpan(Span):
             self.set_status(status)
         if self._status.status_code is not SpanStatusCode.ERROR:
             self._status = _OK
-        if LOG_LEVEL not in self._attributes:
-            self._attributes[LOG_LEVEL] = str(int(default_log_level(self.span_type)))
+        attributes = self._attributes
+        if LOG_LEVEL not in attributes:
+            attributes[LOG_LEVEL] = "20" if attributes.get(SPAN_TYPE) in _INFO_TYPES_RAW else "10"
         trace = self._trace
         trace.before_end(self)
         self._end_ns = time.time_ns() if end_time_ns is None else end_time_ns
@@ -470,8 +483,14 @@ _UNSET = SpanStatus(SpanStatusCode.UNSET)
 _OK = SpanStatus(SpanStatusCode.OK)
 
 
+# span types as stored (JSON strings), for the common ones
+_QUOTED_TYPES = {value: f'"{value}"' for name, value in vars(SpanType).items()
+                 if not name.startswith("_")}
+
+
 class _NoTrace:
     trace_id = NO_OP_SPAN_TRACE_ID
+    quoted_id = None
 
     def before_end(self, span) -> None:
         pass

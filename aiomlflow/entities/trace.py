@@ -57,6 +57,15 @@ class Trace:
         """The trace's id."""
         return self.info.trace_id
 
+    # a finished Trace is a valid TRACE payload itself (see aiomlflow/batches.py)
+    def to_trace(self) -> "Trace":
+        """This trace."""
+        return self
+
+    def payload_size(self) -> int:
+        """Rough bytes the trace holds (the engine queue's byte bound)."""
+        return 500 + sum(300 + sum(map(len, s._attributes.values())) for s in self.data.spans)
+
     def search_spans(self, span_type: str | None = None, name: str | re.Pattern | None = None,
                      span_id: str | None = None) -> list:
         """The spans matching every given criterion (``name`` may be a compiled regex)."""

@@ -149,8 +149,9 @@ class Transport(ABC):
 
     # traces (a store without them refuses clearly)
     async def write_traces(self, ops: list) -> list[tuple[int, Exception]]:
-        """Store finished traces: each op is ``(seq, TRACE, None, trace)`` with a Trace
-        entity (its info and spans); return ``(seq, error)`` for every trace that failed."""
+        """Store finished traces: each op is ``(seq, TRACE, None, finished)`` where
+        ``finished.to_trace()`` gives the Trace entity (info and spans); return
+        ``(seq, error)`` for every trace that failed."""
         raise _unsupported(self, "tracing")
 
     async def get_trace_info(self, trace_id: str):

@@ -59,25 +59,29 @@ def last_trace_id(thread_local: bool = False) -> str | None:
 class TraceBuilder:
     """One trace in progress: its spans, and what the API set on its info."""
 
-    __slots__ = ("trace_id", "experiment_id", "engine", "spans", "root", "tags", "metadata",
-                 "client_request_id", "request_preview", "response_preview", "state",
-                 "assessments", "_lock")
+    __slots__ = ("trace_id", "quoted_id", "experiment_id", "engine", "spans", "root", "tags",
+                 "base_metadata", "metadata", "client_request_id", "request_preview",
+                 "response_preview", "state", "assessments", "_lock")
 
-    def __init__(self, experiment_id: str, engine, metadata: dict[str, str]):
-        self.trace_id = ids.new_trace_id()
+    def __init__(self, experiment_id: str, engine, base_metadata: dict[str, str],
+                 metadata: dict[str, str] | None = None):
+        self.trace_id = trace_id = ids.new_trace_id()
+        self.quoted_id = f'"{trace_id}"'  # as spans store it
         self.experiment_id = experiment_id
         self.engine = engine
         self.spans: list[LiveSpan] = []
         self.root: LiveSpan | None = None
         self.tags: dict[str, str] = {}
-        self.metadata = metadata
+        # the process's metadata (shared, never changed) and this trace's own
+        self.base_metadata = base_metadata
+        self.metadata = {} if metadata is None else metadata
         self.client_request_id = None
         self.request_preview = None
         self.response_preview = None
         self.state: TraceState | None = None
         self.assessments: list = []
         self._lock = threading.Lock()
-        live_traces[self.trace_id] = self
+        live_traces[trace_id] = self
 
     def new_span(self, name: str, span_type: str | None, parent: LiveSpan | None,
                  start_time_ns: int | None = None) -> LiveSpan:
@@ -108,25 +112,31 @@ class TraceBuilder:
             self.export()
 
     def export(self):
-        """Hand the finished trace to the engine; return the operation's sequence number."""
+        """Hand the finished trace to the engine; return the operation's sequence number.
+        The builder itself is the TRACE payload: its Trace entity is built by
+        ``to_trace`` on the writer's side, sparing the traced code the allocations."""
         global _last_trace_global
         live_traces.pop(self.trace_id, None)
         _last_trace_global = self.trace_id
         _last_trace_local.set(self.trace_id)
-        trace = self.finish()
         engine = self.engine
-        seq = engine.submit(TRACE, None, trace)
+        seq = engine.submit(TRACE, None, self)
         submitted[engine] = seq
         if not config.async_export():
             engine.wait(seq)
         return seq
 
-    def finish(self) -> Trace:
+    def to_trace(self) -> Trace:
         """The Trace as the API left it (what only the stored spans tell — previews,
         token usage, sizes — the transport derives off the caller's thread)."""
         root = self.root
         with self._lock:
             spans = [s if s._ended else s.to_immutable_span() for s in self.spans]
+            for span in self.spans:
+                if span._ended:
+                    span._trace = None  # no cycle left for the garbage collector
+        metadata = dict(self.base_metadata)
+        metadata.update(self.metadata)
         tags = {TRACE_NAME: root._name}
         tags.update(self.tags)
         if self.state is not None:
@@ -139,8 +149,12 @@ class TraceBuilder:
             root._start_ns // 1_000_000, state, self.request_preview, self.response_preview,
             self.client_request_id,
             None if end_ns is None else (end_ns - root._start_ns) // 1_000_000,
-            dict(self.metadata), tags, list(self.assessments))
+            metadata, tags, list(self.assessments))
         return Trace(info, TraceData(spans))
+
+    def payload_size(self) -> int:
+        """Rough bytes the finished trace holds (the engine queue's byte bound)."""
+        return 500 + sum(300 + sum(map(len, s._attributes.values())) for s in self.spans)
 
 
 _OK, _ERROR, _ERROR_CODE = TraceState.OK, TraceState.ERROR, SpanStatusCode.ERROR

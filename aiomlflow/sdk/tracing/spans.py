@@ -28,14 +28,11 @@ _base_metadata: dict | None = None
 _experiment_cache: dict = {}
 
 
-def _metadata_of_new_trace(run_id: str | None) -> dict[str, str]:
+def _process_metadata() -> dict[str, str]:
     global _base_metadata
     if _base_metadata is None:  # user, source and git facts do not change in a process
         _base_metadata = {builder.SCHEMA_VERSION: "3", **run_context.default_run_tags()}
-    metadata = dict(_base_metadata)
-    if run_id is not None:
-        metadata[builder.SOURCE_RUN] = run_id
-    return metadata
+    return _base_metadata
 
 
 def _default_experiment_id(engine) -> str:
@@ -62,7 +59,8 @@ def _new_trace(experiment_id: str | None, run_id: str | None) -> builder.TraceBu
                          else _default_experiment_id(engine))
     if run_id is None and active is not None:
         run_id = active.info.run_id
-    return builder.TraceBuilder(str(experiment_id), engine, _metadata_of_new_trace(run_id))
+    return builder.TraceBuilder(str(experiment_id), engine, _process_metadata(),
+                                None if run_id is None else {builder.SOURCE_RUN: run_id})
 
 
 def sampled(ratio: float | None) -> bool:

@@ -58,7 +58,7 @@ def write_traces(db, ops: list) -> list[tuple[int, Exception]]:
         for op in ops:
             db.execute("SAVEPOINT one_trace")
             try:
-                _insert_trace(db, op[3], experiments)
+                _insert_trace(db, op[3].to_trace(), experiments)
             except (MlflowException, *_DATA_ERRORS, *_SQL_ERRORS) as exc:
                 db.execute("ROLLBACK TO one_trace")
                 failures.append((op[0], exc if isinstance(exc, MlflowException) else
