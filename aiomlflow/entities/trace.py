@@ -64,7 +64,8 @@ class Trace:
 
     def payload_size(self) -> int:
         """Rough bytes the trace holds (the engine queue's byte bound)."""
-        return 500 + sum(300 + sum(map(len, s._attributes.values())) for s in self.data.spans)
+        return 500 + sum(300 + sum(len(v) for v in s._attributes.values() if v)
+                         for s in self.data.spans)
 
     def search_spans(self, span_type: str | None = None, name: str | re.Pattern | None = None,
                      span_id: str | None = None) -> list:

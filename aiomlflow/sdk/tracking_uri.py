@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import pathlib
 
@@ -36,7 +37,13 @@ def get_tracking_uri() -> str:
     env = os.environ.get("MLFLOW_TRACKING_URI")
     if env:
         return env
-    return "sqlite:///" + os.path.abspath("mlflow.db")
+    return _default_uri(os.getcwd())
+
+
+@functools.lru_cache(maxsize=8)
+def _default_uri(cwd: str) -> str:
+    # ./mlflow.db of the working directory (cached: a traced call resolves it each time)
+    return "sqlite:///" + os.path.join(cwd, "mlflow.db")
 
 
 def is_tracking_uri_set() -> bool:

@@ -30,6 +30,9 @@ SCHEMA_VERSION = "mlflow.trace_schema.version"
 # Traces whose root span has not ended, by id (update_current_trace, set_trace_tag and
 # log_assessment on an in-progress trace change it here).
 live_traces: dict[str, "TraceBuilder"] = {}
+# Guards every trace's span list (spans of one trace may start and end in several
+# threads); held for an append or a snapshot only.
+spans_lock = threading.Lock()
 # The last TRACE operation submitted per engine: reads wait for it (read-your-writes).
 submitted: dict = {}
 _last_trace_local = contextvars.ContextVar("aiomlflow_last_active_trace_id", default=None)
@@ -61,7 +64,7 @@ class TraceBuilder:
 
     __slots__ = ("trace_id", "quoted_id", "experiment_id", "engine", "spans", "root", "tags",
                  "base_metadata", "metadata", "client_request_id", "request_preview",
-                 "response_preview", "state", "assessments", "_lock")
+                 "response_preview", "state", "assessments", "_size")
 
     def __init__(self, experiment_id: str, engine, base_metadata: dict[str, str],
                  metadata: dict[str, str] | None = None):
@@ -80,7 +83,7 @@ class TraceBuilder:
         self.response_preview = None
         self.state: TraceState | None = None
         self.assessments: list = []
-        self._lock = threading.Lock()
+        self._size = None
         live_traces[trace_id] = self
 
     def new_span(self, name: str, span_type: str | None, parent: LiveSpan | None,
@@ -88,7 +91,7 @@ class TraceBuilder:
         """Start a span of this trace (the root if ``parent`` is None)."""
         span = LiveSpan(self, ids.new_span_id(), None if parent is None else parent.span_id,
                         name, span_type, start_time_ns)
-        with self._lock:
+        with spans_lock:
             if parent is None and self.root is None:
                 self.root = span
             self.spans.append(span)
@@ -130,7 +133,7 @@ class TraceBuilder:
         """The Trace as the API left it (what only the stored spans tell — previews,
         token usage, sizes — the transport derives off the caller's thread)."""
         root = self.root
-        with self._lock:
+        with spans_lock:
             spans = [s if s._ended else s.to_immutable_span() for s in self.spans]
             for span in self.spans:
                 if span._ended:
@@ -153,8 +156,12 @@ class TraceBuilder:
         return Trace(info, TraceData(spans))
 
     def payload_size(self) -> int:
-        """Rough bytes the finished trace holds (the engine queue's byte bound)."""
-        return 500 + sum(300 + sum(map(len, s._attributes.values())) for s in self.spans)
+        """Rough bytes the finished trace holds (the engine queue's byte bound); fixed at
+        the first call, so the queue releases what it reserved."""
+        if self._size is None:
+            self._size = 500 + sum(300 + sum(map(len, s._attributes.values()))
+                                   for s in self.spans)
+        return self._size
 
 
 _OK, _ERROR, _ERROR_CODE = TraceState.OK, TraceState.ERROR, SpanStatusCode.ERROR

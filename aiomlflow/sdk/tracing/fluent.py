@@ -212,7 +212,7 @@ def _graft(trace, parent: LiveSpan, Span, SpanStatusCode) -> None:
         copy._status = span.status
         copy._end_ns = span.end_time_ns
         copy._ended = True
-        with owner._lock:
+        with spans.builder.spans_lock:
             owner.spans.append(copy)
 
 
