@@ -10,15 +10,14 @@ from ...entities.span import LiveSpan, NoOpSpan
 from ...entities.trace_state import TraceState
 from ...exceptions import MlflowException
 from ...searches import TraceSearch
+from ...workers.registry import get_engine
 from .. import tracking_uri
-from . import builder, config, spans
+from . import builder, config, spans, store
 from .decorator import trace  # noqa: F401  (re-exported)
 
 _logger = logging.getLogger("aiomlflow")
 _SEARCH_PAGE = 100
 _MAX_SEARCH_RESULTS = 50_000
-_IMMUTABLE_TAGS = ("mlflow.user", "mlflow.artifactLocation", "mlflow.trace.spansLocation",
-                   "mlflow.trace.archiveLocation", "mlflow.trace.archivalFailure")
 
 __all__ = [
     "add_trace", "delete_trace_tag", "flush_trace_async_logging", "get_active_trace_id",
@@ -218,73 +217,23 @@ def _graft(trace, parent: LiveSpan, Span, SpanStatusCode) -> None:
 
 # ---------------------------------------------------------------------------- stored traces
 def _engine():
-    from ...workers.registry import get_engine
-
     return get_engine(tracking_uri.get_tracking_uri())
-
-
-def _written(engine) -> None:
-    # read-your-writes: every trace this process handed to the engine is stored first
-    seq = builder.submitted.get(engine)
-    if seq is not None and not engine.completed(seq):
-        try:
-            engine.wait(seq)
-        except MlflowException:
-            pass  # that trace's own failure is reported to whoever reads it / the flush
 
 
 def get_trace(trace_id: str, silent: bool = False, flush: bool = False):
     """The trace with this id (waiting for this process's pending trace writes), or
     None with a warning (none if ``silent``) when it cannot be read."""
-    engine = _engine()
-    _written(engine)
-    try:
-        found = engine.read("get_traces", [trace_id])
-    except MlflowException as exc:
-        found, error = [], exc
-    else:
-        error = None
-    if found:
-        return found[0]
-    if not silent:
-        reason = error if error is not None else f"Trace with ID {trace_id} is not found."
-        _logger.warning("Failed to get trace from the tracking store: %s. For full "
-                        "traceback, set logging level to debug.", reason)
-    return None
+    return store.read_trace(_engine(), trace_id, silent)
 
 
 def set_trace_tag(trace_id: str, key: str, value: str) -> None:
     """Set a tag on a trace (in progress or stored)."""
-    _check_tag_key(key)
-    live = spans.live_trace(trace_id)
-    if live is not None:
-        live.tags[key] = str(value)
-        return
-    engine = _engine()
-    engine.call("set_trace_tag", trace_id, key, str(value))
+    store.set_tag(_engine(), trace_id, key, value)
 
 
 def delete_trace_tag(trace_id: str, key: str) -> None:
     """Delete a tag of a trace (in progress or stored)."""
-    live = spans.live_trace(trace_id)
-    if live is not None:
-        if live.tags.pop(key, None) is None:
-            raise MlflowException(
-                f"Tag with key {key} not found in trace with ID {trace_id}.",
-                "RESOURCE_DOES_NOT_EXIST")
-        return
-    _engine().call("delete_trace_tag", trace_id, key)
-
-
-def _check_tag_key(key) -> None:
-    if not isinstance(key, str) or not key:
-        raise MlflowException.invalid_parameter_value(f"Invalid tag key: {key!r}.")
-    if len(key) > 250:
-        raise MlflowException.invalid_parameter_value(
-            "'key' exceeds the maximum length of 250 characters")
-    if key in _IMMUTABLE_TAGS:
-        raise MlflowException.invalid_parameter_value(
-            f"The tag {key!r} is set by MLflow and cannot be changed.")
+    store.delete_tag(_engine(), trace_id, key)
 
 
 def search_traces(experiment_ids: list[str] | None = None, filter_string: str | None = None,
@@ -328,24 +277,15 @@ def search_traces(experiment_ids: list[str] | None = None, filter_string: str | 
         raise MlflowException.invalid_parameter_value(
             f"Invalid value for 'max_results': {max_results}. It must be a positive integer.")
     engine = _engine()
-    _written(engine)
     traces: list = []
     token = None
     while max_results is None or len(traces) < max_results:
         want = _SEARCH_PAGE if max_results is None else min(max_results - len(traces),
                                                             _MAX_SEARCH_RESULTS)
-        query = TraceSearch(experiment_ids=tuple(ids), filter_string=combined,
-                            max_results=want, order_by=tuple(order_by or ()), page_token=token)
-        infos, token = engine.read("search_traces", query)
-        if include_spans and infos:
-            found = {t.info.trace_id: t for t in engine.read(
-                "get_traces", [info.trace_id for info in infos])}
-            traces.extend(found[info.trace_id] for info in infos if info.trace_id in found)
-        else:
-            from ...entities.trace import Trace
-            from ...entities.trace_data import TraceData
-
-            traces.extend(Trace(info, TraceData([])) for info in infos)
+        page, token = store.search_page(engine, TraceSearch(
+            experiment_ids=tuple(ids), filter_string=combined, max_results=want,
+            order_by=tuple(order_by or ()), page_token=token), include_spans)
+        traces.extend(page)
         if not token:
             break
     if return_type == "list":
@@ -368,6 +308,4 @@ def flush_trace_async_logging(terminate: bool = False) -> None:
     from ...workers.registry import running_engines
 
     for engine in running_engines():
-        seq = builder.submitted.get(engine)
-        if seq is not None:
-            engine.wait(seq)
+        store.written(engine, raise_errors=True)

@@ -49,8 +49,10 @@ def _default_experiment_id(engine) -> str:
     return found
 
 
-def _new_trace(experiment_id: str | None, run_id: str | None) -> builder.TraceBuilder:
-    engine = get_engine(tracking_uri.get_tracking_uri())
+def _new_trace(experiment_id: str | None, run_id: str | None,
+               engine=None) -> builder.TraceBuilder:
+    if engine is None:
+        engine = get_engine(tracking_uri.get_tracking_uri())
     active = fluent.active_run()
     if experiment_id is None:
         experiment_id = config.destination_experiment_id()
@@ -74,7 +76,7 @@ def open_span(name: str, span_type: str | None = "UNKNOWN", parent=None,
               attributes: dict | None = None, experiment_id: str | None = None,
               start_time_ns: int | None = None, log_level=None, links=None,
               description: str | None = None, run_id: str | None = None,
-              sampling_ratio: float | None = None) -> LiveSpan:
+              sampling_ratio: float | None = None, engine=None) -> LiveSpan:
     """Start a span under ``parent`` (a new trace's root when None); a NoOpSpan while
     tracing is disabled, under a NoOpSpan, or when the trace is not sampled."""
     if not config.is_enabled() or isinstance(parent, NoOpSpan):
@@ -82,7 +84,7 @@ def open_span(name: str, span_type: str | None = "UNKNOWN", parent=None,
     if parent is None:
         if not sampled(sampling_ratio):
             return NoOpSpan()
-        trace = _new_trace(experiment_id, run_id)
+        trace = _new_trace(experiment_id, run_id, engine)
     else:
         if experiment_id is not None:
             _logger.warning(
