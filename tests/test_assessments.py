@@ -530,6 +530,86 @@ def test_read_assessments_for_trace_reads(mlflow, real):
     assert [a.name for a in found[first]] == ["a", "b", "c"]
 
 
+def test_logged_inside_the_trace_as_mlflow(mlflow, real):
+    """Logged while its trace runs, an assessment is kept with the trace and stored when
+    the trace ends, without an id until then."""
+    def scenario(m):
+        @m.trace(name="agent")
+        def agent(question):
+            trace_id = m.get_active_trace_id()
+            with m.start_span(name="tool") as span:
+                span_id = span.span_id
+            fb = m.log_feedback(trace_id=trace_id, name="inflight", value=1, rationale="r",
+                                metadata={"k": "v"})
+            assert (fb.assessment_id, fb.trace_id) == (None, trace_id)
+            m.log_expectation(trace_id=trace_id, name="expected", value={"a": [1]},
+                              span_id=span_id)
+            m.log_assessment(trace_id, m.entities.Feedback(name="late", error="judge down",
+                                                           create_time_ms=1000))
+            return question
+
+        agent("q")
+        m.flush_trace_async_logging()
+        return m.get_last_active_trace_id()
+
+    with real.active() as m:
+        theirs = scenario(m)
+    ours = scenario(mlflow)
+    assert_same_storage(real, theirs, ours)
+    with real.active() as m:
+        trace = m.get_trace(ours)
+    assert [a.name for a in trace.info.assessments] == ["late", "inflight", "expected"]
+    assert trace.info.assessments[2].span_id == trace.data.spans[1].span_id
+    db = sqlite3.connect(real.db_path)
+    try:
+        assert db.execute("SELECT count(*) FROM assessments a JOIN trace_info t ON "
+                          "t.request_id = a.trace_id WHERE a.trace_id = ? AND "
+                          "a.trace_timestamp_ms = t.timestamp_ms AND "
+                          "a.experiment_id = t.experiment_id", (ours,)).fetchone() == (3,)
+    finally:
+        db.close()
+
+
+@skip_on_mlflow("a value the store would refuse fails at the call, not in the trace export")
+def test_bad_assessment_inside_the_trace_fails_at_the_call(mlflow, real):
+    @mlflow.trace(name="agent")
+    def agent():
+        trace_id = mlflow.get_active_trace_id()
+        with pytest.raises(mlflow.MlflowException, match="not JSON serializable"):
+            mlflow.log_feedback(trace_id=trace_id, value=object())
+        with pytest.raises(mlflow.MlflowException, match="constraint violation"):
+            mlflow.log_feedback(trace_id=trace_id, name=None, value=1)
+        mlflow.log_feedback(trace_id=trace_id, value=1)
+
+    agent()
+    mlflow.flush_trace_async_logging()
+    trace_id = mlflow.get_last_active_trace_id()
+    with real.active() as m:
+        assert [a.value for a in m.get_trace(trace_id).info.assessments] == [1]
+
+
+@skip_on_mlflow("assessment calls wait for the traces the process exported before them")
+def test_on_traces_we_logged(mlflow, real):
+    """Right after a trace ends (exported in the background), its assessments are
+    queued behind it; our trace reads carry them as real mlflow's do."""
+    @mlflow.trace(name="predict")
+    def predict(x):
+        return x
+
+    predict(1)
+    trace_id = mlflow.get_last_active_trace_id()
+    first = mlflow.log_feedback(trace_id=trace_id, name="relevance", value=0.8)
+    mlflow.override_feedback(trace_id=trace_id, assessment_id=first.assessment_id, value=0.3)
+    mlflow.log_expectation(trace_id=trace_id, name="expected", value=[1, 2])
+    ours = mlflow.get_trace(trace_id)
+    with real.active() as m:
+        theirs = m.get_trace(trace_id)
+    assert [repr(a) for a in ours.info.assessments] == [repr(a) for a in theirs.info.assessments]
+    assert ours.info.to_dict()["assessments"] == theirs.info.to_dict()["assessments"]
+    assert [a.value for a in ours.search_assessments("relevance")] == [0.3]
+    assert [a.value for a in ours.search_assessments(type="expectation")] == [[1, 2]]
+
+
 def test_no_trace_id_logs_nothing(mlflow, real):
     for m in (mlflow, real.mlflow):
         fb = m.entities.Feedback(name="x", value=1)

@@ -9,18 +9,18 @@ result; reads are queued too, so they see every earlier write.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ...entities.assessment import (
     DEFAULT_FEEDBACK_NAME, Assessment, AssessmentError, AssessmentSource, Expectation, Feedback,
     FeedbackValueType,
 )
+from ...entities.span import NO_OP_SPAN_TRACE_ID
 from ...exceptions import MlflowException
 from ...workers.registry import get_engine
 from .. import tracking_uri
-
-# The trace id of spans created while tracing is disabled: nothing is logged for it.
-NO_OP_SPAN_TRACE_ID = "MLFLOW_NO_OP_SPAN_TRACE_ID"
+from . import builder
 
 
 def _call(method: str, *args):
@@ -34,6 +34,24 @@ def _check_assessment(assessment) -> None:
             f"Got {type(assessment)} instead.")
 
 
+def _check_storable(trace_id: str, assessment: Assessment) -> None:
+    """Raise the store's error now for an assessment it would refuse."""
+    if not isinstance(assessment.name, str):
+        raise MlflowException(f"Failed to create assessment for trace '{trace_id}' due to a "
+                              "constraint violation.", "INTERNAL_ERROR")
+    if assessment.feedback is not None:
+        value = assessment.feedback.value
+    elif assessment.expectation is not None:
+        value = assessment.expectation.value
+    else:
+        value = assessment.issue.to_dictionary()
+    try:
+        json.dumps(value)
+        json.dumps(assessment.metadata)
+    except (TypeError, ValueError) as exc:
+        raise MlflowException(str(exc), "INTERNAL_ERROR") from None
+
+
 def get_assessment(trace_id: str, assessment_id: str) -> Assessment:
     """The assessment ``assessment_id`` of the trace ``trace_id`` (a Feedback or an
     Expectation); RESOURCE_DOES_NOT_EXIST if the trace or the assessment is unknown."""
@@ -44,12 +62,21 @@ def log_assessment(trace_id: str, assessment: Assessment) -> Assessment:
     """Log an assessment (a Feedback or an Expectation) to a trace; return it as stored,
     with its ``assessment_id``.
 
-    ``assessment.trace_id`` is set to ``trace_id``.  A ``trace_id`` of None (what a
-    span gets while tracing is disabled) logs nothing and returns the assessment.
+    ``assessment.trace_id`` is set to ``trace_id``.  On a trace still in progress the
+    assessment is kept with the trace and stored when the trace ends (it is returned
+    without an id).  A ``trace_id`` of None, or a disabled-tracing span's, logs nothing
+    and returns the assessment.
     """
     _check_assessment(assessment)
     assessment.trace_id = trace_id
     if trace_id is None or trace_id == NO_OP_SPAN_TRACE_ID:
+        return assessment
+    live = builder.live_traces.get(trace_id)
+    if live is not None:
+        # a trace still in progress in this process: stored with it when it ends (its
+        # id is given then, as MLflow does); what the store would refuse fails here
+        _check_storable(trace_id, assessment)
+        live.assessments.append(assessment)
         return assessment
     return _call("create_assessment", assessment)
 
