@@ -69,6 +69,15 @@ from aiomlflow.sdk.tracing.fluent import (
     trace,
     update_current_trace,
 )
+from aiomlflow.sdk.tracing.assessments import (
+    delete_assessment,
+    get_assessment,
+    log_assessment,
+    log_expectation,
+    log_feedback,
+    override_feedback,
+    update_assessment,
+)
 from aiomlflow.workers.operations import RunOperations
 from aiomlflow.sdk.tracking_uri import (
     get_registry_uri,
@@ -110,5 +119,8 @@ __all__ = [
     "get_current_active_span", "get_last_active_trace_id", "get_trace", "log_trace",
     "search_traces", "set_trace_tag", "start_span", "start_span_no_context", "trace",
     "tracing", "update_current_trace",
+    # trace assessments
+    "delete_assessment", "get_assessment", "log_assessment", "log_expectation", "log_feedback",
+    "override_feedback", "update_assessment",
 ]
 

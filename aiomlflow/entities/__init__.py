@@ -1,5 +1,10 @@
 """Plain entity classes mirroring ``mlflow.entities``: no protobuf, no I/O."""
 
+from aiomlflow.entities.assessment import (
+    Assessment, Expectation, ExpectationValue, Feedback, FeedbackValue, IssueReference,
+)
+from aiomlflow.entities.assessment_error import AssessmentError
+from aiomlflow.entities.assessment_source import AssessmentSource, AssessmentSourceType
 from aiomlflow.entities.dataset import Dataset
 from aiomlflow.entities.dataset_input import DatasetInput
 from aiomlflow.entities.experiment import Experiment
@@ -35,12 +40,21 @@ from aiomlflow.entities.trace_state import TraceState
 from aiomlflow.entities.view_type import ViewType
 
 __all__ = [
+    "Assessment",
+    "AssessmentError",
+    "AssessmentSource",
+    "AssessmentSourceType",
     "Dataset",
     "DatasetInput",
     "Experiment",
     "ExperimentTag",
+    "Expectation",
+    "ExpectationValue",
+    "Feedback",
+    "FeedbackValue",
     "FileInfo",
     "InputTag",
+    "IssueReference",
     "LifecycleStage",
     "LoggedModelInput",
     "LoggedModelOutput",

@@ -195,7 +195,12 @@ class Transport(ABC):
         raise _unsupported(self, "assessments")
 
     async def update_assessment(self, trace_id: str, assessment_id: str, changes: dict):
-        """Apply ``changes`` (name, value, error, rationale, metadata) in place; return it."""
+        """Apply ``changes`` in place; return the updated Assessment.
+
+        ``changes`` holds what the caller set, as MLflow's update field mask: ``name``,
+        ``feedback`` (a FeedbackValue: value and error) or ``expectation`` (an
+        ExpectationValue), ``rationale``, ``metadata`` (merged into the stored one);
+        missing or None keys keep the stored values."""
         raise _unsupported(self, "assessments")
 
     async def delete_assessment(self, trace_id: str, assessment_id: str) -> None:

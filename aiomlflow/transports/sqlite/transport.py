@@ -19,7 +19,7 @@ import tenacity
 
 from ...exceptions import MlflowException
 from ..base import Transport
-from . import reads, search, settings, traces, writes
+from . import assessments, reads, search, settings, traces, writes
 from .schema import SCHEMA_REVISION, SCHEMA_SCRIPT, read_revision
 
 # How long one statement waits for another process's write lock before SQLITE_BUSY.
@@ -336,6 +336,19 @@ class SqliteTransport(Transport):
 
     async def link_traces_to_run(self, trace_ids, run_id):
         await self._run(traces.link_traces_to_run, list(trace_ids), run_id)
+
+    # assessments
+    async def create_assessment(self, assessment):
+        return await self._run(assessments.create_assessment, assessment)
+
+    async def get_assessment(self, trace_id, assessment_id):
+        return await self._run(assessments.get_assessment, trace_id, assessment_id)
+
+    async def update_assessment(self, trace_id, assessment_id, changes):
+        return await self._run(assessments.update_assessment, trace_id, assessment_id, changes)
+
+    async def delete_assessment(self, trace_id, assessment_id):
+        await self._run(assessments.delete_assessment, trace_id, assessment_id)
 
 
 def _search_traces(db, query):
