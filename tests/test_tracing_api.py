@@ -631,3 +631,43 @@ def test_traces_are_stored_at_interpreter_exit(store, tmp_path):
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM trace_info").fetchone()[0] == 500
         assert db.execute("SELECT count(*) FROM spans").fetchone()[0] == 1000
+
+
+# ----------------------------------------------------------------------------- client
+
+
+def test_client_trace_lifecycle_and_search(mlflow, store):
+    client = mlflow.MlflowClient()
+    root = client.start_trace("root", inputs={"q": 1}, tags={"origin": "client"})
+    child = client.start_span("child", trace_id=root.trace_id, parent_id=root.span_id,
+                              inputs=[1])
+    client.end_span(root.trace_id, child.span_id, outputs="c")
+    client.end_trace(root.trace_id, outputs={"a": 2})
+    flush(mlflow)
+    trace = client.get_trace(root.trace_id)
+    assert trace.info.tags["origin"] == "client"
+    assert {s.name: s.parent_id for s in trace.data.spans} == {
+        "root": None, "child": root.span_id}
+    experiment_id = trace.info.experiment_id
+    page = client.search_traces(locations=[experiment_id], max_results=1)
+    assert [t.info.trace_id for t in page] == [root.trace_id]
+    client.set_trace_tag(root.trace_id, "k", "v")
+    assert client.get_trace(root.trace_id).info.tags["k"] == "v"
+    client.delete_trace_tag(root.trace_id, "k")
+    assert "k" not in client.get_trace(root.trace_id).info.tags
+    assert client.delete_traces(experiment_id, trace_ids=[root.trace_id]) == 1
+    with pytest.raises(mlflow.MlflowException) as gone:
+        client.get_trace(root.trace_id)
+    assert gone.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_delete_traces_older_than_a_time(mlflow, store):
+    for i in range(3):
+        span = mlflow.start_span_no_context(f"s{i}", start_time_ns=(1_000 + i) * 1_000_000)
+        span.end(end_time_ns=(1_000 + i) * 1_000_000 + 1)
+    flush(mlflow)
+    client = mlflow.MlflowClient()
+    experiment_id = mlflow.get_trace(mlflow.get_last_active_trace_id()).info.experiment_id
+    assert client.delete_traces(experiment_id, max_timestamp_millis=1_001, max_traces=1) == 1
+    left = sorted(t.data.spans[0].name for t in mlflow.search_traces(return_type="list"))
+    assert left == ["s1", "s2"]

@@ -315,6 +315,127 @@ class MlflowClient:
         self._engine.call("delete_experiment_tag",
                           validation.validate_experiment_id(experiment_id), key)
 
+    # ---------------------------------------------------------------- traces
+    def get_trace(self, trace_id: str, display: bool = True, flush: bool = False):
+        """A stored trace (after this process's pending trace writes);
+        RESOURCE_DOES_NOT_EXIST if there is none."""
+        from .tracing import store
+
+        trace = store.read_trace(self._engine, trace_id, silent=True)
+        if trace is None:
+            raise MlflowException(f"Trace with ID '{trace_id}' not found.",
+                                  "RESOURCE_DOES_NOT_EXIST")
+        return trace
+
+    def search_traces(self, experiment_ids: list[str] | None = None,
+                      filter_string: str | None = None, max_results: int = 100,
+                      order_by: list[str] | None = None, page_token: str | None = None,
+                      run_id: str | None = None, include_spans: bool = True,
+                      model_id: str | None = None, locations: list[str] | None = None,
+                      flush: bool = False):
+        """One page of traces (a PagedList; its ``token`` fetches the next page)."""
+        from ..searches import TraceSearch
+        from .search.query import PagedList
+        from .tracing import store
+
+        if experiment_ids is not None and locations is not None:
+            raise MlflowException.invalid_parameter_value(
+                "Only one of `experiment_ids` and `locations` can be specified.")
+        ids = locations if locations is not None else experiment_ids
+        if not ids:
+            raise MlflowException.invalid_parameter_value(
+                "Locations must be specified when searching traces.")
+        clauses = [filter_string] if filter_string else []
+        if run_id is not None:
+            clauses.append(f"attribute.run_id = '{run_id}'")
+        if model_id is not None:
+            clauses.append(f"request_metadata.`mlflow.modelId` = '{model_id}'")
+        traces, token = store.search_page(self._engine, TraceSearch(
+            experiment_ids=tuple(str(i) for i in ids),
+            filter_string=" AND ".join(clauses) or None, max_results=max_results,
+            order_by=tuple(order_by or ()), page_token=page_token), include_spans)
+        return PagedList(traces, token)
+
+    def set_trace_tag(self, trace_id: str, key: str, value: str) -> None:
+        """Set a tag on a trace."""
+        from .tracing import store
+
+        store.set_tag(self._engine, trace_id, key, value)
+
+    def delete_trace_tag(self, trace_id: str, key: str) -> None:
+        """Delete a tag of a trace."""
+        from .tracing import store
+
+        store.delete_tag(self._engine, trace_id, key)
+
+    def delete_traces(self, experiment_id: str, max_timestamp_millis: int | None = None,
+                      max_traces: int | None = None, trace_ids: list[str] | None = None) -> int:
+        """Delete traces of an experiment, older than a time (at most ``max_traces``) or
+        by id; return how many were deleted."""
+        if max_timestamp_millis is None and not trace_ids:
+            raise MlflowException.invalid_parameter_value(
+                "Either `max_timestamp_millis` or `trace_ids` must be specified.")
+        if max_timestamp_millis is not None and trace_ids:
+            raise MlflowException.invalid_parameter_value(
+                "Only one of `max_timestamp_millis` and `trace_ids` can be specified.")
+        if trace_ids and max_traces is not None:
+            raise MlflowException.invalid_parameter_value(
+                "`max_traces` can't be specified if `trace_ids` is specified.")
+        return self._engine.call("delete_traces", str(experiment_id), max_timestamp_millis,
+                                 max_traces, list(trace_ids) if trace_ids else None)
+
+    def link_traces_to_run(self, trace_ids: list[str], run_id: str) -> None:
+        """Record that the traces belong to a run."""
+        if len(trace_ids) > 100:
+            raise MlflowException.invalid_parameter_value(
+                "Cannot link more than 100 traces to a run in a single request. "
+                f"Provided {len(trace_ids)} traces.")
+        self._engine.call("link_traces_to_run", list(trace_ids), run_id)
+
+    def start_trace(self, name: str, span_type: str = "UNKNOWN", inputs=None,
+                    attributes: dict | None = None, tags: dict | None = None,
+                    experiment_id: str | None = None, start_time_ns: int | None = None,
+                    run_id: str | None = None, links=None):
+        """Start a new trace's root span (end it with ``end_trace``)."""
+        from .tracing import spans
+
+        span = spans.open_span(name, span_type, None, attributes, experiment_id,
+                               start_time_ns, links=links, run_id=run_id, engine=self._engine)
+        if inputs is not None:
+            span.set_inputs(inputs)
+        if tags:
+            span._trace.tags.update({str(k): str(v) for k, v in tags.items()})
+        return span
+
+    def start_span(self, name: str, trace_id: str, parent_id: str, span_type: str = "UNKNOWN",
+                   inputs=None, attributes: dict | None = None,
+                   start_time_ns: int | None = None, links=None):
+        """Start a span under span ``parent_id`` of the trace in progress ``trace_id``."""
+        from .tracing import spans
+
+        parent = spans.find_live_span(trace_id, parent_id)
+        span = spans.open_span(name, span_type, parent, attributes, None, start_time_ns,
+                               links=links)
+        if inputs is not None:
+            span.set_inputs(inputs)
+        return span
+
+    def end_span(self, trace_id: str, span_id: str, outputs=None,
+                 attributes: dict | None = None, status="OK",
+                 end_time_ns: int | None = None) -> None:
+        """End a span of a trace in progress."""
+        from .tracing import spans
+
+        spans.find_live_span(trace_id, span_id).end(outputs, attributes, status, end_time_ns)
+
+    def end_trace(self, trace_id: str, outputs=None, attributes: dict | None = None,
+                  status="OK", end_time_ns: int | None = None) -> None:
+        """End a trace in progress (its root span), which stores it."""
+        from .tracing import spans
+
+        root = spans.find_live_span(trace_id, None)
+        root.end(outputs, attributes, status, end_time_ns)
+
     def __repr__(self) -> str:
         return f"<MlflowClient tracking_uri={self.tracking_uri!r}>"
 

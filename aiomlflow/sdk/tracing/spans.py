@@ -130,9 +130,20 @@ def use_span(span: LiveSpan):
             current_span.set(None)
 
 
-def live_trace(trace_id: str) -> builder.TraceBuilder | None:
-    """The in-progress trace with this id, if any."""
-    return builder.live_traces.get(trace_id)
+def find_live_span(trace_id: str, span_id: str | None) -> LiveSpan:
+    """A span (the root when ``span_id`` is None) of a trace in progress in this
+    process; MLflow's error if there is none."""
+    trace = builder.live_traces.get(trace_id)
+    if trace is None:
+        raise MlflowException(
+            f"Trace with ID {trace_id} not found or already ended.",
+            "RESOURCE_DOES_NOT_EXIST")
+    with builder.spans_lock:
+        for span in trace.spans:
+            if (span.parent_id is None) if span_id is None else span.span_id == span_id:
+                return span
+    raise MlflowException(f"Span with ID {span_id} is not found in trace {trace_id}.",
+                          "RESOURCE_DOES_NOT_EXIST")
 
 
 def require_live_span(span) -> LiveSpan:
