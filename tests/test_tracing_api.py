@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -608,7 +609,9 @@ def test_we_read_real_mlflows_traces_identically(mlflow, store, tmp_path):
 
 
 @skip_on_mlflow("aiomlflow exports traces at exit; mlflow's async export may drop them")
-def test_traces_are_stored_at_interpreter_exit(store, tmp_path):
+@pytest.mark.parametrize("queue_size", [None, "8"], ids=["default-queue", "tiny-queue"])
+def test_traces_are_stored_at_interpreter_exit(store, tmp_path, queue_size):
+    # With a tiny queue the traced loop waits for room: nothing is ever discarded.
     script = tmp_path / "exit_traces.py"
     script.write_text(textwrap.dedent(f"""
         import aiomlflow as mlflow
@@ -622,8 +625,11 @@ def test_traces_are_stored_at_interpreter_exit(store, tmp_path):
         for i in range(500):
             step(i)
     """))
+    env = dict(os.environ)
+    if queue_size:
+        env["AIOMLFLOW_QUEUE_SIZE"] = queue_size
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                         cwd=tmp_path, timeout=120)
+                         cwd=tmp_path, timeout=120, env=env)
     assert out.returncode == 0, out.stderr
     import sqlite3
 
