@@ -9,16 +9,15 @@ floats), structured expectation values as a JSON string.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
-import re
 import time
 from typing import Any
 
 from aiomlflow.entities._record import _Record
 from aiomlflow.entities.assessment_error import AssessmentError
 from aiomlflow.entities.assessment_source import AssessmentSource, AssessmentSourceType
-from aiomlflow.entities.trace_info import timestamp_to_rfc3339 as _rfc3339
+from aiomlflow.utils.time import from_rfc3339 as _parse_rfc3339
+from aiomlflow.utils.time import to_rfc3339 as _rfc3339
 from aiomlflow.exceptions import MlflowException
 
 __all__ = [
@@ -447,22 +446,3 @@ def _stack_trace(error: BaseException) -> str:
         return text
 
 
-_TIMESTAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$",
-                        re.IGNORECASE)
-
-
-def _parse_rfc3339(text) -> int:
-    """Protobuf's JSON Timestamp (any offset, up to nanoseconds) as epoch milliseconds."""
-    if isinstance(text, int):
-        return text
-    match = _TIMESTAMP.match(str(text).strip())
-    if match is None:
-        raise MlflowException.invalid_parameter_value(f"Invalid timestamp {text!r}: expected "
-                                                      "RFC 3339, e.g. '2024-01-15T10:00:00Z'.")
-    main, fraction, offset = match.groups()
-    moment = _dt.datetime.strptime(main, "%Y-%m-%dT%H:%M:%S")
-    if offset.upper() != "Z":
-        sign = 1 if offset[0] == "+" else -1
-        moment -= sign * _dt.timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
-    seconds = int(moment.replace(tzinfo=_dt.timezone.utc).timestamp())
-    return seconds * 1000 + int((fraction or "0").ljust(3, "0")[:3])

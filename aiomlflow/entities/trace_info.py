@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 from typing import Any
 
 from aiomlflow.entities.trace_location import TraceLocation, TraceLocationType
 from aiomlflow.entities.trace_state import TraceState
+from aiomlflow.utils.time import from_rfc3339 as rfc3339_to_timestamp
+from aiomlflow.utils.time import to_rfc3339 as timestamp_to_rfc3339
 
 # What MLflow's dict/REST form keeps of metadata values and tag values.
 MAX_METADATA_VALUE_CHARS = 250
 MAX_TAG_VALUE_CHARS = 4096
 TOKEN_USAGE_KEY = "mlflow.trace.tokenUsage"
 COST_KEY = "mlflow.trace.cost"
-
-
-def timestamp_to_rfc3339(ms: int) -> str:
-    """Epoch milliseconds as protobuf's JSON Timestamp (``...T17:24:22.568Z``)."""
-    seconds, millis = divmod(int(ms), 1000)
-    text = _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{text}.{millis:03d}Z" if millis else text + "Z"
-
-
-def rfc3339_to_timestamp(text: str) -> int:
-    """Parse protobuf's JSON Timestamp into epoch milliseconds."""
-    text = text.rstrip("Z")
-    main, _, fraction = text.partition(".")
-    seconds = _dt.datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(
-        tzinfo=_dt.timezone.utc).timestamp()
-    return int(seconds) * 1000 + int((fraction + "000")[:3] or 0)
 
 
 class TraceInfo:

@@ -11,7 +11,7 @@ from aiomlflow.sdk.tracing.config import (
     reset,
     set_destination,
 )
-from aiomlflow.sdk.tracing.fluent import trace  # noqa: F401
+
 from aiomlflow.sdk.tracing.notebook import (
     disable_notebook_display,
     enable_notebook_display,
@@ -27,7 +27,7 @@ def _databricks_only(name: str):
             "NOT_IMPLEMENTED")
 
     refuse.__name__ = name
-    refuse.__doc__ = f"Databricks-only in MLflow: raises NOT_IMPLEMENTED in aiomlflow."
+    refuse.__doc__ = "Databricks-only in MLflow: raises NOT_IMPLEMENTED in aiomlflow."
     return refuse
 
 

@@ -12,7 +12,7 @@ from ...exceptions import MlflowException
 from ...searches import TraceSearch
 from ...workers.registry import get_engine
 from .. import tracking_uri
-from . import builder, config, spans, store
+from . import builder, spans, store
 from .decorator import trace  # noqa: F401  (re-exported)
 
 _logger = logging.getLogger("aiomlflow")
@@ -202,7 +202,7 @@ def _graft(trace, parent: LiveSpan, Span, SpanStatusCode) -> None:
     for span in sorted(trace.data.spans, key=lambda s: (s.parent_id is not None,
                                                          s.start_time_ns)):
         new_parent_id = new_ids.get(span.parent_id, parent.span_id)
-        copy = LiveSpan(owner, spans.builder.ids.new_span_id(), new_parent_id, span.name,
+        copy = LiveSpan(owner, builder.ids.new_span_id(), new_parent_id, span.name,
                         None, span.start_time_ns)
         new_ids[span.span_id] = copy.span_id
         copy._attributes.update(span._attributes)
@@ -211,7 +211,7 @@ def _graft(trace, parent: LiveSpan, Span, SpanStatusCode) -> None:
         copy._status = span.status
         copy._end_ns = span.end_time_ns
         copy._ended = True
-        with spans.builder.spans_lock:
+        with builder.spans_lock:
             owner.spans.append(copy)
 
 
