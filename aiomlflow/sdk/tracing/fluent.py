@@ -304,7 +304,13 @@ def _frame(traces: list):
 
 
 def flush_trace_async_logging(terminate: bool = False) -> None:
-    """Return when every trace that ended before the call is stored."""
+    """Return when every trace that ended before the call is stored.
+
+    ``terminate`` stops MLflow's trace-export threads after the flush (they restart on
+    the next trace).  Here traces are exported by the engine's one worker, which also
+    serves the runs' logging and so keeps running: after the flush there is nothing
+    left to stop, and the next trace is exported the same way (what ``terminate``
+    gives in MLflow)."""
     from ...workers.registry import running_engines
 
     for engine in running_engines():
