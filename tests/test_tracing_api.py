@@ -677,3 +677,36 @@ def test_delete_traces_older_than_a_time(mlflow, store):
     assert client.delete_traces(experiment_id, max_timestamp_millis=1_001, max_traces=1) == 1
     left = sorted(t.data.spans[0].name for t in mlflow.search_traces(return_type="list"))
     assert left == ["s1", "s2"]
+
+
+def test_trio_tasks_each_build_their_own_trace(mlflow, store):
+    trio = pytest.importorskip("trio")
+
+    @mlflow.trace
+    async def leaf(task):
+        await trio.sleep(0)
+        return task
+
+    @mlflow.trace
+    async def task_root(task):
+        async with trio.open_nursery() as nursery:
+            for _ in range(2):
+                nursery.start_soon(leaf, task)
+        return task
+
+    async def main():
+        async with trio.open_nursery() as nursery:
+            for task in range(20):
+                nursery.start_soon(task_root, task)
+
+    trio.run(main)
+    flush(mlflow)
+    traces = mlflow.search_traces(return_type="list")
+    assert len(traces) == 20
+    for trace in traces:
+        spans = by_name(trace)
+        task = spans["task_root"].inputs["task"]
+        leaves = [s for s in trace.data.spans if s.name == "leaf"]
+        assert len(leaves) == 2
+        assert all(s.inputs["task"] == task and s.parent_id == spans["task_root"].span_id
+                   for s in leaves)
