@@ -317,6 +317,12 @@ def _parse_list(text: str) -> tuple:
     except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
         raise _invalid("While parsing a list in the query, expected a non-empty list of string "
                        "values, but got ill-formed list.") from None
+    return string_list(parsed)
+
+
+def string_list(parsed) -> tuple:
+    """A parsed IN list as a tuple of strings, or MLflow's error for an empty list or
+    one holding anything else."""
     values = parsed if isinstance(parsed, tuple) else (parsed,)
     if not values:
         raise _invalid("While parsing a list in the query, expected a non-empty list of string "

@@ -26,7 +26,8 @@ from decimal import Decimal, InvalidOperation
 from ...exceptions import BAD_REQUEST, INTERNAL_ERROR, MlflowException
 from ...searches import Comparison, OrderKey
 from .lexer import Token, tokenize
-from .parser import _operand, _order_by_text, _skip_ws, _strip_quotes, _trim_backticks, set_repr
+from .parser import (_operand, _order_by_text, _skip_ws, _strip_quotes, _trim_backticks, set_repr,
+                     string_list)
 
 # kinds, named as MLflow names them in its parsed form
 ATTRIBUTE = "attribute"
@@ -267,14 +268,7 @@ def _parse_list(text: str) -> tuple:
     except (ValueError, TypeError, MemoryError, RecursionError) as exc:
         # (MLflow lets this one through as an internal error)
         raise MlflowException(str(exc), INTERNAL_ERROR) from None
-    values = parsed if isinstance(parsed, tuple) else (parsed,)
-    if not values:
-        raise _invalid("While parsing a list in the query, expected a non-empty list of string "
-                       "values, but got empty list")
-    if not all(isinstance(v, str) for v in values):
-        raise _invalid("While parsing a list in the query, expected string value, punctuation, "
-                       f"or whitespace, but got different type in list: {values}")
-    return values
+    return string_list(parsed)
 
 
 def _number(unit: _Unit):
