@@ -1,5 +1,11 @@
-"""Finished traces as the engine hands them to transports (TRACE operations), and the
-store-side facts every transport adds: the spans' stored JSON and the size metadata.
+"""What every transport derives from a finished trace before storing it.
+
+The engine hands transports traces as the API left them (TRACE operations, see
+batches.py); :func:`complete` adds what MLflow's client and store derive from the spans:
+request/response previews, ``mlflow.traceInputs``/``Outputs``, the token usage of LLM
+spans, and the size metadata — ``num_spans`` is how readers tell a complete trace from
+one whose spans are still on their way.  It returns the spans' JSON texts, which the
+SQLite transport stores as they are and the REST transport uploads.
 """
 
 from __future__ import annotations
@@ -17,21 +23,54 @@ _TOKEN_KEYS = ("input_tokens", "output_tokens", "total_tokens", "cache_read_inpu
 SIZE_BYTES = "mlflow.trace.sizeBytes"
 SIZE_STATS = "mlflow.trace.sizeStats"
 
-_dumps = json.JSONEncoder(ensure_ascii=False).encode
+# Python's default separators (", ", ": ") with non-ASCII kept: MLflow's stored span text,
+# which search filters (``span.attributes.x LIKE``, ``trace.text``) match substrings of.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def span_json(span) -> str:
-    """A span's stored JSON text: its dict form with Python's separators and non-ASCII
-    kept, as MLflow writes it (search filters match substrings of this text)."""
-    return _dumps(span.to_dict())
+    """A span's stored JSON text (its ``to_dict()``)."""
+    return _encode(span.to_dict())
 
 
 def _percentile(sorted_sizes: list[int], fraction: float) -> int:
-    # linear interpolation between the closest ranks
-    position = (len(sorted_sizes) - 1) * fraction
+    """Linear interpolation between the two nearest ranks, truncated to an int."""
+    position = fraction * (len(sorted_sizes) - 1)
     low = int(position)
-    high = min(low + 1, len(sorted_sizes) - 1)
-    return int(sorted_sizes[low] + (sorted_sizes[high] - sorted_sizes[low]) * (position - low))
+    if low + 1 >= len(sorted_sizes):
+        return int(sorted_sizes[-1])
+    weight = position - low
+    return int(sorted_sizes[low] * (1 - weight) + sorted_sizes[low + 1] * weight)
+
+
+def add_size_stats(trace) -> list[str]:
+    """Set the size metadata of ``trace`` (a Trace entity) and return its spans' JSON texts.
+
+    Each span's size is the UTF-8 length of its JSON text; the total adds the trace
+    without spans (``{"info": ..., "data": {"spans": []}}``) and the ``", "`` between
+    spans.  ``num_spans`` is exact; the percentiles interpolate linearly.  A trace with
+    no spans gets no size metadata (as in MLflow, whose computation needs a span).
+    """
+    texts = [span_json(span) for span in trace.data.spans]
+    metadata = trace.info.trace_metadata
+    metadata.pop(SIZE_BYTES, None)  # a trace sent again is measured afresh
+    metadata.pop(SIZE_STATS, None)
+    if not texts:
+        return texts
+    sizes = sorted(len(text.encode("utf-8")) for text in texts)
+    envelope = _encode({"info": trace.info.to_dict(), "data": {"spans": []}})
+    total = sum(sizes) + len(envelope.encode("utf-8")) + 2 * (len(sizes) - 1)
+    stats = {
+        "total_size_bytes": total,
+        "num_spans": len(sizes),
+        "max": sizes[-1],
+        "p25": _percentile(sizes, 0.25),
+        "p50": _percentile(sizes, 0.50),
+        "p75": _percentile(sizes, 0.75),
+    }
+    metadata[SIZE_STATS] = json.dumps(stats)
+    metadata[SIZE_BYTES] = str(total)
+    return texts
 
 
 def complete(trace) -> list[str]:
@@ -79,21 +118,3 @@ def token_usage(spans: list) -> dict | None:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 total[key] = total.get(key, 0) + int(value)
     return {key: total[key] for key in _TOKEN_KEYS if key in total}
-
-
-def add_size_stats(trace) -> list[str]:
-    """Set ``mlflow.trace.sizeBytes`` / ``mlflow.trace.sizeStats`` on the trace's
-    metadata and return its spans' JSON texts.  ``num_spans`` is exact: readers use it
-    to tell a complete trace from one whose spans are still being written."""
-    texts = [span_json(span) for span in trace.data.spans]
-    sizes = sorted(len(text.encode("utf-8")) for text in texts)
-    info_size = len(_dumps(trace.info.to_dict()).encode("utf-8"))
-    total = info_size + sum(sizes) + 2 * max(len(sizes) - 1, 0) + len('{"info": , "data": {"spans": []}}')
-    metadata = trace.info.trace_metadata
-    metadata[SIZE_BYTES] = str(total)
-    stats = {"total_size_bytes": total, "num_spans": len(sizes)}
-    if sizes:
-        stats.update(max=sizes[-1], p25=_percentile(sizes, 0.25), p50=_percentile(sizes, 0.5),
-                     p75=_percentile(sizes, 0.75))
-    metadata[SIZE_STATS] = json.dumps(stats)
-    return texts

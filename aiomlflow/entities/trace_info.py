@@ -7,6 +7,7 @@ from typing import Any
 
 from aiomlflow.entities.trace_location import TraceLocation, TraceLocationType
 from aiomlflow.entities.trace_state import TraceState
+from aiomlflow.utils.time import duration_to_ms
 from aiomlflow.utils.time import from_rfc3339 as rfc3339_to_timestamp
 from aiomlflow.utils.time import to_rfc3339 as timestamp_to_rfc3339
 
@@ -121,7 +122,7 @@ class TraceInfo:
             request_time = rfc3339_to_timestamp(request_time)
         duration = d.get("execution_duration_ms")
         if duration is None and isinstance(d.get("execution_duration"), str):
-            duration = int(float(d["execution_duration"].rstrip("s")) * 1000)
+            duration = duration_to_ms(d["execution_duration"])
         return cls(
             trace_id=d["trace_id"],
             trace_location=TraceLocation.from_dict(d["trace_location"]),

@@ -52,3 +52,13 @@ def from_rfc3339(text) -> int:
         sign = 1 if offset[0] == "+" else -1
         seconds -= sign * (int(offset[1:3]) * 3600 + int(offset[4:6]) * 60)
     return seconds * 1000 + int((fraction or "0").ljust(3, "0")[:3])
+
+
+def duration_to_ms(text: str) -> int:
+    """Protobuf's JSON Duration (``"0.029s"``) as whole milliseconds, truncated as
+    protobuf's ToMilliseconds (no float rounding)."""
+    text = text.strip().rstrip("s")
+    negative = text.startswith("-")
+    whole, _, fraction = text.lstrip("-+").partition(".")
+    ms = int(whole or 0) * 1000 + int((fraction + "000")[:3])
+    return -ms if negative else ms

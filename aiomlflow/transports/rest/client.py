@@ -218,26 +218,29 @@ class HttpClient:
 
     # ------------------------------------------------------------------ requests
     async def call(self, method: str, endpoint: str, body=None, params=None,
-                   retry: bool = True):
-        """``method`` on ``API_PREFIX + endpoint``; ``body`` a dict (JSON-encoded here) or
-        bytes.  Returns the decoded JSON object (``{}`` for an empty answer)."""
+                   retry: bool = True, *, prefix: str = API_PREFIX, headers=None):
+        """``method`` on ``prefix + endpoint`` (``/api/2.0/mlflow/`` unless told);
+        ``body`` a dict (JSON-encoded here) or bytes; ``params`` a dict or a list of
+        pairs (a repeated query parameter); ``headers`` added to the session's.
+        Returns the decoded JSON object (``{}`` for an empty answer)."""
         if body is not None and not isinstance(body, (bytes, bytearray)):
             body = orjson.dumps(body)
-        path = API_PREFIX + endpoint
+        path = prefix + endpoint
         if not retry or self.settings.max_retries == 0:
-            return await self._attempt(method, path, body, params)
+            return await self._attempt(method, path, body, params, headers)
         async for attempt in retrying(self.settings, self._rng):
             with attempt:
-                return await self._attempt(method, path, body, params)
+                return await self._attempt(method, path, body, params, headers)
 
-    async def _attempt(self, method: str, path: str, body, params):
+    async def _attempt(self, method: str, path: str, body, params, headers=None):
         session = self._session
         if session is None:
             raise ServerUnavailable(f"The REST transport to {self.display_url} is closed.")
         aiohttp = self._aiohttp
         url = self.base_url + path
         try:
-            async with session.request(method, url, data=body, params=params) as response:
+            async with session.request(method, url, data=body, params=params,
+                                       headers=headers) as response:
                 payload = await response.read()
                 status = response.status
                 if status == 200:

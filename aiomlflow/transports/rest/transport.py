@@ -31,6 +31,11 @@ The journal seam
     Queued CALLs (create_run, end_run, ...) raise :class:`.client.ServerUnavailable` (or
     a transient :class:`.client.RestError`) after the retry window.
 
+Traces
+    The trace methods (write_traces, get_trace_info, get_traces, search_traces, trace
+    tags, delete_traces, link_traces_to_run) live in :mod:`.traces`; traces are not
+    journaled.
+
 Ordering of CALLs against the journal
     Only run data is journaled, TERMINATE included (end_run / set_terminated are queued
     as data, so a run ended during or after an outage ends after its replayed data).
@@ -53,6 +58,7 @@ from ..base import Transport
 from .client import HttpClient, RestError, ServerUnavailable, is_transient
 from . import journal
 from .spooler import Spooler
+from .traces import RestTraceMethods
 from .packing import pack
 from .settings import HttpSettings, url_credentials
 
@@ -71,7 +77,7 @@ def _token(token):
     return token
 
 
-class RestTransport(Transport):
+class RestTransport(RestTraceMethods, Transport):
     """Client of an MLflow tracking server (``http://`` / ``https://`` tracking URIs)."""
 
     #: Runs whose requests are in flight at once in one ``write_runs`` call.
@@ -105,6 +111,7 @@ class RestTransport(Transport):
         """Close the session; idempotent."""
         if self.spool is not None:
             await self.spool.close()
+        await self._close_trace_artifacts()
         await self._http.close()
 
     def __repr__(self) -> str:
