@@ -287,6 +287,8 @@ _TRACKING_TABLES = (
     "latest_metrics", "metrics", "params", "tags", "input_tags", "inputs", "datasets",
     "logged_model_metrics", "logged_model_params", "logged_model_tags", "logged_models",
     "runs", "experiment_tags",
+    "assessments", "spans", "trace_tags", "trace_request_metadata", "trace_info",
+    "entity_associations",
 )
 
 

@@ -23,8 +23,6 @@ from conftest import IS_AIOMLFLOW, IS_MLFLOW, skip_on_mlflow
 
 @pytest.fixture
 def store(mlflow, transport):
-    if IS_AIOMLFLOW and transport.startswith("http"):
-        pytest.skip("traces over REST land with the REST trace endpoints")
     return transport
 
 
@@ -631,12 +629,12 @@ def test_traces_are_stored_at_interpreter_exit(store, tmp_path, queue_size):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                          cwd=tmp_path, timeout=120, env=env)
     assert out.returncode == 0, out.stderr
-    import sqlite3
+    import aiomlflow
 
-    path = store[len("sqlite:///"):]
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT count(*) FROM trace_info").fetchone()[0] == 500
-        assert db.execute("SELECT count(*) FROM spans").fetchone()[0] == 1000
+    aiomlflow.set_tracking_uri(store)
+    traces = aiomlflow.search_traces(return_type="list")
+    assert len(traces) == 500
+    assert sum(len(t.data.spans) for t in traces) == 1000
 
 
 # ----------------------------------------------------------------------------- client

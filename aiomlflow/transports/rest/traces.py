@@ -311,6 +311,9 @@ def span_from_otlp(data: dict) -> Span:
                 links=links)
 
 
+_SERVER_MAX_RESULTS = 500
+
+
 def _assessments(items) -> list:
     return [Assessment.from_dictionary(item) for item in items or ()]
 
@@ -591,8 +594,10 @@ class RestTraceMethods:
         return Trace(info, data)
 
     async def search_traces(self, query):
+        # a server answers at most 500 traces a request: a larger page comes short, with
+        # a token for the rest
         body: dict = {"locations": [_location(e) for e in query.experiment_ids],
-                      "max_results": query.max_results}
+                      "max_results": min(query.max_results, _SERVER_MAX_RESULTS)}
         if query.filter_string:
             body["filter"] = query.filter_string
         if query.order_by:
