@@ -708,3 +708,52 @@ def test_trio_tasks_each_build_their_own_trace(mlflow, store):
         assert len(leaves) == 2
         assert all(s.inputs["task"] == task and s.parent_id == spans["task_root"].span_id
                    for s in leaves)
+
+
+# ----------------------------------------------------------------------------- assessments
+
+
+def test_assessments_on_our_traces(mlflow, store, real_reader):
+    AssessmentSource = mlflow.entities.AssessmentSource
+
+    @mlflow.trace
+    def answer(question):
+        return "Paris"
+
+    answer("capital of France?")
+    trace_id = last_trace(mlflow).info.trace_id
+    judge = AssessmentSource(source_type="LLM_JUDGE", source_id="gpt-judge")
+    feedback = mlflow.log_feedback(trace_id=trace_id, name="correct", value=0.4,
+                                   source=judge, rationale="vague", metadata={"k": "v"})
+    expected = mlflow.log_expectation(trace_id=trace_id, name="expected", value="Paris")
+    better = mlflow.override_feedback(trace_id=trace_id, assessment_id=feedback.assessment_id,
+                                      value=0.9, rationale="actually right")
+    mlflow.update_assessment(trace_id=trace_id, assessment_id=expected.assessment_id,
+                             assessment=mlflow.entities.Expectation(name="expected",
+                                                                    value="Paris, France"))
+    got = mlflow.get_assessment(trace_id, better.assessment_id)
+    assert got.value == 0.9 and got.overrides == feedback.assessment_id
+    flush(mlflow)
+
+    def summary(trace):
+        # a server answers an updated assessment without `valid` (None): as mlflow reads it
+        return sorted((a.name, a.value, a.valid is not False, a.rationale)
+                      for a in trace.info.assessments)
+
+    expected_rows = [("correct", 0.4, False, "vague"), ("correct", 0.9, True, "actually right"),
+                     ("expected", "Paris, France", True, None)]
+    ours = mlflow.get_trace(trace_id)
+    assert summary(ours) == expected_rows
+    theirs = real_reader.get_trace(trace_id)
+    assert sorted(a.to_dictionary()["assessment_id"] for a in theirs.info.assessments) == sorted(
+        a.to_dictionary()["assessment_id"] for a in ours.info.assessments)
+    assert summary(theirs) == expected_rows
+    mlflow.delete_assessment(trace_id=trace_id, assessment_id=better.assessment_id)
+    after = summary(mlflow.get_trace(trace_id))
+    assert after == [("correct", 0.4, True, "vague"), ("expected", "Paris, France", True, None)]
+    with pytest.raises(mlflow.MlflowException) as missing:
+        mlflow.get_assessment(trace_id, "a-" + "0" * 32)
+    assert missing.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    with pytest.raises(mlflow.MlflowException) as no_trace:
+        mlflow.log_feedback(trace_id="tr-" + "0" * 32, name="x", value=1)
+    assert no_trace.value.error_code == "RESOURCE_DOES_NOT_EXIST"

@@ -42,7 +42,7 @@ Span entities the way MLflow's client turns them (``Span.from_otel_proto``): eac
 attribute re-encoded with ``json.dumps``, ``mlflow.traceRequestId`` derived from the
 OTel trace id.
 
-Assessment endpoints (to come with the Assessment entity):
+Assessment endpoints:
 ``POST /api/3.0/mlflow/traces/{trace_id}/assessments`` ``{"assessment": {...}}`` (no id;
 the server assigns ``a-<hex>``); ``GET .../assessments/{aid}?trace_id=..&assessment_id=..``;
 ``PATCH .../assessments/{aid}`` ``{"assessment": {...}, "update_mask": "assessmentName,
@@ -643,6 +643,56 @@ class RestTraceMethods:
         # only under /api/2.0 (the 3.0 path is taken by GET traces/{trace_id}: 405)
         await self._http.call("POST", "traces/link-to-run",
                               {"trace_ids": list(trace_ids), "run_id": run_id})
+
+
+    # ------------------------------------------------------------------ assessments
+    def _assessment_path(self, trace_id: str, assessment_id: str | None = None) -> str:
+        path = f"traces/{urllib.parse.quote(trace_id, safe='')}/assessments"
+        if assessment_id is not None:
+            path += "/" + urllib.parse.quote(assessment_id, safe="")
+        return path
+
+    async def create_assessment(self, assessment):
+        body = assessment.to_dictionary()
+        body.pop("assessment_id", None)  # the server assigns it
+        await self._caught_up()
+        answer = await self._call3("POST", self._assessment_path(assessment.trace_id),
+                                   {"assessment": body})
+        return Assessment.from_dictionary(answer["assessment"])
+
+    async def get_assessment(self, trace_id: str, assessment_id: str):
+        await self._caught_up()
+        answer = await self._call3("GET", self._assessment_path(trace_id, assessment_id),
+                                   params={"trace_id": trace_id,
+                                           "assessment_id": assessment_id})
+        return Assessment.from_dictionary(answer["assessment"])
+
+    async def update_assessment(self, trace_id: str, assessment_id: str, changes: dict):
+        # the server applies the fields named in the mask (protobuf FieldMask, camelCase)
+        body: dict = {"assessment_id": assessment_id, "trace_id": trace_id}
+        mask = []
+        if "name" in changes:
+            body["assessment_name"] = changes["name"]
+            mask.append("assessmentName")
+        for key in ("feedback", "expectation"):
+            if changes.get(key) is not None:
+                body[key] = changes[key].to_dictionary()
+                mask.append(key)
+        if "rationale" in changes:
+            body["rationale"] = changes["rationale"]
+            mask.append("rationale")
+        if "metadata" in changes:
+            body["metadata"] = {k: str(v) for k, v in (changes["metadata"] or {}).items()}
+            mask.append("metadata")
+        await self._caught_up()
+        answer = await self._call3("PATCH", self._assessment_path(trace_id, assessment_id),
+                                   {"assessment": body, "update_mask": ",".join(mask)})
+        return Assessment.from_dictionary(answer["assessment"])
+
+    async def delete_assessment(self, trace_id: str, assessment_id: str) -> None:
+        await self._caught_up()
+        await self._call3("DELETE", self._assessment_path(trace_id, assessment_id),
+                          {"trace_id": trace_id, "assessment_id": assessment_id})
 
 
 __all__ = ["RestTraceMethods", "any_value", "decode_any", "otlp_span", "span_from_otlp",
