@@ -15,7 +15,8 @@ DELETE_TAG = 3  # key
 TERMINATE = 4   # status, end_time: end the run (set_terminated), in order with its data
 CALL = 5        # transport method name, args: awaited in order; the result is kept
 NOOP = 6        # a marker that lets flush wait for everything queued before it
-TRACE = 7       # a finished trace: its to_trace() gives the Trace entity; exported in batches
+TRACE = 7       # a finished trace (to_trace() gives the Trace entity), or with ``late`` set,
+                # spans (trace_id, experiment_id, spans) joining a trace already stored
 
 LAST_DATA_KIND = TERMINATE  # kinds up to this one are run data, written in batches
 

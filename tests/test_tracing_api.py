@@ -757,3 +757,24 @@ def test_assessments_on_our_traces(mlflow, store, real_reader):
     with pytest.raises(mlflow.MlflowException) as no_trace:
         mlflow.log_feedback(trace_id="tr-" + "0" * 32, name="x", value=1)
     assert no_trace.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_a_span_started_under_an_ended_trace_joins_it(mlflow, store):
+    root = mlflow.start_span_no_context("root")
+    root.end()
+    late = mlflow.start_span_no_context("late", parent_span=root)
+    late.end()
+    trace = last_trace(mlflow)
+    assert sorted(s.name for s in trace.data.spans) == ["late", "root"]
+
+
+def test_a_span_ending_after_its_root_joins_the_stored_trace(mlflow, store):
+    root = mlflow.start_span_no_context("root")
+    open_child = mlflow.start_span_no_context("open-child", parent_span=root)
+    root.end()
+    open_child.end(outputs="late output")
+    flush(mlflow)
+    trace = mlflow.get_trace(root.trace_id)
+    spans = by_name(trace)
+    assert spans["open-child"].outputs == "late output"
+    assert spans["open-child"].end_time_ns is not None

@@ -58,6 +58,8 @@ class Trace:
         return self.info.trace_id
 
     # a finished Trace is a valid TRACE payload itself (see aiomlflow/batches.py)
+    late = False
+
     def to_trace(self) -> "Trace":
         """This trace."""
         return self

@@ -1,10 +1,13 @@
 """Traces being recorded: the spans of one trace collected in memory until its root
 span ends, then handed to the engine as one TRACE operation.
 
-A trace is exported once, when its root span ends; spans of it still open then are
-exported as they are (no end time), since a child that never ends must not hold the
-trace back for good.  With MLFLOW_ENABLE_ASYNC_TRACE_LOGGING=false the root's ``end``
-waits until the trace is stored.
+A trace is exported when its root span ends; spans of it still open then are exported
+as they are (no end time), since a child that never ends must not hold the trace back
+for good.  A span of an exported trace that ends later — one open at the root's end,
+or one started under it afterwards — is exported on its own (``LateSpans``) and added
+to the stored trace, as MLflow's store merges spans that arrive after their trace.
+With MLFLOW_ENABLE_ASYNC_TRACE_LOGGING=false the root's ``end`` waits until the trace
+is stored.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ class TraceBuilder:
 
     __slots__ = ("trace_id", "quoted_id", "experiment_id", "engine", "spans", "root", "tags",
                  "base_metadata", "metadata", "client_request_id", "request_preview",
-                 "response_preview", "state", "assessments", "_size")
+                 "response_preview", "state", "assessments", "exported", "_size")
 
     def __init__(self, experiment_id: str, engine, base_metadata: dict[str, str],
                  metadata: dict[str, str] | None = None):
@@ -83,6 +86,7 @@ class TraceBuilder:
         self.response_preview = None
         self.state: TraceState | None = None
         self.assessments: list = []
+        self.exported = False
         self._size = None
         live_traces[trace_id] = self
 
@@ -94,7 +98,8 @@ class TraceBuilder:
         with spans_lock:
             if parent is None and self.root is None:
                 self.root = span
-            self.spans.append(span)
+            if not self.exported:  # a late span is exported on its own when it ends
+                self.spans.append(span)
         return span
 
     # called by LiveSpan.end
@@ -110,15 +115,21 @@ class TraceBuilder:
                     "Span processor %r failed on span %r: %s", processor, span.name, exc)
 
     def span_ended(self, span: LiveSpan) -> None:
-        """Export the trace once its root span has ended."""
+        """Export the trace once its root span has ended; a span ending after that is
+        exported to join the stored trace."""
         if span is self.root:
             self.export()
+        elif self.exported:
+            seq = self.engine.submit(TRACE, None, LateSpans(self, [span]))
+            submitted[self.engine] = seq
 
     def export(self):
         """Hand the finished trace to the engine; return the operation's sequence number.
         The builder itself is the TRACE payload: its Trace entity is built by
         ``to_trace`` on the writer's side, sparing the traced code the allocations."""
         global _last_trace_global
+        with spans_lock:
+            self.exported = True
         live_traces.pop(self.trace_id, None)
         _last_trace_global = self.trace_id
         _last_trace_local.set(self.trace_id)
@@ -135,9 +146,7 @@ class TraceBuilder:
         root = self.root
         with spans_lock:
             spans = [s if s._ended else s.to_immutable_span() for s in self.spans]
-            for span in self.spans:
-                if span._ended:
-                    span._trace = None  # no cycle left for the garbage collector
+            self.spans = []  # no builder <-> span cycle left for the garbage collector
         metadata = dict(self.base_metadata)
         metadata.update(self.metadata)
         tags = {TRACE_NAME: root._name}
@@ -155,12 +164,33 @@ class TraceBuilder:
             metadata, tags, list(self.assessments))
         return Trace(info, TraceData(spans))
 
+    late = False  # a whole trace (LateSpans adds spans to a stored one)
+
     def payload_size(self) -> int:
         """Rough bytes the finished trace holds (the engine queue's byte bound); fixed at
         the first call, so the queue releases what it reserved."""
         if self._size is None:
             self._size = 500 + sum(300 + sum(map(len, s._attributes.values()))
                                    for s in self.spans)
+        return self._size
+
+
+class LateSpans:
+    """A TRACE payload adding spans to a trace already exported (see the module doc)."""
+
+    __slots__ = ("trace_id", "experiment_id", "spans", "_size")
+    late = True
+
+    def __init__(self, trace: TraceBuilder, spans: list):
+        self.trace_id = trace.trace_id
+        self.experiment_id = trace.experiment_id
+        self.spans = spans
+        self._size = None
+
+    def payload_size(self) -> int:
+        """Rough bytes the spans hold (the engine queue's byte bound), fixed once."""
+        if self._size is None:
+            self._size = sum(300 + sum(map(len, s._attributes.values())) for s in self.spans)
         return self._size
 
 

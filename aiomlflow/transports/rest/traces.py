@@ -408,6 +408,9 @@ class RestTraceMethods:
         failures: list = []
         pending: list[_Pending] = []
         for op in ops:
+            if op[3].late:
+                failures.extend(await self._send_late_spans(op[0], op[3]))
+                continue
             seq, trace = op[0], op[3].to_trace()
             try:
                 if trace.info.experiment_id is None:
@@ -435,6 +438,16 @@ class RestTraceMethods:
             if item.error is not None:
                 failures.append((item.seq, item.error))
         return failures
+
+    async def _send_late_spans(self, seq: int, late) -> list:
+        # spans joining a stored trace: the server merges them into it (as it merges
+        # the spans real mlflow's client sends as they end)
+        try:
+            body = orjson.dumps([otlp_span(span) for span in late.spans])[1:-1]
+            await self._otlp(late.experiment_id, [body])
+        except Exception as exc:
+            return [(seq, self._trace_failure(late.trace_id, "adding its late spans", exc))]
+        return []
 
     async def _send_spans(self, pending: list[_Pending]) -> None:
         """OTLP upload of every pending trace's spans, grouped by experiment."""

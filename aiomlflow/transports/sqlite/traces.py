@@ -21,7 +21,7 @@ from ...entities.trace_info import COST_KEY, TOKEN_USAGE_KEY, TraceInfo
 from ...entities.trace_location import TraceLocation
 from ...entities.trace_state import TraceState
 from ...exceptions import MlflowException
-from ...traces import SIZE_STATS, complete
+from ...traces import SIZE_STATS, complete, span_json
 from .reads import snapshot
 from .writes import transaction
 
@@ -58,7 +58,11 @@ def write_traces(db, ops: list) -> list[tuple[int, Exception]]:
         for op in ops:
             db.execute("SAVEPOINT one_trace")
             try:
-                _insert_trace(db, op[3].to_trace(), experiments)
+                finished = op[3]
+                if finished.late:
+                    _add_late_spans(db, finished)
+                else:
+                    _insert_trace(db, finished.to_trace(), experiments)
             except (MlflowException, *_DATA_ERRORS, *_SQL_ERRORS) as exc:
                 db.execute("ROLLBACK TO one_trace")
                 failures.append((op[0], exc if isinstance(exc, MlflowException) else
@@ -140,10 +144,8 @@ def _insert_trace(db, trace: Trace, experiments: dict) -> None:
                    "VALUES (?, ?, ?)", rows)
     experiment = int(info.experiment_id)
     db.executemany(
-        "INSERT INTO spans (trace_id, experiment_id, span_id, parent_span_id, name, type, "
-        "status, start_time_unix_nano, end_time_unix_nano, content, input_cost, output_cost, "
-        "total_cost, model_name, model_provider) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO spans ({', '.join(_SPAN_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(_SPAN_COLUMNS))})",
         [_span_row(trace_id, experiment, span, text)
          for span, text in zip(trace.data.spans, texts)])
     if info.assessments:
@@ -152,6 +154,38 @@ def _insert_trace(db, trace: Trace, experiments: dict) -> None:
         for assessment in info.assessments:
             assessments.insert_for_trace(db, assessment, trace_id, experiment,
                                          info.request_time)
+
+
+_SPAN_COLUMNS = ("trace_id", "experiment_id", "span_id", "parent_span_id", "name", "type",
+                 "status", "start_time_unix_nano", "end_time_unix_nano", "content",
+                 "input_cost", "output_cost", "total_cost", "model_name", "model_provider")
+
+
+def _add_late_spans(db, late) -> None:
+    # Spans ending after their trace was stored: upserted (a span open at the root's end
+    # was stored without its end), and the new ones counted in sizeStats' num_spans so
+    # readers still see the trace as complete.
+    row = db.execute("SELECT experiment_id FROM trace_info WHERE request_id = ?",
+                     (late.trace_id,)).fetchone()
+    if row is None:
+        raise trace_not_found(late.trace_id)
+    experiment = row[0]
+    added = 0
+    assignments = ", ".join(f"{c} = excluded.{c}" for c in _SPAN_COLUMNS[3:])
+    for span in late.spans:
+        added += db.execute("SELECT 1 FROM spans WHERE trace_id = ? AND span_id = ?",
+                            (late.trace_id, span.span_id)).fetchone() is None
+        db.execute(f"INSERT INTO spans ({', '.join(_SPAN_COLUMNS)}) "
+                   f"VALUES ({', '.join('?' * len(_SPAN_COLUMNS))}) "
+                   f"ON CONFLICT (trace_id, span_id) DO UPDATE SET {assignments}",
+                   _span_row(late.trace_id, experiment, span, span_json(span)))
+    stats_row = db.execute("SELECT value FROM trace_request_metadata WHERE request_id = ? "
+                           "AND key = ?", (late.trace_id, SIZE_STATS)).fetchone()
+    if added and stats_row is not None:
+        stats = json.loads(stats_row[0])
+        stats["num_spans"] = stats.get("num_spans", 0) + added
+        db.execute("UPDATE trace_request_metadata SET value = ? WHERE request_id = ? "
+                   "AND key = ?", (json.dumps(stats), late.trace_id, SIZE_STATS))
 
 
 def _span_row(trace_id: str, experiment: int, span: Span, text: str) -> tuple:
