@@ -778,3 +778,62 @@ def test_a_span_ending_after_its_root_joins_the_stored_trace(mlflow, store):
     spans = by_name(trace)
     assert spans["open-child"].outputs == "late output"
     assert spans["open-child"].end_time_ns is not None
+
+
+def test_set_destination_globally_and_per_context(mlflow, store):
+    from mlflow_location import experiment_location
+
+    first = mlflow.create_experiment("dest-global")
+    second = mlflow.create_experiment("dest-local")
+    mlflow.tracing.set_destination(experiment_location(mlflow, first))
+    try:
+        with mlflow.start_span("global"):
+            pass
+        assert last_trace(mlflow).info.experiment_id == first
+
+        def in_thread():
+            mlflow.tracing.set_destination(experiment_location(mlflow, second),
+                                           context_local=True)
+            with mlflow.start_span("local"):
+                pass
+
+        worker = threading.Thread(target=in_thread)
+        worker.start()
+        worker.join()
+        flush(mlflow)
+        local = mlflow.search_traces(locations=[second], return_type="list")
+        assert [t.data.spans[0].name for t in local] == ["local"]
+        with mlflow.start_span("still-global"):
+            pass
+        assert last_trace(mlflow).info.experiment_id == first
+    finally:
+        mlflow.tracing.reset()
+
+
+def test_search_traces_with_a_filter_and_order(mlflow, store):
+    for name, tag in (("b", "x"), ("a", "y"), ("c", "x")):
+        with mlflow.start_span(name):
+            mlflow.update_current_trace(tags={"group": tag})
+        time.sleep(0.002)
+    flush(mlflow)
+    found = mlflow.search_traces(filter_string="tag.group = 'x'", order_by=["name ASC"],
+                                 return_type="list")
+    assert [t.info.tags["mlflow.traceName"] for t in found] == ["b", "c"]
+    errors = mlflow.search_traces(filter_string="trace.status = 'ERROR'", return_type="list")
+    assert errors == []
+    with pytest.raises(mlflow.MlflowException) as bad:
+        mlflow.search_traces(filter_string="nonsense ==== 1")
+    assert bad.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_configure_as_a_function(mlflow, store):
+    seen = []
+    mlflow.tracing.configure(span_processors=[lambda span: seen.append(span.name)])
+    try:
+        with mlflow.start_span("processed"):
+            pass
+    finally:
+        mlflow.tracing.configure(span_processors=[])
+    with mlflow.start_span("not-processed"):
+        pass
+    assert seen == ["processed"]
