@@ -35,6 +35,7 @@ from aiomlflow.entities.trace_location import (
     TraceLocation,
     TraceLocationBase,
     TraceLocationType,
+    UCSchemaLocation,
 )
 from aiomlflow.entities.trace_state import TraceState
 from aiomlflow.entities.view_type import ViewType
@@ -84,5 +85,6 @@ __all__ = [
     "TraceLocationBase",
     "TraceLocationType",
     "TraceState",
+    "UCSchemaLocation",
     "ViewType",
 ]

@@ -39,6 +39,67 @@ class MlflowExperimentLocation(TraceLocationBase):
         return f"MlflowExperimentLocation(experiment_id={self.experiment_id!r})"
 
 
+class UCSchemaLocation(TraceLocationBase):
+    """Traces stored in Unity Catalog tables of a Databricks schema.
+
+    Only the description of the location: aiomlflow stores no traces there (the
+    functions that take one refuse it with a message naming Databricks), but code that
+    builds one, as the reference's examples do, runs unchanged.
+    """
+
+    __slots__ = ("catalog_name", "schema_name", "_otel_spans_table_name",
+                 "_otel_logs_table_name")
+
+    def __init__(self, catalog_name: str, schema_name: str,
+                 _otel_spans_table_name: str | None = "mlflow_experiment_trace_otel_spans",
+                 _otel_logs_table_name: str | None = "mlflow_experiment_trace_otel_logs"):
+        self.catalog_name = catalog_name
+        self.schema_name = schema_name
+        self._otel_spans_table_name = _otel_spans_table_name
+        self._otel_logs_table_name = _otel_logs_table_name
+
+    @property
+    def schema_location(self) -> str:
+        """``<catalog>.<schema>``."""
+        return f"{self.catalog_name}.{self.schema_name}"
+
+    @property
+    def full_otel_spans_table_name(self) -> str | None:
+        """``<catalog>.<schema>.<spans table>``."""
+        return self._otel_spans_table_name and (
+            f"{self.schema_location}.{self._otel_spans_table_name}")
+
+    @property
+    def full_otel_logs_table_name(self) -> str | None:
+        """``<catalog>.<schema>.<logs table>``."""
+        return self._otel_logs_table_name and (
+            f"{self.schema_location}.{self._otel_logs_table_name}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """MLflow's dict form (table names without their leading underscore)."""
+        return {"catalog_name": self.catalog_name, "schema_name": self.schema_name,
+                "otel_spans_table_name": self._otel_spans_table_name,
+                "otel_logs_table_name": self._otel_logs_table_name}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "UCSchemaLocation":
+        """Parse the dict form."""
+        location = cls(d["catalog_name"], d["schema_name"])
+        for key in ("otel_spans_table_name", "otel_logs_table_name"):
+            if key in d:
+                setattr(location, "_" + key, d[key])
+        return location
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, UCSchemaLocation) and other.to_dict() == self.to_dict()
+
+    def __repr__(self) -> str:
+        return (f"UCSchemaLocation(catalog_name={self.catalog_name!r}, "
+                f"schema_name={self.schema_name!r}, "
+                f"_otel_spans_table_name={self._otel_spans_table_name!r}, "
+                f"_otel_logs_table_name={self._otel_logs_table_name!r})")
+
+
 class TraceLocationType(str, Enum):
     """The kinds of trace location MLflow knows."""
 

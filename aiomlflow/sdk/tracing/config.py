@@ -8,6 +8,7 @@ import os
 
 from ...entities.trace_location import MlflowExperimentLocation, TraceLocationBase
 from ...exceptions import MlflowException
+from .destination import TraceDestination
 
 _logger = logging.getLogger("aiomlflow")
 
@@ -114,9 +115,12 @@ def configure(span_processors: list | None = None) -> TracingConfigContext:
 
 
 def set_destination(destination: TraceLocationBase, *, context_local: bool = False) -> None:
-    """Send new traces to ``destination`` (an experiment location); ``context_local``
-    limits it to the current thread / async task."""
+    """Send new traces to ``destination`` (an experiment location, or one of the
+    deprecated ``mlflow.tracing.destination`` classes); ``context_local`` limits it to the
+    current thread / async task."""
     global _destination
+    if isinstance(destination, TraceDestination):  # MLflow's deprecated destination classes
+        destination = destination.to_location()
     if not isinstance(destination, MlflowExperimentLocation):
         raise MlflowException.invalid_parameter_value(
             f"Unsupported trace destination {destination!r}: aiomlflow stores traces in "

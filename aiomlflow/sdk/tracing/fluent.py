@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 
 from ...entities.span import LiveSpan, NoOpSpan
 from ...entities.trace_state import TraceState
@@ -12,7 +13,7 @@ from ...exceptions import MlflowException
 from ...searches import TraceSearch
 from ...workers.registry import get_engine
 from .. import tracking_uri
-from . import builder, spans, store
+from . import builder, extract, spans, store
 from .decorator import trace  # noqa: F401  (re-exported)
 
 _logger = logging.getLogger("aiomlflow")
@@ -144,7 +145,11 @@ def log_trace(name: str = "Task", request=None, response=None,
               intermediate_outputs: dict | None = None, attributes: dict | None = None,
               tags: dict | None = None, start_time_ms: int | None = None,
               execution_time_ms: int | None = None) -> str:
-    """Record a one-span trace from a request and response; return its id."""
+    """Record a one-span trace from a request and response; return its id.
+
+    Deprecated since MLflow 3.6.0 (a FutureWarning, as in MLflow)."""
+    warnings.warn("``mlflow.tracing.fluent.log_trace`` is deprecated since 3.6.0. This method "
+                  "will be removed in a future release.", FutureWarning, stacklevel=2)
     if intermediate_outputs:
         attributes = dict(attributes or {})
         attributes["mlflow.trace.intermediate_outputs"] = intermediate_outputs
@@ -243,20 +248,27 @@ def search_traces(experiment_ids: list[str] | None = None, filter_string: str | 
                   sql_warehouse_id: str | None = None, include_spans: bool = True,
                   locations: list[str] | None = None, flush: bool = False):
     """Traces of the given experiments (default: the current one) matching the filter,
-    as a pandas DataFrame (``return_type="pandas"``, the default) or a list of Trace."""
+    as a pandas DataFrame (``return_type="pandas"``, the default) or a list of Trace.
+    ``extract_fields`` (deprecated, pandas only) adds a column per span input / output
+    field, e.g. ``"predict.outputs.result"``."""
     if sql_warehouse_id is not None:
         raise MlflowException(
             "search_traces(sql_warehouse_id=...) is Databricks-only and not supported by "
             "aiomlflow.", "NOT_IMPLEMENTED")
-    if extract_fields is not None:
-        raise MlflowException(
-            "search_traces(extract_fields=...) was removed in MLflow 3; read the fields from "
-            "the returned traces.", "INVALID_PARAMETER_VALUE")
     if return_type is None:
         return_type = "pandas"
     if return_type not in ("pandas", "list"):
         raise MlflowException.invalid_parameter_value(
             f"Invalid return type: {return_type}. Return type must be either 'pandas' or 'list'.")
+    if extract_fields is not None:
+        warnings.warn("The `extract_fields` parameter is deprecated and will be removed in a "
+                      "future version.", FutureWarning, stacklevel=2)
+        if return_type != "pandas":
+            raise MlflowException.invalid_parameter_value(
+                "The `extract_fields` parameter is only supported when return type is set to "
+                "'pandas'.")
+        for field in extract_fields:  # a malformed field fails before the search
+            extract.parse_field(field)
     if experiment_ids is not None and locations is not None:
         raise MlflowException.invalid_parameter_value(
             "Only one of `experiment_ids` and `locations` can be specified.")
@@ -290,7 +302,8 @@ def search_traces(experiment_ids: list[str] | None = None, filter_string: str | 
             break
     if return_type == "list":
         return traces
-    return _frame(traces)
+    frame = _frame(traces)
+    return frame if not extract_fields else extract.add_columns(frame, traces, extract_fields)
 
 
 def _frame(traces: list):
