@@ -498,25 +498,9 @@ def test_examples_are_verbatim_copies_of_the_reference():
 
 # ------------------------------------------------------------------------------ harness
 
-# Trace tables of the session's server store, emptied before each test (the shared
-# reset in conftest empties the run tables only).
-_SERVER_TRACE_TABLES = ("trace_tags", "trace_request_metadata", "trace_metrics",
-                        "span_metrics", "spans", "assessments", "entity_associations",
-                        "trace_info")
-
-
 @pytest.fixture
-def store(request, mlflow, transport):
-    """The test's store: SQLite, and for real mlflow also a tracking server."""
-    if transport.startswith("http"):
-        if IS_AIOMLFLOW:
-            pytest.skip("aiomlflow: traces over REST are being built (the REST trace "
-                        "endpoints); the examples run on the SQLite store for now")
-        db = sqlite3.connect(request.getfixturevalue("rest_server").db_path, timeout=30)
-        with db:
-            for table in _SERVER_TRACE_TABLES:
-                db.execute(f"DELETE FROM {table}")
-        db.close()
+def store(mlflow, transport):
+    """The test's store (conftest empties a server's run and trace tables per test)."""
     return transport
 
 
