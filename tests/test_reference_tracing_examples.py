@@ -29,7 +29,7 @@ import types
 
 import pytest
 
-from conftest import IS_AIOMLFLOW, IS_MLFLOW, skip_on_mlflow, xfail_on_mlflow
+from conftest import IS_MLFLOW, skip_on_mlflow, xfail_on_mlflow
 from test_reference_examples import REFERENCE
 
 # fmt: off
