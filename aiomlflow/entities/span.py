@@ -109,10 +109,22 @@ def _encode_default(obj):
 _dumps = json.JSONEncoder(ensure_ascii=False, default=_encode_default).encode
 
 
+_encode_str = json.encoder.encode_basestring  # JSON string, non-ASCII kept (C)
+
+
 def dump_attribute_value(value: Any) -> str:
     """A value as MLflow stores a span attribute: JSON (Python's separators, non-ASCII
     kept); objects JSON cannot hold as their pydantic or dataclass fields, else ``str``;
     a value that still fails (a cycle, odd keys) as the JSON string of its repr."""
+    cls = value.__class__
+    if cls is str:  # the common scalars without the encoder's set-up (same text)
+        return _encode_str(value)
+    if cls is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if cls is bool:
+        return "true" if value else "false"
     try:
         return _dumps(value)
     except (ValueError, TypeError, RecursionError):
