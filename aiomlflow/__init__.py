@@ -78,6 +78,13 @@ from aiomlflow.sdk.tracing.assessments import (
     override_feedback,
     update_assessment,
 )
+from aiomlflow.sdk.system_metrics import (
+    disable_system_metrics_logging,
+    enable_system_metrics_logging,
+    set_system_metrics_node_id,
+    set_system_metrics_samples_before_logging,
+    set_system_metrics_sampling_interval,
+)
 from aiomlflow.workers.operations import RunOperations
 from aiomlflow.sdk.tracking_uri import (
     get_registry_uri,
@@ -95,7 +102,7 @@ mlflow_alias.install()
 # The submodules `import mlflow` loads, reachable as attributes as in MLflow
 # (`mlflow.utils.validation.MAX_TAG_VAL_LENGTH` with no import of its own); all small.
 for _name in ("artifacts", "client", "tracing", "protos.databricks_pb2", "tracking.client", "tracking.fluent",
-              "tracking.context.registry", "utils.mlflow_tags", "utils.time",
+              "system_metrics", "tracking.context.registry", "utils.mlflow_tags", "utils.time",
               "utils.validation"):
     _importlib.import_module(f"{__name__}.{_name}")
 del _name
@@ -114,6 +121,10 @@ __all__ = [
     "set_experiment", "set_experiment_tag", "set_experiment_tags", "set_registry_uri",
     "set_tag", "set_tags", "set_tracking_uri", "start_run",
     "search_experiments", "search_runs",
+    # system metrics
+    "disable_system_metrics_logging", "enable_system_metrics_logging",
+    "set_system_metrics_node_id", "set_system_metrics_samples_before_logging",
+    "set_system_metrics_sampling_interval",
     # tracing
     "add_trace", "delete_trace_tag", "flush_trace_async_logging", "get_active_trace_id",
     "get_current_active_span", "get_last_active_trace_id", "get_trace", "log_trace",

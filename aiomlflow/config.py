@@ -90,3 +90,31 @@ def async_logging_default() -> bool:
 def synchronous_mode(synchronous: bool | None) -> bool:
     """A call's ``synchronous`` argument, with None read from MLFLOW_ENABLE_ASYNC_LOGGING."""
     return not async_logging_default() if synchronous is None else synchronous
+
+
+# System metrics: MLflow's variables, which its setters (and ours) write.
+SYSTEM_METRICS_ENABLED = "MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING"
+SYSTEM_METRICS_INTERVAL = "MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL"
+SYSTEM_METRICS_SAMPLES = "MLFLOW_SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING"
+SYSTEM_METRICS_NODE_ID = "MLFLOW_SYSTEM_METRICS_NODE_ID"
+
+
+def system_metrics_enabled(argument: bool | None) -> bool:
+    """``start_run(log_system_metrics=)``, else MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING,
+    else False (MLflow's precedence); an unreadable variable raises ValueError."""
+    if argument is not None:
+        return bool(argument)
+    return env_bool(SYSTEM_METRICS_ENABLED, False)
+
+
+def system_metrics_settings() -> tuple[float, int, str | None]:
+    """(sampling interval in seconds, samples averaged per logged step, node id): the
+    MLFLOW_SYSTEM_METRICS_* variables, else 10 s, 1 and None.  A value that does not
+    parse, or is not positive, raises ValueError naming its variable."""
+    interval = env_number(SYSTEM_METRICS_INTERVAL, 10.0, float)
+    if not interval > 0 or interval == float("inf"):
+        raise ValueError(f"{SYSTEM_METRICS_INTERVAL}={os.environ[SYSTEM_METRICS_INTERVAL]!r} "
+                         "must be a positive number of seconds")
+    samples = env_number(SYSTEM_METRICS_SAMPLES, 1, int, 1)
+    node_id = os.environ.get(SYSTEM_METRICS_NODE_ID) or None
+    return interval, samples, node_id

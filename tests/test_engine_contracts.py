@@ -6,6 +6,7 @@ store are refused instead of dropped."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -123,14 +124,54 @@ def test_metric_links_not_stored_yet_are_refused(engine, tmp_path, call):
     assert _metric_count(tmp_path, run_id) == 0
 
 
-def test_start_run_with_system_metrics_is_refused(engine):
+def test_system_metrics_sample_on_the_engine_loop(engine, tmp_path, monkeypatch):
+    # no thread of its own: the sampler is a task on the engine's loop (a GPU's
+    # driver calls would go to anyio's worker threads, which the loop owns)
+    eng, _ = engine
     aiomlflow.end_run()
-    with pytest.raises(aiomlflow.MlflowException, match="log_system_metrics=True") as info:
-        aiomlflow.start_run(log_system_metrics=True)
-    assert info.value.error_code == "NOT_IMPLEMENTED"
-    assert aiomlflow.active_run() is None
-    with aiomlflow.start_run(log_system_metrics=False) as run:  # no system metrics: fine
-        assert run.info.status == "RUNNING"
+    monkeypatch.setenv("MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL", "0.05")
+    before = {t.ident for t in threading.enumerate()}
+    with aiomlflow.start_run(log_system_metrics=True) as run:
+        time.sleep(0.4)
+        started = [t.name for t in threading.enumerate()
+                   if t.ident not in before and not t.name.startswith("AnyIO worker")]
+        assert started == []
+        assert eng.system_metrics.sampling(run.info.run_id)
+    assert not eng.system_metrics.sampling(run.info.run_id)
+    with sqlite3.connect(tmp_path / "mlflow.db") as db:
+        steps = db.execute("SELECT COUNT(DISTINCT step) FROM metrics WHERE run_uuid = ? AND "
+                           "key = 'system/cpu_utilization_percentage'",
+                           (run.info.run_id,)).fetchone()[0]
+    assert steps >= 2
+
+
+def test_the_loop_side_producer_never_blocks_and_keeps_its_failures(engine, tmp_path):
+    # Engine.offer (the system-metrics sampler's append) on a full queue returns None at
+    # once instead of waiting on the loop thread, which alone could make room
+    import anyio.from_thread
+
+    from aiomlflow.batches import BATCH
+
+    eng, run_id = engine
+    rows = [("system/x", 1.0, 1, 0)]
+
+    def offer(*args, **kwargs):
+        return anyio.from_thread.run_sync(lambda: eng.offer(*args, **kwargs), token=eng._token)
+
+    with eng.drain_lock:  # nothing drains meanwhile
+        for i in range(eng.queue.maxsize - len(eng.items)):
+            aiomlflow.log_metric("m", float(i), step=i, synchronous=False)
+        assert len(eng.items) == eng.queue.maxsize
+        assert offer(BATCH, run_id, rows, (), ()) is None
+    aiomlflow.flush_async_logging()
+    assert offer(BATCH, run_id, rows, (), ()) is not None
+    # a failed offered operation goes to its producer, never to the user's flush
+    failures = []
+    offer(BATCH, "f" * 32, rows, (), (), on_failure=failures.append)
+    aiomlflow.flush_async_logging()
+    assert len(failures) == 1 and failures[0].error_code == "RESOURCE_DOES_NOT_EXIST"
+    with sqlite3.connect(tmp_path / "mlflow.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM metrics WHERE key = 'system/x'").fetchone()[0] == 1
 
 
 def test_the_queue_bound_counts_bytes(tmp_path, monkeypatch):

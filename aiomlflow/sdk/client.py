@@ -23,6 +23,10 @@ from .artifacts import roots as artifact_roots
 from .run_names import random_run_name
 
 
+# statuses that end a run (update_run to one of them stops the run's system metrics)
+_ENDED = frozenset({"FINISHED", "FAILED", "KILLED"})
+
+
 def finish(engine, seq: int, synchronous: bool | None):
     """engine.finish, with None read from MLFLOW_ENABLE_ASYNC_LOGGING."""
     return engine.finish(seq, synchronous_mode(synchronous))
@@ -92,6 +96,9 @@ class MlflowClient:
         status = validation.validate_run_status(status)
         validation.validate_run_id(run_id)
         engine = self._engine
+        # from whichever thread the run is ended: its sampling stops, and its last
+        # system metrics are queued before the end
+        engine.system_metrics.stop(run_id)
         run_links.print_links(engine.tracking_uri, run_id)
         if wait and engine.artifacts.pending():
             # a run ends with its artifacts in place; their failures stay for the flush
@@ -108,6 +115,8 @@ class MlflowClient:
             status = validation.validate_run_status(status)
         if name is not None:
             name = validation.validate_tag(run_context.RUN_NAME, name)[1]
+        if status in _ENDED:
+            self._engine.system_metrics.stop(run_id)
         self._engine.call("update_run_info", run_id, status, None, name)
         if name is not None:
             run_links.renamed(run_id, name)
@@ -115,6 +124,7 @@ class MlflowClient:
     def delete_run(self, run_id: str) -> None:
         """Mark a run deleted."""
         validation.validate_run_id(run_id)
+        self._engine.system_metrics.stop(run_id)
         self._engine.call("delete_run", run_id)
 
     def restore_run(self, run_id: str) -> None:

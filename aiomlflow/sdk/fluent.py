@@ -21,7 +21,7 @@ from ..utils.time import get_current_time_millis as now_ms
 from ..workers.process_hooks import register_before_exit
 from ..workers.registry import close_all, flush_all, get_engine
 from ..workers.operations import RunOperations
-from . import run_context, tracking_uri, validation
+from . import run_context, system_metrics, tracking_uri, validation
 from .artifacts import operations as artifact_operations
 from .client import MlflowClient, finish
 from .validation import KNOWN_KEYS
@@ -73,11 +73,11 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None,
               parent_run_id: str | None = None, tags: dict | None = None,
               description: str | None = None,
               log_system_metrics: bool | None = None) -> ActiveRun:
-    """Start a new run, or resume ``run_id`` / MLFLOW_RUN_ID, and make it the active run."""
-    if log_system_metrics:
-        raise MlflowException(
-            "start_run(log_system_metrics=True): system metrics logging is not supported "
-            "yet by aiomlflow; start the run without it.", error_code="NOT_IMPLEMENTED")
+    """Start a new run, or resume ``run_id`` / MLFLOW_RUN_ID, and make it the active run.
+
+    ``log_system_metrics`` (None: MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING) samples CPU,
+    memory, disk, network and GPU usage into ``system/*`` metrics until the run ends."""
+    sampling = system_metrics.plan(log_system_metrics)
     if experiment_id is not None:
         if isinstance(experiment_id, int) and not isinstance(experiment_id, bool):
             experiment_id = str(experiment_id)
@@ -104,6 +104,8 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None,
                           user_tags)
     active = ActiveRun(run, client._engine)
     _set_active_runs(stack + (active,))
+    if sampling is not None:
+        system_metrics.start(sampling, run, active._engine, resumed=bool(existing_id))
     return active
 
 
@@ -487,6 +489,7 @@ def _reset_for_tests() -> None:
     tracking_uri.reset()
     close_all()
     artifact_operations.forget_runs()
+    system_metrics._reset_for_tests()
     from .tracing import reset_for_tests
 
     reset_for_tests()

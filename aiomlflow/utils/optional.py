@@ -11,6 +11,8 @@ _EXTRAS = {
     "plotly": "figures",
     "pandas": "pandas",
     "yaml": "yaml",
+    "psutil": "system",
+    "pynvml": "system",
 }
 
 

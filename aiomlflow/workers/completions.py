@@ -95,6 +95,9 @@ class Completions:
         # its failure on every wait, as MLflow's does, but flush reports it only once.
         self.reported = FailureMap()
         self.results: dict[int, object] = {}
+        # seq -> callback(exc) for operations whose failure goes to their producer
+        # instead of being kept (the system-metrics sampler's own writes)
+        self.watchers: dict[int, object] = {}
         self._cond = threading.Condition(threading.RLock())
         self._waiters = 0
 
@@ -106,6 +109,8 @@ class Completions:
 
     def complete(self, ops, failures: dict | None = None, results: dict | None = None) -> None:
         """Record ``ops`` as complete, with the failures and results of some of them."""
+        if self.watchers:
+            failures = self._tell_watchers(ops, failures)
         if failures:
             self.failures.add(failures)
         if results:
@@ -131,6 +136,22 @@ class Completions:
             self.done = done
         if self._waiters:
             self.wake_all()
+
+    def watch(self, seq: int, on_failure) -> None:
+        """Hand the failure of operation ``seq`` (not yet appended) to ``on_failure``."""
+        self.watchers[seq] = on_failure
+
+    def _tell_watchers(self, ops, failures: dict | None) -> dict | None:
+        watchers = self.watchers
+        for op in ops:
+            on_failure = watchers.pop(op[0], None)
+            if on_failure is not None and failures and op[0] in failures:
+                failures = dict(failures)
+                try:
+                    on_failure(failures.pop(op[0]))
+                except Exception:  # pragma: no cover - a watcher never breaks completion
+                    _logger.exception("aiomlflow: failure callback error")
+        return failures
 
     def _settle_late(self, ops) -> list:
         lost, done = self.lost, self.done

@@ -33,6 +33,7 @@ from .caller_writes import CallerWriter, WriteInterrupted
 from .completions import Completions, Durable, as_mlflow_exception
 from .operations import RunOperations
 from .queues import OperationQueue
+from .system_metrics import SystemMetricsWorker
 
 __all__ = ["Engine", "WriteInterrupted", "as_mlflow_exception"]
 
@@ -45,6 +46,21 @@ _QUIET_SECONDS = 0.05
 _IDLE_SECONDS = 1.0
 # At exit, once the transport gave up on the server: time to move the queue to its journal.
 _SPILL_TIMEOUT = 30.0
+
+
+def _callback_context():
+    """A context for loop callbacks in which anyio finds the asyncio backend: with
+    sniffio installed, anyio asks it, and outside a task only its context variable
+    answers."""
+    import contextvars
+
+    context = contextvars.copy_context()
+    try:
+        import sniffio
+    except ImportError:  # anyio then looks for a running asyncio loop, which it finds
+        return context
+    context.run(sniffio.current_async_library_cvar.set, "asyncio")
+    return context
 
 
 def _remaining(deadline: float | None) -> float | None:
@@ -80,12 +96,14 @@ class Engine:
         self.drain_lock = threading.RLock()
         self.writer = CallerWriter(self)
         self.artifacts = ArtifactWorker(self)
+        self.system_metrics = SystemMetricsWorker(self)
         self._can_help = False
         self._wake_pending = False
         self._stopping = False
         self._fatal: BaseException | None = None
         self._loop = None
         self._token = None
+        self._callbacks = None
         self._wake_event = None
         self._thread: threading.Thread | None = None
 
@@ -146,6 +164,7 @@ class Engine:
             self.completions.wake_all()
             self.queue.wake_waiters()
             self.artifacts.abandon("the aiomlflow engine loop stopped")
+            self.system_metrics.abandon()
 
     async def _main(self, ready: threading.Event, startup: list) -> None:
         import asyncio
@@ -155,6 +174,7 @@ class Engine:
 
         self._loop = asyncio.get_running_loop()
         self._token = anyio.lowlevel.current_token()
+        self._callbacks = _callback_context()
         self._wake_event = asyncio.Event()
         try:
             self.transport = self._transport_factory(self.tracking_uri)
@@ -170,9 +190,12 @@ class Engine:
         try:
             async with anyio.create_task_group() as task_group:
                 await self.artifacts.serve(ArtifactStores(self.tracking_uri), task_group)
+                await self.system_metrics.serve(task_group)
                 ready.set()
                 await self._worker()
-                # leaving the task group waits for the artifact jobs still running
+                # leaving the task group waits for the artifact jobs still running;
+                # sampling tasks still running (close() stopped the others) end now
+                self.system_metrics.cancel_all()
         finally:
             self.slow_at = 0  # producers now take the slow path, which refuses
             self._can_help = False
@@ -276,6 +299,32 @@ class Engine:
             return None
         return RunOperations(self, seq)
 
+    def offer(self, kind: int, run_id, *payload, on_failure=None) -> int | None:
+        """Append one operation from the engine's own loop, never blocking it: its
+        sequence number, or None while the queue has no room (the caller awaits and
+        offers again).  ``on_failure(exc)`` is called, on the drainer's thread, if the
+        operation fails; its failure is then not kept for waits and flushes.  Raises
+        MlflowException once the engine takes no more operations."""
+        if self._state != _RUNNING or self._stopping or self._held_for is not None:
+            raise MlflowException(f"The aiomlflow engine for {self.tracking_uri} takes no "
+                                  "more operations.")
+        items = self.items
+        queue = self.queue
+        if len(items) >= queue.maxsize:
+            self.wake()
+            return None
+        if kind == PARAM or kind == BATCH or kind == TRACE:
+            if not queue.try_reserve(payload_bytes((None, kind, run_id, *payload))):
+                self.wake()
+                return None
+        if len(items) >= self.slow_at:
+            self.wake()  # the producer protocol's slow path, minus its waits
+        seq = self.next_seq()
+        if on_failure is not None:
+            self.completions.watch(seq, on_failure)
+        items.append((seq, kind, run_id, *payload))
+        return seq
+
     def finish(self, seq: int, synchronous: bool):
         """Synchronous: wait until ``seq`` is durable (raising its failure) and return
         None; otherwise return a RunOperations handle on it."""
@@ -321,9 +370,11 @@ class Engine:
         self._check_alive()
 
     def call_soon(self, callback, *args) -> None:
-        """Run ``callback(*args)`` on the loop, from any thread."""
+        """Run ``callback(*args)`` on the loop, from any thread.  The callback may use
+        anyio (start tasks in a task group): it runs in a context that names the loop's
+        async library, which a plain loop callback (no current task) would not."""
         try:
-            self._loop.call_soon_threadsafe(callback, *args)
+            self._loop.call_soon_threadsafe(callback, *args, context=self._callbacks.copy())
         except RuntimeError:  # the loop closed under us
             self._check_alive()
             raise
@@ -396,6 +447,8 @@ class Engine:
             if self._state != _RUNNING or os.getpid() != self._pid:
                 self._state = _CLOSED
                 return
+            # each sampled run's last system metrics go before the final flush
+            self.system_metrics.stop_all(min(timeout, 10.0) if timeout is not None else 10.0)
             self.flush_for_exit(timeout, reason)
             lost = self.pending_failures() + self.artifacts.unreported()
             if lost:

@@ -106,6 +106,8 @@ def _on_sigterm(signum, frame) -> None:
         # the default disposition follows: the process dies here, its runs with it
         _run_before_exit("SIGTERM")
         for engine in engines:
+            # runs still sampled log their last system metrics before producers stop
+            engine.system_metrics.stop_all(min(timeout, 10.0))
             engine.hold_producers()
     for engine in engines:
         try:

@@ -62,6 +62,20 @@ class OperationQueue:
                     self._waiting -= 1
             self.bytes += size
 
+    def try_reserve(self, size: int) -> bool:
+        """reserve() for a producer that must not block: False, and nothing counted,
+        when ``size`` more bytes would pass the byte bound now (or another thread holds
+        the bound's lock: a signal handler may have interrupted it there)."""
+        if not self._room.acquire(blocking=False):
+            return False
+        try:
+            if self.bytes and self.bytes + size > self.max_bytes:
+                return False
+            self.bytes += size
+            return True
+        finally:
+            self._room.release()
+
     def _release(self, taken: list) -> None:
         size = sum(payload_bytes(op) for op in taken)
         if size:
