@@ -8,10 +8,12 @@ libraries get the same number of calls after the same warm-up.
   figure is the caller's time per call (the loop alone).  Target: aiomlflow's ≤ 1/100
   of mlflow's.
 * ``trace_3span``: a traced function calling two traced children (3 spans a trace),
-  in a loop, timed until ``flush_trace_async_logging()`` returns.  The figure is traces
-  stored per second; the stored traces and spans are then counted in the database
-  (``discarded`` = calls whose trace is missing).  Target: aiomlflow ≥ 50x mlflow, with
-  nothing discarded.
+  in a loop, timed until ``flush_trace_async_logging()`` returns.  The stored traces and
+  spans are then counted in the database (``discarded`` = calls whose trace is
+  missing).  The figure is traces stored per second (measured calls minus the ones
+  discarded, over the time until flushed), which is what a library sustains: mlflow
+  drops traces when its export queue is full.  Calls per second are printed too.
+  Target: aiomlflow ≥ 50x mlflow, with nothing discarded.
 
     python benchmarks/tracing.py [--n 1000] [--warmup 50] [--only trace_noop]
 """
@@ -80,10 +82,11 @@ def bench(case: str, n: int, warmup: int) -> bool:
     for lib in ("mlflow", "aiomlflow"):
         r = results[lib] = _run(lib, case, n, warmup)
         r["discarded"] = n + warmup - r["traces"]
+        r["stored_rate"] = max(n - r["discarded"], 0) / r["total"]
         print(f"{case:11s} {lib:9s} n={n} (+{warmup} warm-up)  caller "
-              f"{r['loop'] / n * 1e6:9.1f} us/call   until stored {n / r['total']:9.0f} "
-              f"traces/s   stored {r['traces']} traces / {r['spans']} spans, "
-              f"discarded {r['discarded']}")
+              f"{r['loop'] / n * 1e6:9.1f} us/call   until flushed {n / r['total']:8.0f} "
+              f"calls/s, {r['stored_rate']:8.0f} traces stored/s   stored {r['traces']} "
+              f"traces / {r['spans']} spans, discarded {r['discarded']}")
         assert r["spans"] <= r["traces"] * spans_per_trace, r
     ours, theirs = results["aiomlflow"], results["mlflow"]
     complete = ours["discarded"] == 0 and ours["spans"] == (n + warmup) * spans_per_trace
@@ -93,10 +96,12 @@ def bench(case: str, n: int, warmup: int) -> bool:
         print(f"{case}: aiomlflow caller time is 1/{ratio:.0f} of mlflow's "
               f"(target <= 1/100, nothing discarded): {'ok' if ok else 'BELOW TARGET'}")
     else:
-        ratio = theirs["total"] / ours["total"]
+        ratio = ours["stored_rate"] / max(theirs["stored_rate"], 1e-9)
+        calls = theirs["total"] / ours["total"]
         ok = ratio >= 50 and complete
-        print(f"{case}: aiomlflow stores {ratio:.0f}x the traces/s of mlflow "
-              f"(target >= 50x, nothing discarded): {'ok' if ok else 'BELOW TARGET'}")
+        print(f"{case}: aiomlflow stores {ratio:.0f}x the traces/s of mlflow ({calls:.0f}x "
+              f"the calls/s until flushed) (target >= 50x, nothing discarded): "
+              f"{'ok' if ok else 'BELOW TARGET'}")
     return ok
 
 

@@ -50,26 +50,51 @@ def trace_not_found(trace_id: str) -> MlflowException:
 
 # ---------------------------------------------------------------------------- writes
 def write_traces(db, ops: list) -> list[tuple[int, Exception]]:
-    """Store the traces of TRACE operations in one transaction; a trace that cannot be
-    stored (unknown or deleted experiment, a bad value) fails alone."""
+    """Store the traces of TRACE operations in one transaction, one INSERT per table
+    for all of them; a trace that cannot be stored (unknown or deleted experiment, a
+    value SQLite refuses) fails alone.  Late spans follow, each op on its own."""
     failures: list[tuple[int, Exception]] = []
     with transaction(db):
         experiments: dict = {}
+        prepared: list = []
+        late: list = []
         for op in ops:
-            db.execute("SAVEPOINT one_trace")
+            finished = op[3]
+            if finished.late:
+                late.append(op)
+                continue
             try:
-                finished = op[3]
-                if finished.late:
-                    _add_late_spans(db, finished)
-                else:
-                    _insert_trace(db, finished.to_trace(), experiments)
-            except (MlflowException, *_DATA_ERRORS, *_SQL_ERRORS) as exc:
-                db.execute("ROLLBACK TO one_trace")
-                failures.append((op[0], exc if isinstance(exc, MlflowException) else
-                                 MlflowException(f"{type(exc).__name__}: {exc}",
-                                                 "INTERNAL_ERROR")))
-            db.execute("RELEASE one_trace")
+                prepared.append((op[0], _trace_rows(db, finished.to_trace(), experiments)))
+            except (MlflowException, *_DATA_ERRORS) as exc:
+                failures.append((op[0], _as_failure(exc)))
+        if prepared and not _try(db, _insert_rows, [rows for _, rows in prepared]):
+            for seq, rows in prepared:  # find the trace SQLite refuses
+                error = _try(db, _insert_rows, [rows])
+                if error is not True:
+                    failures.append((seq, error))
+        for op in late:
+            error = _try(db, _add_late_spans, op[3])
+            if error is not True:
+                failures.append((op[0], error))
     return failures
+
+
+def _as_failure(exc: Exception) -> MlflowException:
+    return exc if isinstance(exc, MlflowException) else MlflowException(
+        f"{type(exc).__name__}: {exc}", "INTERNAL_ERROR")
+
+
+def _try(db, write, arg):
+    """``write(db, arg)`` in a savepoint: True, or the error it was rolled back for."""
+    db.execute("SAVEPOINT traces")
+    try:
+        write(db, arg)
+    except (MlflowException, *_DATA_ERRORS, *_SQL_ERRORS) as exc:
+        db.execute("ROLLBACK TO traces")
+        db.execute("RELEASE traces")
+        return _as_failure(exc)
+    db.execute("RELEASE traces")
+    return True
 
 
 def _sql_errors():
@@ -115,45 +140,52 @@ def _json_numbers(text, names, kind):
     return out
 
 
-def _insert_trace(db, trace: Trace, experiments: dict) -> None:
+def _trace_rows(db, trace: Trace, experiments: dict) -> tuple:
+    """The rows of one trace: (trace_info row, tag rows, metadata rows, span rows,
+    (assessments, experiment, request time))."""
     info = trace.info
     trace_id = info.trace_id
     location = _artifact_location(db, info.experiment_id, trace_id, experiments)
     texts = complete(trace)
     metadata = info.trace_metadata
     session = metadata.get(SESSION_KEY)
-    db.execute(
-        f"INSERT INTO trace_info ({_INFO_COLUMNS}, db_payload_generation) "
-        f"VALUES ({', '.join('?' * 19)}, 0)",
-        (trace_id, int(info.experiment_id), info.request_time, info.execution_duration,
-         info.state.value, info.client_request_id, info.request_preview, info.response_preview,
-         info.tags.get(TRACE_NAME, None) and info.tags[TRACE_NAME][:4096],
-         None if session is None else session[:250],
-         *_json_numbers(metadata.get(TOKEN_USAGE_KEY), _TOKEN_COLUMNS, int),
-         *_json_numbers(metadata.get(COST_KEY), _COST_COLUMNS, float)))
+    name = info.tags.get(TRACE_NAME)
+    experiment = int(info.experiment_id)
+    info_row = (trace_id, experiment, info.request_time, info.execution_duration,
+                info.state.value, info.client_request_id, info.request_preview,
+                info.response_preview, None if name is None else name[:4096],
+                None if session is None else session[:250],
+                *_json_numbers(metadata.get(TOKEN_USAGE_KEY), _TOKEN_COLUMNS, int),
+                *_json_numbers(metadata.get(COST_KEY), _COST_COLUMNS, float))
     tags = [(k, None if v is None else str(v)[:MAX_TAG_VALUE], trace_id)
             for k, v in info.tags.items() if k != TRACE_NAME]
     tags.append((ARTIFACT_LOCATION, location, trace_id))
     tags.append((SPANS_LOCATION, TRACKING_STORE, trace_id))
-    db.executemany("INSERT OR REPLACE INTO trace_tags (key, value, request_id) VALUES (?, ?, ?)",
-                   tags)
     rows = [(k, None if v is None else str(v)[:MAX_TAG_VALUE], trace_id)
             for k, v in sorted(metadata.items()) if k not in _PROMOTED]
     rows.append((INFO_FINALIZED, "true", trace_id))
-    db.executemany("INSERT OR REPLACE INTO trace_request_metadata (key, value, request_id) "
-                   "VALUES (?, ?, ?)", rows)
-    experiment = int(info.experiment_id)
-    db.executemany(
-        f"INSERT INTO spans ({', '.join(_SPAN_COLUMNS)}) "
-        f"VALUES ({', '.join('?' * len(_SPAN_COLUMNS))})",
-        [_span_row(trace_id, experiment, span, text)
-         for span, text in zip(trace.data.spans, texts)])
-    if info.assessments:
-        from . import assessments
+    spans = [_span_row(trace_id, experiment, span, text)
+             for span, text in zip(trace.data.spans, texts)]
+    return info_row, tags, rows, spans, (info.assessments, experiment, info.request_time)
 
-        for assessment in info.assessments:
-            assessments.insert_for_trace(db, assessment, trace_id, experiment,
-                                         info.request_time)
+
+def _insert_rows(db, traces: list) -> None:
+    db.executemany(f"INSERT INTO trace_info ({_INFO_COLUMNS}, db_payload_generation) "
+                   f"VALUES ({', '.join('?' * 19)}, 0)", [t[0] for t in traces])
+    db.executemany("INSERT OR REPLACE INTO trace_tags (key, value, request_id) "
+                   "VALUES (?, ?, ?)", [row for t in traces for row in t[1]])
+    db.executemany("INSERT OR REPLACE INTO trace_request_metadata (key, value, request_id) "
+                   "VALUES (?, ?, ?)", [row for t in traces for row in t[2]])
+    db.executemany(f"INSERT INTO spans ({', '.join(_SPAN_COLUMNS)}) "
+                   f"VALUES ({', '.join('?' * len(_SPAN_COLUMNS))})",
+                   [row for t in traces for row in t[3]])
+    for t in traces:
+        assessments, experiment, request_time = t[4]
+        if assessments:
+            from . import assessments as store
+
+            for assessment in assessments:
+                store.insert_for_trace(db, assessment, t[0][0], experiment, request_time)
 
 
 _SPAN_COLUMNS = ("trace_id", "experiment_id", "span_id", "parent_span_id", "name", "type",
