@@ -67,7 +67,7 @@ def write_traces(db, ops: list) -> list[tuple[int, Exception]]:
                 prepared.append((op[0], _trace_rows(db, finished.to_trace(), experiments)))
             except (MlflowException, *_DATA_ERRORS) as exc:
                 failures.append((op[0], _as_failure(exc)))
-        if prepared and not _try(db, _insert_rows, [rows for _, rows in prepared]):
+        if prepared and _try(db, _insert_rows, [rows for _, rows in prepared]) is not True:
             for seq, rows in prepared:  # find the trace SQLite refuses
                 error = _try(db, _insert_rows, [rows])
                 if error is not True:
