@@ -10,7 +10,8 @@ import logging
 from ...entities.span import FUNCTION_NAME, NoOpSpan, SpanEvent, dump_attribute_value
 from ...exceptions import MlflowException
 from . import config
-from .spans import current_span, finish_span, open_span, set_inputs_fast, use_span
+from .spans import (current_span, finish_span, open_span, reset_current, set_inputs_fast,
+                    use_span)
 
 _logger = logging.getLogger("aiomlflow")
 CHUNK_EVENT = "mlflow.chunk.item.{index}"
@@ -147,10 +148,10 @@ def _function_wrapper(fn, options: _Options):
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:
-            _reset(token)
+            reset_current(token)
             finish_span(span, exc)
             raise
-        _reset(token)
+        reset_current(token)
         _end_with(span, result)
         return result
 
@@ -166,10 +167,10 @@ def _coroutine_wrapper(fn, options: _Options):
         try:
             result = await fn(*args, **kwargs)
         except BaseException as exc:
-            _reset(token)
+            reset_current(token)
             finish_span(span, exc)
             raise
-        _reset(token)
+        reset_current(token)
         _end_with(span, result)
         return result
 
@@ -252,10 +253,3 @@ def _async_generator_wrapper(fn, options: _Options, reducer):
         _end_with(span, _reduce(outputs, reducer))
 
     return wrapper
-
-
-def _reset(token) -> None:
-    try:
-        current_span.reset(token)
-    except ValueError:
-        current_span.set(None)

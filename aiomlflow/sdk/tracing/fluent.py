@@ -42,18 +42,11 @@ def start_span(name: str = "span", span_type: str | None = "UNKNOWN",
     try:
         yield span
     except BaseException as exc:
-        _reset(token)
+        spans.reset_current(token)
         spans.finish_span(span, exc)
         raise
-    _reset(token)
+    spans.reset_current(token)
     spans.finish_span(span)
-
-
-def _reset(token) -> None:
-    try:
-        spans.current_span.reset(token)
-    except ValueError:
-        spans.current_span.set(None)
 
 
 def start_span_no_context(name: str, span_type: str = "UNKNOWN", parent_span=None,

@@ -117,6 +117,14 @@ def finish_span(span: LiveSpan, error: BaseException | None = None) -> None:
     span.end()
 
 
+def reset_current(token) -> None:
+    """Restore the current span a ``current_span.set`` replaced."""
+    try:
+        current_span.reset(token)
+    except ValueError:  # reset from another context (a generator moved between tasks)
+        current_span.set(None)
+
+
 @contextlib.contextmanager
 def use_span(span: LiveSpan):
     """Make ``span`` the current span for the block."""
@@ -124,10 +132,7 @@ def use_span(span: LiveSpan):
     try:
         yield span
     finally:
-        try:
-            current_span.reset(token)
-        except ValueError:  # reset from another context (a generator moved between tasks)
-            current_span.set(None)
+        reset_current(token)
 
 
 def find_live_span(trace_id: str, span_id: str | None) -> LiveSpan:
