@@ -327,8 +327,10 @@ class MlflowClient:
 
     # ---------------------------------------------------------------- traces
     def get_trace(self, trace_id: str, display: bool = True, flush: bool = False):
-        """A stored trace (after this process's pending trace writes);
-        RESOURCE_DOES_NOT_EXIST if there is none."""
+        """A stored trace; RESOURCE_DOES_NOT_EXIST if there is none.  This process's
+        pending trace writes are always waited for first (``flush=True`` in MLflow);
+        ``display`` renders the trace in a notebook in MLflow, which aiomlflow never
+        does (see ``aiomlflow.tracing.enable_notebook_display``)."""
         from .tracing import store
 
         trace = store.read_trace(self._engine, trace_id, silent=True)
@@ -348,22 +350,15 @@ class MlflowClient:
         from .search.query import PagedList
         from .tracing import store
 
-        if experiment_ids is not None and locations is not None:
-            raise MlflowException.invalid_parameter_value(
-                "Only one of `experiment_ids` and `locations` can be specified.")
-        ids = locations if locations is not None else experiment_ids
+        ids = store.locations_of(experiment_ids, locations)
         if not ids:
             raise MlflowException.invalid_parameter_value(
                 "Locations must be specified when searching traces.")
-        clauses = [filter_string] if filter_string else []
-        if run_id is not None:
-            clauses.append(f"attribute.run_id = '{run_id}'")
-        if model_id is not None:
-            clauses.append(f"request_metadata.`mlflow.modelId` = '{model_id}'")
         traces, token = store.search_page(self._engine, TraceSearch(
-            experiment_ids=tuple(str(i) for i in ids),
-            filter_string=" AND ".join(clauses) or None, max_results=max_results,
-            order_by=tuple(order_by or ()), page_token=page_token), include_spans)
+            experiment_ids=tuple(ids),
+            filter_string=store.search_filter(filter_string, run_id, model_id),
+            max_results=max_results, order_by=tuple(order_by or ()), page_token=page_token),
+            include_spans)
         return PagedList(traces, token)
 
     def set_trace_tag(self, trace_id: str, key: str, value: str) -> None:

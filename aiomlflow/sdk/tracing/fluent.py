@@ -158,7 +158,6 @@ def log_trace(name: str = "Task", request=None, response=None,
 def add_trace(trace, target: LiveSpan | None = None) -> None:
     """Add a complete trace (a Trace or its dict) as a subtree of ``target`` (default:
     the current span), e.g. one returned by a remote service."""
-    from ...entities.span import Span, SpanStatusCode
     from ...entities.trace import Trace
 
     if isinstance(trace, dict):
@@ -183,12 +182,12 @@ def add_trace(trace, target: LiveSpan | None = None) -> None:
         roots = [s for s in trace.data.spans if s.parent_id is None]
         root = roots[0] if roots else None
         with start_span(name="Remote Trace <" + (root.name if root else "") + ">") as parent:
-            _graft(trace, parent, Span, SpanStatusCode)
+            _graft(trace, parent)
         return
-    _graft(trace, spans.require_live_span(parent), Span, SpanStatusCode)
+    _graft(trace, spans.require_live_span(parent))
 
 
-def _graft(trace, parent: LiveSpan, Span, SpanStatusCode) -> None:
+def _graft(trace, parent: LiveSpan) -> None:
     # Copy every span under ``parent`` with new ids in the parent's trace, keeping their
     # times, attributes, events and status.
     from ...entities.span import TRACE_REQUEST_ID
@@ -219,8 +218,9 @@ def _engine():
 
 
 def get_trace(trace_id: str, silent: bool = False, flush: bool = False):
-    """The trace with this id (waiting for this process's pending trace writes), or
-    None with a warning (none if ``silent``) when it cannot be read."""
+    """The trace with this id, or None with a warning (none if ``silent``) when it
+    cannot be read.  This process's pending trace writes are always waited for first,
+    which is what ``flush=True`` asks of MLflow."""
     return store.read_trace(_engine(), trace_id, silent)
 
 
@@ -243,7 +243,8 @@ def search_traces(experiment_ids: list[str] | None = None, filter_string: str | 
     """Traces of the given experiments (default: the current one) matching the filter,
     as a pandas DataFrame (``return_type="pandas"``, the default) or a list of Trace.
     ``extract_fields`` (deprecated, pandas only) adds a column per span input / output
-    field, e.g. ``"predict.outputs.result"``."""
+    field, e.g. ``"predict.outputs.result"``.  This process's pending trace writes are
+    always waited for first (what ``flush=True`` asks of MLflow)."""
     if sql_warehouse_id is not None:
         raise MlflowException(
             "search_traces(sql_warehouse_id=...) is Databricks-only and not supported by "
@@ -262,22 +263,14 @@ def search_traces(experiment_ids: list[str] | None = None, filter_string: str | 
                 "'pandas'.")
         for field in extract_fields:  # a malformed field fails before the search
             extract.parse_field(field)
-    if experiment_ids is not None and locations is not None:
-        raise MlflowException.invalid_parameter_value(
-            "Only one of `experiment_ids` and `locations` can be specified.")
-    ids = [str(i) for i in (locations if locations is not None else experiment_ids or [])]
+    ids = store.locations_of(experiment_ids, locations)
     if not ids:
         from .. import fluent
 
         active = fluent.active_run()
         ids = [active.info.experiment_id if active is not None
                else spans._default_experiment_id(_engine())]
-    clauses = [filter_string] if filter_string else []
-    if run_id is not None:
-        clauses.append(f"attribute.run_id = '{run_id}'")
-    if model_id is not None:
-        clauses.append(f"request_metadata.`mlflow.modelId` = '{model_id}'")
-    combined = " AND ".join(clauses) or None
+    combined = store.search_filter(filter_string, run_id, model_id)
     if max_results is not None and (not isinstance(max_results, int) or max_results < 1):
         raise MlflowException.invalid_parameter_value(
             f"Invalid value for 'max_results': {max_results}. It must be a positive integer.")

@@ -46,6 +46,25 @@ def read_trace(engine, trace_id: str, silent: bool = False) -> Trace | None:
     return None
 
 
+def locations_of(experiment_ids, locations) -> list[str]:
+    """The experiment ids a trace search covers (``locations`` is MLflow 3's name)."""
+    if experiment_ids is not None and locations is not None:
+        raise MlflowException.invalid_parameter_value(
+            "Only one of `experiment_ids` and `locations` can be specified.")
+    return [str(i) for i in (locations if locations is not None else experiment_ids or ())]
+
+
+def search_filter(filter_string: str | None, run_id: str | None,
+                  model_id: str | None) -> str | None:
+    """The filter string with ``run_id`` / ``model_id`` added as MLflow's clauses."""
+    clauses = [filter_string] if filter_string else []
+    if run_id is not None:
+        clauses.append(f"attribute.run_id = '{run_id}'")
+    if model_id is not None:
+        clauses.append(f"request_metadata.`mlflow.modelId` = '{model_id}'")
+    return " AND ".join(clauses) or None
+
+
 def search_page(engine, query, include_spans: bool) -> tuple[list, object]:
     """One page of traces for a TraceSearch: ``(traces, next_page_token)``."""
     written(engine)
