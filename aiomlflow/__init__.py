@@ -53,38 +53,6 @@ from aiomlflow.sdk.artifacts.fluent import (
     log_text,
 )
 from aiomlflow.sdk.misc import doctor, login
-from aiomlflow.sdk.tracing.fluent import (
-    add_trace,
-    delete_trace_tag,
-    flush_trace_async_logging,
-    get_active_trace_id,
-    get_current_active_span,
-    get_last_active_trace_id,
-    get_trace,
-    log_trace,
-    search_traces,
-    set_trace_tag,
-    start_span,
-    start_span_no_context,
-    trace,
-    update_current_trace,
-)
-from aiomlflow.sdk.tracing.assessments import (
-    delete_assessment,
-    get_assessment,
-    log_assessment,
-    log_expectation,
-    log_feedback,
-    override_feedback,
-    update_assessment,
-)
-from aiomlflow.sdk.system_metrics import (
-    disable_system_metrics_logging,
-    enable_system_metrics_logging,
-    set_system_metrics_node_id,
-    set_system_metrics_samples_before_logging,
-    set_system_metrics_sampling_interval,
-)
 from aiomlflow.workers.operations import RunOperations
 from aiomlflow.sdk.tracking_uri import (
     get_registry_uri,
@@ -101,11 +69,45 @@ mlflow_alias.install()
 
 # The submodules `import mlflow` loads, reachable as attributes as in MLflow
 # (`mlflow.utils.validation.MAX_TAG_VAL_LENGTH` with no import of its own); all small.
-for _name in ("artifacts", "client", "tracing", "protos.databricks_pb2", "tracking.client", "tracking.fluent",
-              "system_metrics", "tracking.context.registry", "utils.mlflow_tags", "utils.time",
+for _name in ("artifacts", "client", "protos.databricks_pb2", "tracking.client", "tracking.fluent",
+              "tracking.context.registry", "utils.mlflow_tags", "utils.time",
               "utils.validation"):
     _importlib.import_module(f"{__name__}.{_name}")
 del _name
+
+# Tracing, assessments and system metrics load on first use (PEP 562): `import aiomlflow`
+# stays cheap for the training loops that never trace.
+_LAZY = {
+    **dict.fromkeys(
+        ("add_trace", "delete_trace_tag", "flush_trace_async_logging", "get_active_trace_id",
+         "get_current_active_span", "get_last_active_trace_id", "get_trace", "log_trace",
+         "search_traces", "set_trace_tag", "start_span", "start_span_no_context", "trace",
+         "update_current_trace"), "aiomlflow.sdk.tracing.fluent"),
+    **dict.fromkeys(
+        ("delete_assessment", "get_assessment", "log_assessment", "log_expectation",
+         "log_feedback", "override_feedback", "update_assessment"),
+        "aiomlflow.sdk.tracing.assessments"),
+    **dict.fromkeys(
+        ("disable_system_metrics_logging", "enable_system_metrics_logging",
+         "set_system_metrics_node_id", "set_system_metrics_samples_before_logging",
+         "set_system_metrics_sampling_interval"), "aiomlflow.sdk.system_metrics"),
+}
+_LAZY_SUBMODULES = ("tracing", "system_metrics")
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(_importlib.import_module(_LAZY[name]), name)
+    elif name in _LAZY_SUBMODULES:
+        value = _importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY) | set(_LAZY_SUBMODULES))
 
 __all__ = [
     "ActiveRun", "Experiment", "Image", "MlflowClient", "MlflowException", "Run",
@@ -122,7 +124,7 @@ __all__ = [
     "set_tag", "set_tags", "set_tracking_uri", "start_run",
     "search_experiments", "search_runs",
     # system metrics
-    "disable_system_metrics_logging", "enable_system_metrics_logging",
+    "system_metrics", "disable_system_metrics_logging", "enable_system_metrics_logging",
     "set_system_metrics_node_id", "set_system_metrics_samples_before_logging",
     "set_system_metrics_sampling_interval",
     # tracing

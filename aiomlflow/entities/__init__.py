@@ -1,10 +1,5 @@
 """Plain entity classes mirroring ``mlflow.entities``: no protobuf, no I/O."""
 
-from aiomlflow.entities.assessment import (
-    Assessment, Expectation, ExpectationValue, Feedback, FeedbackValue, IssueReference,
-)
-from aiomlflow.entities.assessment_error import AssessmentError
-from aiomlflow.entities.assessment_source import AssessmentSource, AssessmentSourceType
 from aiomlflow.entities.dataset import Dataset
 from aiomlflow.entities.dataset_input import DatasetInput
 from aiomlflow.entities.experiment import Experiment
@@ -24,21 +19,38 @@ from aiomlflow.entities.run_outputs import RunOutputs
 from aiomlflow.entities.run_status import RunStatus
 from aiomlflow.entities.run_tag import RunTag
 from aiomlflow.entities.source_type import SourceType
-from aiomlflow.entities.span import LiveSpan, NoOpSpan, Span, SpanLogLevel, SpanType
-from aiomlflow.entities.span_event import SpanEvent
-from aiomlflow.entities.span_status import SpanStatus, SpanStatusCode
-from aiomlflow.entities.trace import Trace
-from aiomlflow.entities.trace_data import TraceData
-from aiomlflow.entities.trace_info import TraceInfo
-from aiomlflow.entities.trace_location import (
-    MlflowExperimentLocation,
-    TraceLocation,
-    TraceLocationBase,
-    TraceLocationType,
-    UCSchemaLocation,
-)
-from aiomlflow.entities.trace_state import TraceState
 from aiomlflow.entities.view_type import ViewType
+
+# Trace and assessment entities load on first use (PEP 562), with the tracing they serve.
+_LAZY = {
+    **dict.fromkeys(("Assessment", "Expectation", "ExpectationValue", "Feedback",
+                     "FeedbackValue", "IssueReference"), "assessment"),
+    "AssessmentError": "assessment_error",
+    **dict.fromkeys(("AssessmentSource", "AssessmentSourceType"), "assessment_source"),
+    **dict.fromkeys(("LiveSpan", "NoOpSpan", "Span", "SpanLogLevel", "SpanType"), "span"),
+    "SpanEvent": "span_event",
+    **dict.fromkeys(("SpanStatus", "SpanStatusCode"), "span_status"),
+    "Trace": "trace",
+    "TraceData": "trace_data",
+    "TraceInfo": "trace_info",
+    **dict.fromkeys(("MlflowExperimentLocation", "TraceLocation", "TraceLocationBase",
+                     "TraceLocationType", "UCSchemaLocation"), "trace_location"),
+    "TraceState": "trace_state",
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "Assessment",

@@ -21,7 +21,7 @@ from ..utils.time import get_current_time_millis as now_ms
 from ..workers.process_hooks import register_before_exit
 from ..workers.registry import close_all, flush_all, get_engine
 from ..workers.operations import RunOperations
-from . import run_context, system_metrics, tracking_uri, validation
+from . import run_context, tracking_uri, validation
 from .artifacts import operations as artifact_operations
 from .client import MlflowClient, finish
 from .validation import KNOWN_KEYS
@@ -77,6 +77,8 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None,
 
     ``log_system_metrics`` (None: MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING) samples CPU,
     memory, disk, network and GPU usage into ``system/*`` metrics until the run ends."""
+    from . import system_metrics  # loads on the first start_run (import stays cheap)
+
     sampling = system_metrics.plan(log_system_metrics)
     if experiment_id is not None:
         if isinstance(experiment_id, int) and not isinstance(experiment_id, bool):
@@ -489,6 +491,8 @@ def _reset_for_tests() -> None:
     tracking_uri.reset()
     close_all()
     artifact_operations.forget_runs()
+    from . import system_metrics
+
     system_metrics._reset_for_tests()
     from .tracing import reset_for_tests
 
