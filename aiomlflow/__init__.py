@@ -92,7 +92,7 @@ _LAZY = {
          "set_system_metrics_node_id", "set_system_metrics_samples_before_logging",
          "set_system_metrics_sampling_interval"), "aiomlflow.sdk.system_metrics"),
 }
-_LAZY_SUBMODULES = ("tracing", "system_metrics")
+_LAZY_SUBMODULES = ("tracing", "system_metrics", "aio")
 
 
 def __getattr__(name: str):

@@ -21,7 +21,7 @@ from ..utils.time import get_current_time_millis as now_ms
 from ..workers.process_hooks import register_before_exit
 from ..workers.registry import close_all, flush_all, get_engine
 from ..workers.operations import RunOperations
-from . import run_context, tracking_uri, validation
+from . import run_context, run_owner, tracking_uri, validation
 from .artifacts import operations as artifact_operations
 from .client import MlflowClient, finish
 from .validation import KNOWN_KEYS
@@ -57,6 +57,7 @@ class ActiveRun(Run):
         super().__init__(run.info, run.data, run.inputs, run.outputs)
         self._run_id = run.info.run_id
         self._engine = engine
+        self._owner = None  # the async task that started it (run_owner.py), if any
 
     def __enter__(self) -> "ActiveRun":
         return self
@@ -105,6 +106,7 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None,
         run = _create_run(client, stack, experiment_id, run_name, nested, parent_run_id,
                           user_tags)
     active = ActiveRun(run, client._engine)
+    active._owner = run_owner.current_task()
     _set_active_runs(stack + (active,))
     if sampling is not None:
         system_metrics.start(sampling, run, active._engine, resumed=bool(existing_id))
@@ -192,6 +194,9 @@ def _end_active_run(status: str, wait: bool) -> None:
     os.environ.pop("MLFLOW_RUN_ID", None)
     _last_active_run_id.set(run._run_id)
     status = validation.validate_run_status(status)
+    if run_owner.owned_elsewhere(run):
+        _running[run._run_id] = run._engine  # still active in the task that owns it
+        return  # inherited from the task that started it: only leaves this task's stack
     MlflowClient(run._engine.tracking_uri)._terminate(run._run_id, status, None, wait)
 
 

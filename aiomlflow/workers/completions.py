@@ -100,6 +100,9 @@ class Completions:
         self.watchers: dict[int, object] = {}
         self._cond = threading.Condition(threading.RLock())
         self._waiters = 0
+        # seq -> callbacks run (on the completing thread) once seq is complete: how
+        # awaiting coroutines on any event loop learn of it without blocking (sdk/aio.py)
+        self.notifiers: dict[int, list] = {}
 
     def completed(self, seq: int) -> bool:
         """Whether operation ``seq`` is durable or failed (its outcome is known)."""
@@ -136,6 +139,36 @@ class Completions:
             self.done = done
         if self._waiters:
             self.wake_all()
+        if self.notifiers:
+            self._notify_completed()
+
+    def notify(self, seq: int, callback) -> bool:
+        """Call ``callback()`` once ``seq`` is complete, from the completing thread (it
+        must not block).  False, and nothing registered, when it is complete already."""
+        with self._cond:
+            if self.completed(seq):
+                return False
+            self.notifiers.setdefault(seq, []).append(callback)
+            return True
+
+    def forget(self, seq: int, callback) -> None:
+        """Withdraw a ``notify`` callback (its waiter stopped waiting)."""
+        with self._cond:
+            callbacks = self.notifiers.get(seq)
+            if callbacks and callback in callbacks:
+                callbacks.remove(callback)
+                if not callbacks:
+                    del self.notifiers[seq]
+
+    def _notify_completed(self) -> None:
+        with self._cond:
+            ready = [seq for seq in self.notifiers if self.completed(seq)]
+            callbacks = [cb for seq in ready for cb in self.notifiers.pop(seq)]
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # pragma: no cover - a waiter never breaks completion
+                _logger.exception("aiomlflow: completion callback error")
 
     def watch(self, seq: int, on_failure) -> None:
         """Hand the failure of operation ``seq`` (not yet appended) to ``on_failure``."""
@@ -176,6 +209,8 @@ class Completions:
         # would sleep through its completion).
         self.done = top
         ahead.clear()
+        if self.notifiers:
+            self._notify_completed()
 
     def wait_for(self, seq: int, deadline: float | None, timeout: float | None, alive) -> None:
         """Sleep until ``seq`` is complete; ``alive()`` raises if nothing can complete it.
