@@ -27,6 +27,7 @@ import contextvars
 import functools
 import os
 import sys
+from time import time_ns as _time_ns
 
 import anyio
 import anyio.to_thread
@@ -40,6 +41,7 @@ from ..workers import registry
 from ..workers.operations import RunOperations
 from . import fluent, run_owner, tracking_uri, validation
 from .client import MlflowClient
+from .validation import KNOWN_KEYS
 
 __all__ = [
     "active_run", "create_experiment", "delete_experiment", "delete_experiment_tag",
@@ -273,8 +275,13 @@ async def log_metric(key: str, value: float, step: int | None = None,
     """Log a metric to the task's active run (started if needed) or ``run_id``."""
     if model_id is not None or dataset is not None:
         raise validation.metric_link_unsupported("log_metric", model_id, dataset)
-    key, value, timestamp, step = validation.validate_metric(
-        key, value, timestamp or None, step or None)
+    if (type(value) is float and type(step) is int and not timestamp
+            and type(key) is str and key in KNOWN_KEYS
+            and -9223372036854775808 <= step <= 9223372036854775807):
+        timestamp = _time_ns() // 1_000_000  # a key validate_metric already passed
+    else:
+        key, value, timestamp, step = validation.validate_metric(
+            key, value, timestamp or None, step or None)
     target = fluent._active_target.get() if run_id is None else None
     run_id, engine = target if target is not None else await _target(run_id)
     if len(engine.items) >= engine.slow_at:
