@@ -201,6 +201,16 @@ async def test_child_tasks_inherit_the_run_but_never_end_it(aio, mlflow):
     assert (await aio.get_run(parent.info.run_id)).info.status == "FINISHED"
 
 
+async def test_a_thread_the_task_hands_its_context_to_acts_for_it(aio, mlflow):
+    run = mlflow.start_run()
+    await anyio.to_thread.run_sync(mlflow.log_param, "p", "v")
+    await anyio.to_thread.run_sync(mlflow.end_run)
+    assert mlflow.active_run() is not None  # the thread ended it on a copy of the stack
+    got = await aio.get_run(run.info.run_id)
+    assert got.info.status == "FINISHED" and got.data.params == {"p": "v"}
+    mlflow.end_run()  # only leaves the stack: the run is over already
+
+
 async def test_sync_api_in_a_task_sees_the_task_run(aio, mlflow):
     async def one(i, out):
         async with aio.start_run() as run:

@@ -34,6 +34,13 @@ def current_task():
 
 
 def owned_elsewhere(run) -> bool:
-    """Whether ``run`` was started by another task than the current one."""
+    """Whether the current task is another task than the one that started ``run``.
+
+    Outside any task (a thread the context was handed to, as ``anyio.to_thread`` and
+    ``contextvars.copy_context().run`` do) the caller acts for the task: not elsewhere.
+    """
     owner = getattr(run, "_owner", None)
-    return owner is not None and owner is not current_task()
+    if owner is None:
+        return False
+    current = current_task()
+    return current is not None and current is not owner
