@@ -278,11 +278,27 @@ def _check_run(mlflow, run_id, i, n_metrics=100):
     assert data.tags["owner"] == str(i)
 
 
+def _thread_worker(mlflow, i, ids, errors, barrier=None):
+    try:
+        if barrier is not None:
+            barrier.wait()
+        with mlflow.start_run() as run:
+            ids[i] = run.info.run_id
+            mlflow.log_param("id", i)
+            mlflow.set_tag("owner", i)
+            for j in range(100):
+                mlflow.log_metric(f"m{j}", float(i), synchronous=j % 10 == 0)
+                assert mlflow.active_run().info.run_id == run.info.run_id
+    except BaseException as exc:  # reported by the test
+        errors.append(exc)
+
+
 @pytest.mark.timeout(600)
-async def test_a_thousand_tasks_each_with_its_own_run(aio, mlflow, transport):
+async def test_a_thousand_tasks_and_64_threads_each_with_its_own_run(aio, mlflow, transport):
     if transport.startswith("http"):
         pytest.skip("1,000 runs: sqlite only (the same code path on REST is tested above)")
     ids = {}
+    thread_ids, errors = {}, []
 
     async def task(i):
         async with aio.start_run():
@@ -296,41 +312,37 @@ async def test_a_thousand_tasks_each_with_its_own_run(aio, mlflow, transport):
                     await anyio.sleep(0)
                 assert aio.active_run().info.run_id == run_id
 
+    # 64 threads on the synchronous API at the same time, ids 1000..1063
+    threads = [threading.Thread(target=_thread_worker, args=(mlflow, 1000 + i, thread_ids, errors))
+               for i in range(64)]
+    for t in threads:
+        t.start()
     async with anyio.create_task_group() as tg:
         for i in range(1000):
             tg.start_soon(task, i)
+    for t in threads:
+        await anyio.to_thread.run_sync(t.join)
+    assert not errors, errors[0]
     await aio.flush()
-    assert len(set(ids.values())) == 1000
-    for i, run_id in ids.items():
+    assert len(set(ids.values())) == 1000 and len(set(thread_ids.values())) == 64
+    assert not set(ids.values()) & set(thread_ids.values())
+    for i, run_id in {**ids, **thread_ids}.items():
         _check_run(mlflow, run_id, i)
 
 
 @pytest.mark.timeout(600)
 def test_sixty_four_threads_each_with_its_own_run(mlflow, transport):
-    ids = {}
-    errors = []
+    ids, errors = {}, []
     barrier = threading.Barrier(64)
-
-    def worker(i):
-        try:
-            barrier.wait()
-            with mlflow.start_run() as run:
-                ids[i] = run.info.run_id
-                mlflow.log_param("id", i)
-                mlflow.set_tag("owner", i)
-                for j in range(100):
-                    mlflow.log_metric(f"m{j}", float(i), synchronous=j % 10 == 0)
-                    assert mlflow.active_run().info.run_id == run.info.run_id
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(64)]
+    threads = [threading.Thread(target=_thread_worker, args=(mlflow, i, ids, errors, barrier))
+               for i in range(64)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert not errors, errors[0]
     mlflow.flush_async_logging()
+    assert len(set(ids.values())) == 64
     for i, run_id in ids.items():
         _check_run(mlflow, run_id, i)
 
