@@ -30,6 +30,7 @@ import sys
 from time import time_ns as _time_ns
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 
 from ..batches import BATCH, PARAM, payload_bytes
@@ -54,6 +55,11 @@ __all__ = [
 
 # How often a waiter looks whether the engine died (nothing would then complete it).
 _ALIVE_CHECK_SECONDS = 1.0
+# An asynchronous data call needs no suspension, so a task logging in a tight loop
+# would hold its loop for the whole loop: every this many calls one of them yields
+# (before appending, so a task cancelled there has not logged that call).
+_YIELD_EVERY = 256
+_calls_since_yield = 0
 _STACK_VARS = (fluent._active_runs, fluent._active_target, fluent._last_active_run_id)
 
 
@@ -284,6 +290,11 @@ async def log_metric(key: str, value: float, step: int | None = None,
             key, value, timestamp or None, step or None)
     target = fluent._active_target.get() if run_id is None else None
     run_id, engine = target if target is not None else await _target(run_id)
+    global _calls_since_yield
+    _calls_since_yield += 1
+    if _calls_since_yield >= _YIELD_EVERY:
+        _calls_since_yield = 0
+        await anyio.lowlevel.checkpoint()
     if len(engine.items) >= engine.slow_at:
         await _room(engine)
     operations = engine.submit_metric(run_id, key, value, timestamp, step, False)
@@ -296,6 +307,11 @@ async def log_metric(key: str, value: float, step: int | None = None,
 
 
 async def _submit(engine, kind: int, run_id: str, *payload) -> int:
+    global _calls_since_yield
+    _calls_since_yield += 1
+    if _calls_since_yield >= _YIELD_EVERY:
+        _calls_since_yield = 0
+        await anyio.lowlevel.checkpoint()
     size = payload_bytes((None, kind, run_id, *payload))
     if len(engine.items) >= engine.slow_at or engine.queue.bytes + size > engine.queue.max_bytes:
         await _room(engine, size)
