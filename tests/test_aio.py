@@ -349,34 +349,41 @@ def test_sixty_four_threads_each_with_its_own_run(mlflow, transport):
 
 @pytest.mark.timeout(600)
 async def test_the_loop_is_never_blocked(aio, mlflow, transport):
+    # A blocking call shows up in every attempt; the OS descheduling this process on a
+    # busy 2-core machine may show up in one.  So: a second attempt before failing.
     if transport.startswith("http"):
         pytest.skip("sqlite: a detector of blocking calls, not a transport test")
-    gaps = []
-    done = anyio.Event()
+    worst = []
+    for _attempt in range(2):
+        gaps = []
+        done = anyio.Event()
 
-    async def ticker():
-        last = time.perf_counter()
-        while not done.is_set():
-            await anyio.sleep(0.005)
-            now = time.perf_counter()
-            gaps.append(now - last)
-            last = now
+        async def ticker():
+            last = time.perf_counter()
+            while not done.is_set():
+                await anyio.sleep(0.005)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
 
-    async def logger():
-        try:
-            async with aio.start_run() as run:
-                for i in range(100_000):  # a tight loop: no await but the API's
-                    await aio.log_metric("m", float(i), step=i, synchronous=False)
-                await aio.log_metric("last", 1.0)
-                await aio.flush()
-            box["run"] = run
-        finally:
-            done.set()
+        async def logger():
+            try:
+                async with aio.start_run() as run:
+                    for i in range(100_000):  # a tight loop: no await but the API's
+                        await aio.log_metric("m", float(i), step=i, synchronous=False)
+                    await aio.log_metric("last", 1.0)
+                    await aio.flush()
+                box["run"] = run
+            finally:
+                done.set()
 
-    box = {}
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(ticker)
-        tg.start_soon(logger)
-    assert max(gaps) < 0.100, f"loop blocked for {max(gaps) * 1000:.0f} ms"
-    history = mlflow.MlflowClient().get_metric_history(box["run"].info.run_id, "m")
-    assert len(history) == 100_000
+        box = {}
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ticker)
+            tg.start_soon(logger)
+        history = mlflow.MlflowClient().get_metric_history(box["run"].info.run_id, "m")
+        assert len(history) == 100_000
+        worst.append(max(gaps))
+        if max(gaps) < 0.100:
+            break
+    assert min(worst) < 0.100, f"loop blocked for {[round(w * 1000) for w in worst]} ms"
