@@ -24,6 +24,7 @@ from ..workers.operations import RunOperations
 from . import run_context, run_owner, tracking_uri, validation
 from .artifacts import operations as artifact_operations
 from .client import MlflowClient, finish
+from .models import active as _models
 from .validation import KNOWN_KEYS
 
 _logger = logging.getLogger("aiomlflow")
@@ -35,6 +36,8 @@ _active_target: contextvars.ContextVar[tuple | None] = contextvars.ContextVar(
     "aiomlflow_active_target", default=None)
 _last_active_run_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "aiomlflow_last_active_run_id", default=None)
+# True when a metric logged here links to no logged model (see sdk/models/active.py)
+_plain_metrics = _models.plain_metrics.get
 _active_experiment_id: str | None = None
 # Runs active in any thread or task of this process (run id -> engine): ended KILLED
 # on SIGTERM, whose handler only sees the main thread's context.
@@ -117,6 +120,8 @@ def _set_active_runs(stack: tuple) -> None:
     previous = _active_runs.get()
     _active_runs.set(stack)
     _active_target.set((stack[-1]._run_id, stack[-1]._engine) if stack else None)
+    _models.note_active_run(stack[-1].outputs.model_outputs
+                            if stack and stack[-1].outputs is not None else ())
     for run in previous:
         _running.pop(run._run_id, None)
     for run in stack:
@@ -249,9 +254,13 @@ def log_metric(key: str, value: float, step: int | None = None,
                synchronous: bool | None = None, timestamp: int | None = None,
                run_id: str | None = None, model_id: str | None = None,
                dataset=None) -> RunOperations | None:
-    """Log a metric to the active run (started if needed) or ``run_id``."""
-    if model_id is not None or dataset is not None:
-        raise validation.metric_link_unsupported("log_metric", model_id, dataset)
+    """Log a metric to the active run (started if needed) or ``run_id``; linked to the
+    logged model ``model_id`` (default: the active model) and/or ``dataset``."""
+    if model_id is not None or dataset is not None or not _plain_metrics():
+        from .models import links
+
+        return links.log_metric(key, value, step, synchronous, timestamp, run_id, model_id,
+                                dataset)
     if (type(value) is float and type(step) is int and not timestamp and run_id is None
             and type(key) is str and key in KNOWN_KEYS
             and -9223372036854775808 <= step <= 9223372036854775807):
@@ -273,9 +282,12 @@ def log_metric(key: str, value: float, step: int | None = None,
 def log_metrics(metrics: dict, step: int | None = None, synchronous: bool | None = None,
                 run_id: str | None = None, timestamp: int | None = None,
                 model_id: str | None = None, dataset=None) -> RunOperations | None:
-    """Log several metrics at one step and timestamp."""
-    if model_id is not None or dataset is not None:
-        raise validation.metric_link_unsupported("log_metrics", model_id, dataset)
+    """Log several metrics at one step and timestamp (linked as log_metric's)."""
+    if model_id is not None or dataset is not None or not _plain_metrics():
+        from .models import links
+
+        return links.log_metrics(metrics, step, synchronous, run_id, timestamp, model_id,
+                                 dataset)
     timestamp = timestamp or now_ms()
     step = step or 0
     run_id, engine = _target(run_id)
@@ -499,6 +511,12 @@ def _reset_for_tests() -> None:
     from . import system_metrics
 
     system_metrics._reset_for_tests()
+    from .models import fluent as models_fluent, known, links
+
+    _models.reset()
+    known.reset()
+    links.reset()
+    models_fluent._reset_last_logged_model_id()
     from .tracing import reset_for_tests
 
     reset_for_tests()
@@ -510,6 +528,7 @@ def _forget_runs_in_child() -> None:
     _set_active_runs(())
     _last_active_run_id.set(None)
     artifact_operations.forget_runs()
+    _models.reset()  # as MLflow: the child's active model comes from the environment
 
 
 register_before_exit(_end_runs_at_exit)
