@@ -10,7 +10,6 @@ from ... import store_errors
 from ...entities import LoggedModel, LoggedModelStatus
 from ...exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from . import known
-from .search import logged_model_search
 
 # What MLflow's client adds to a failed lookup before set_logged_model_tags and
 # log_model_params.
@@ -139,6 +138,7 @@ class LoggedModelClientMethods:
         """One page of the logged models of the experiments that match: a PagedList whose
         ``token`` fetches the next page (see search_logged_models for the grammar)."""
         from ..search.query import PagedList
+        from .search import logged_model_search  # (the grammar loads on first search)
 
         query = logged_model_search(experiment_ids, filter_string, datasets, max_results,
                                     order_by, page_token)
