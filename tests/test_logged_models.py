@@ -379,3 +379,237 @@ def test_set_active_model_example_links_the_trace_and_what_else(mlflow, transpor
     (trace,) = namespace["traces"]
     assert trace.info.request_metadata["mlflow.modelId"] == mlflow.get_active_model_id()
     assert mlflow.get_logged_model(mlflow.get_active_model_id()).name == "my_model"
+
+
+# ========================================================================== the API
+def test_initialize_logged_model(mlflow, transport):
+    model = mlflow.initialize_logged_model(name="model", tags={"t": 1}, params={"p": 0.5},
+                                           model_type="agent")
+    status = _entities(mlflow).LoggedModelStatus
+    assert MODEL_ID.match(model.model_id)
+    assert model.status == status.PENDING and model.name == "model"
+    # (unset optional fields: None from a database, "" through MLflow's REST client)
+    assert model.experiment_id == "0" and not model.source_run_id
+    assert model.model_type == "agent" and model.params == {"p": "0.5"}
+    # the run context's tags, as MLflow resolves them for a new run
+    assert model.tags["t"] == "1" and model.tags["mlflow.source.type"] == "LOCAL"
+    assert "mlflow.user" in model.tags and "mlflow.source.name" in model.tags
+    experiment = mlflow.get_experiment("0")
+    assert model.artifact_location == (
+        f"{experiment.artifact_location}/models/{model.model_id}/artifacts")
+    assert model.creation_timestamp == model.last_updated_timestamp
+    assert not model.metrics
+    assert mlflow.last_logged_model().model_id == model.model_id
+
+
+def test_a_model_takes_the_active_run_and_experiment(mlflow, transport):
+    unnamed = mlflow.initialize_logged_model()
+    assert unnamed.name and re.match(r"^[a-z]+-[a-z]+-\d+$", unnamed.name)
+    experiment_id = mlflow.create_experiment("models")
+    mlflow.set_experiment(experiment_id=experiment_id)
+    assert mlflow.initialize_logged_model().experiment_id == experiment_id
+    other = mlflow.create_experiment("other")
+    with mlflow.start_run(experiment_id=other) as run:
+        model = mlflow.create_external_model(name="in_run")
+    assert model.source_run_id == run.info.run_id and model.experiment_id == other
+    explicit = mlflow.initialize_logged_model(source_run_id=run.info.run_id,
+                                              experiment_id="0")
+    assert explicit.source_run_id == run.info.run_id and explicit.experiment_id == "0"
+
+
+def test_create_external_model(mlflow, transport):
+    model = mlflow.create_external_model(name="agent", params={"temperature": 0.1},
+                                         model_type="agent", tags={"team": "a"})
+    assert model.status == _entities(mlflow).LoggedModelStatus.READY
+    assert model.tags["mlflow.model.isExternal"] == "true" and model.tags["team"] == "a"
+    assert model.last_updated_timestamp >= model.creation_timestamp
+    files = mlflow.MlflowClient().list_logged_model_artifacts(model.model_id)
+    assert [f.path for f in files] == ["MLmodel"]
+    assert mlflow.last_logged_model().model_id == model.model_id
+
+
+def test_external_model_mlmodel_reads_in_mlflow(mlflow, transport):
+    from mlflow.models import Model
+
+    model = mlflow.create_external_model(name="agent")
+    location = model.artifact_location
+    local = location[len("file://"):] if location.startswith("file://") else location
+    mlmodel = Model.load(os.path.join(local, "MLmodel"))
+    assert mlmodel.model_id == model.model_id and mlmodel.flavors == {}
+    assert mlmodel.metadata == {"mlflow.model.isExternal": True}
+    assert mlmodel.artifact_path == location
+
+
+def test_finalize_logged_model(mlflow, transport):
+    status = _entities(mlflow).LoggedModelStatus
+    model = mlflow.initialize_logged_model(name="m")
+    _later()
+    failed = mlflow.finalize_logged_model(model.model_id, "FAILED")
+    assert failed.status == status.FAILED
+    assert failed.last_updated_timestamp > model.last_updated_timestamp
+    assert mlflow.finalize_logged_model(model.model_id, status.READY).status == status.READY
+    assert mlflow.get_logged_model(model.model_id).status == status.READY
+
+
+def test_tags_and_params(mlflow, transport):
+    model = mlflow.initialize_logged_model(name="m", params={"a": "1"})
+    mlflow.set_logged_model_tags(model.model_id, {"k": "v", 2: None})
+    mlflow.set_logged_model_tags(model.model_id, {"k": "w"})
+    got = mlflow.get_logged_model(model.model_id)
+    assert got.tags["k"] == "w" and got.tags["2"] == "None"
+    mlflow.delete_logged_model_tag(model.model_id, "k")
+    assert "k" not in mlflow.get_logged_model(model.model_id).tags
+    mlflow.log_model_params({"b": 2, "c": None}, model_id=model.model_id)
+    with mlflow.set_active_model(model_id=model.model_id):
+        mlflow.log_model_params({"d": [1, 2]})  # the active model by default
+    assert mlflow.get_logged_model(model.model_id).params == {
+        "a": "1", "b": "2", "c": "None", "d": "[1, 2]"}
+
+
+def test_last_logged_model_is_per_thread(mlflow, transport):
+    assert mlflow.last_logged_model() is None
+    model = mlflow.initialize_logged_model(name="here")
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(mlflow.last_logged_model()))
+    thread.start()
+    thread.join()
+    assert seen == [None]
+    assert mlflow.last_logged_model().model_id == model.model_id
+
+
+def test_client_methods(mlflow, transport):
+    client = mlflow.MlflowClient()
+    model = client.create_logged_model("0", name="c", tags={"t": "v"}, params={"p": 1},
+                                       model_type="type")
+    # the client adds no run-context tags
+    assert model.tags == {"t": "v"} and model.params == {"p": "1"}
+    assert client.get_logged_model(model.model_id).name == "c"
+    client.set_logged_model_tags(model.model_id, {"x": "y"})
+    client.log_model_params(model.model_id, {"q": "2"})
+    client.delete_logged_model_tag(model.model_id, "t")
+    done = client.finalize_logged_model(model.model_id, "READY")
+    assert done.tags == {"x": "y"} and done.params == {"p": "1", "q": "2"}
+    page = client.search_logged_models(["0"])
+    assert [m.model_id for m in page] == [model.model_id] and page.token is None
+    client.delete_logged_model(model.model_id)
+    assert client.search_logged_models(["0"]).to_list() == []
+    with pytest.raises(mlflow.MlflowException) as info:
+        client.get_logged_model(model.model_id)
+    assert info.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_model_artifacts(mlflow, transport, tmp_path):
+    client = mlflow.MlflowClient()
+    model = client.create_logged_model("0", name="art")
+    (tmp_path / "weights.bin").write_bytes(b"\0\1")
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "conf.json").write_text("{}")
+    client.log_model_artifact(model.model_id, str(tmp_path / "weights.bin"))
+    client.log_model_artifacts(model.model_id, str(tmp_path / "dir"), "config")
+    listed = client.list_logged_model_artifacts(model.model_id)
+    assert sorted((f.path, f.is_dir) for f in listed) == [("config", True),
+                                                          ("weights.bin", False)]
+    assert [f.path for f in client.list_logged_model_artifacts(model.model_id, "config")] == [
+        "config/conf.json"]
+
+
+# ========================================================================== linked metrics
+def test_metrics_linked_to_a_model_and_a_dataset(mlflow, transport):
+    entities = _entities(mlflow)
+    model = mlflow.initialize_logged_model(name="m")
+    train = entities.Dataset("train", "d1", "local", "train.csv")
+    with mlflow.start_run() as run:
+        mlflow.log_metric("acc", 0.5, step=1, model_id=model.model_id, dataset=train)
+        mlflow.log_metric("acc", 0.75, step=2, model_id=model.model_id, dataset=train)
+        mlflow.log_metric("nan", float("nan"), model_id=model.model_id)
+        mlflow.log_metrics({"f1": 0.25, "loss": 2.0}, step=3, model_id=model.model_id)
+        mlflow.log_metric("data_only", 1.0, dataset=train)
+        mlflow.log_metric("plain", 1.0)
+    metrics = mlflow.get_logged_model(model.model_id).metrics
+    got = sorted((m.key, m.value, m.step, m.run_id, m.model_id, m.dataset_name,
+                  m.dataset_digest) for m in metrics)
+    run_id = run.info.run_id
+    assert got == [
+        ("acc", 0.5, 1, run_id, model.model_id, "train", "d1"),
+        ("acc", 0.75, 2, run_id, model.model_id, "train", "d1"),
+        ("f1", 0.25, 3, run_id, model.model_id, None, None),
+        ("loss", 2.0, 3, run_id, model.model_id, None, None),
+        ("nan", 0.0, 0, run_id, model.model_id, None, None),  # (MLflow stores NaN as 0)
+    ]
+    stored = mlflow.get_run(run_id)
+    assert stored.data.metrics == {"acc": 0.75, "nan": pytest.approx(math.nan, nan_ok=True),
+                                   "f1": 0.25, "loss": 2.0, "data_only": 1.0, "plain": 1.0}
+    # the model and the dataset became inputs of the run, once each
+    assert [i.model_id for i in stored.inputs.model_inputs] == [model.model_id]
+    assert [(i.dataset.name, i.dataset.digest) for i in stored.inputs.dataset_inputs] == [
+        ("train", "d1")]
+
+
+def test_active_model_links_metrics(mlflow, transport):
+    model = mlflow.initialize_logged_model(name="active")
+    with mlflow.start_run() as run:
+        mlflow.log_metric("before", 1.0)
+        with mlflow.set_active_model(model_id=model.model_id):
+            mlflow.log_metric("inside", 2.0)
+            mlflow.log_metrics({"batch": 3.0})
+            mlflow.MlflowClient().log_metric(run.info.run_id, "client", 4.0)
+            mlflow.MlflowClient().log_batch(
+                run.info.run_id, [_entities(mlflow).Metric("logged_batch", 5.0, 1, 0)])
+        mlflow.log_metric("after", 6.0)
+    keys = sorted(m.key for m in mlflow.get_logged_model(model.model_id).metrics)
+    assert keys == ["batch", "client", "inside", "logged_batch"]
+    assert len(mlflow.get_run(run.info.run_id).data.metrics) == 6
+
+
+def test_client_log_metric_links(mlflow, transport):
+    client = mlflow.MlflowClient()
+    model = client.create_logged_model("0", name="c")
+    run = client.create_run("0")
+    run_id = run.info.run_id
+    client.log_metric(run_id, "m", 1.0, step=2, model_id=model.model_id, dataset_name="eval",
+                      dataset_digest="e1")
+    client.log_metric(run_id, "d", 2.0, dataset_name="eval", dataset_digest="e1")
+    Metric = _entities(mlflow).Metric
+    client.log_batch(run_id, metrics=[Metric("b", 3.0, 10, 1, model_id=model.model_id,
+                                             dataset_name="x", dataset_digest="y"),
+                                      Metric("c", 4.0, 10, 1)],
+                     params=[_entities(mlflow).Param("p", "1")])
+    metrics = client.get_logged_model(model.model_id).metrics
+    assert sorted((m.key, m.value, m.step, m.timestamp if m.key == "b" else 0, m.dataset_name,
+                   m.dataset_digest) for m in metrics) == [
+        ("b", 3.0, 1, 10, "x", "y"), ("m", 1.0, 2, 0, "eval", "e1")]
+    stored = client.get_run(run_id)
+    assert stored.data.metrics == {"m": 1.0, "d": 2.0, "b": 3.0, "c": 4.0}
+    assert stored.data.params == {"p": "1"}
+    # the client records no run inputs (the fluent API does)
+    assert stored.inputs.model_inputs == []
+
+
+def test_asynchronous_linked_metrics(mlflow, transport):
+    model = mlflow.initialize_logged_model(name="m")
+    with mlflow.start_run():
+        operations = [mlflow.log_metric("a", float(i), step=i, model_id=model.model_id,
+                                        synchronous=False) for i in range(20)]
+        operations.append(mlflow.log_metrics({"b": 1.0}, model_id=model.model_id,
+                                             synchronous=False))
+        for operation in operations:
+            operation.wait()
+    assert len(mlflow.get_logged_model(model.model_id).metrics) == 21
+
+
+def test_run_outputs_link_metrics_at_their_step(mlflow, transport):
+    # a run whose model output (as pyfunc's log_model records it) is at step 3: the fluent
+    # API links metrics logged at that step to it, when no model is named or active
+    model = mlflow.initialize_logged_model(name="out")
+    LoggedModelOutput = _entities(mlflow).LoggedModelOutput
+    with mlflow.start_run() as run:
+        mlflow.MlflowClient().log_outputs(run.info.run_id, [LoggedModelOutput(model.model_id, 3)])
+    with mlflow.start_run(run_id=run.info.run_id):  # (resumed: the outputs are read)
+        mlflow.log_metric("at_step", 1.0, step=3)
+        mlflow.log_metric("other_step", 1.0, step=4)
+        mlflow.log_metrics({"batch_at_step": 2.0}, step=3)
+    stored = mlflow.get_run(run.info.run_id)
+    assert [(o.model_id, o.step) for o in stored.outputs.model_outputs] == [(model.model_id, 3)]
+    keys = sorted(m.key for m in mlflow.get_logged_model(model.model_id).metrics)
+    assert keys == ["at_step", "batch_at_step"]
+    assert stored.inputs.model_inputs == []
