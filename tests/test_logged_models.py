@@ -613,3 +613,223 @@ def test_run_outputs_link_metrics_at_their_step(mlflow, transport):
     keys = sorted(m.key for m in mlflow.get_logged_model(model.model_id).metrics)
     assert keys == ["at_step", "batch_at_step"]
     assert stored.inputs.model_inputs == []
+
+
+# ========================================================================== search
+@pytest.fixture
+def zoo(mlflow, transport):
+    """Three models with tags, params and metrics on two datasets, created apart."""
+    Dataset = _entities(mlflow).Dataset
+    train, test = Dataset("train", "t1", "local", "a"), Dataset("test", "t2", "local", "b")
+    models = {}
+    with mlflow.start_run():
+        for name, acc_train, acc_test, release, lr in (("alpha", 0.9, 0.7, "v1.0", "0.1"),
+                                                       ("beta", 0.8, 0.95, "v1.1", "0.01"),
+                                                       ("gamma", 0.5, None, "v2.0", "0.1")):
+            model = mlflow.initialize_logged_model(
+                name=name, params={"lr": lr}, tags={"release": release},
+                model_type="agent" if name != "gamma" else "classifier")
+            mlflow.log_metric("accuracy", acc_train, model_id=model.model_id, dataset=train)
+            if acc_test is not None:
+                mlflow.log_metric("accuracy", acc_test, model_id=model.model_id, dataset=test)
+            models[name] = model
+            _later()
+    mlflow.finalize_logged_model(models["beta"].model_id, "READY")
+    return models
+
+
+def _names(models) -> list[str]:
+    return [m.name for m in models]
+
+
+SEARCHES = [
+    # (filter, datasets, order_by, expected names)
+    (None, None, None, ["gamma", "beta", "alpha"]),
+    ("name = 'beta'", None, None, ["beta"]),
+    ("name != 'beta'", None, None, ["gamma", "alpha"]),
+    ("name LIKE 'a%'", None, None, ["alpha"]),
+    ("name ILIKE 'B%'", None, None, ["beta"]),
+    ("attributes.model_type = 'agent'", None, None, ["beta", "alpha"]),
+    ("tags.release IN ('v1.0', 'v1.1')", None, None, ["beta", "alpha"]),
+    ("tags.release NOT IN ('v1.0')", None, None, ["gamma", "beta"]),
+    ("params.lr = '0.1'", None, None, ["gamma", "alpha"]),
+    ("params.lr != '0.1' AND tags.release = 'v1.1'", None, None, ["beta"]),
+    ("metrics.accuracy > 0.85", None, None, ["beta", "alpha"]),  # any value counts
+    ("metrics.accuracy > 0.85", [{"dataset_name": "train"}], None, ["alpha"]),
+    ("metrics.accuracy > 0.85", [{"dataset_name": "test", "dataset_digest": "t2"}], None,
+     ["beta"]),
+    ("metrics.accuracy > 0.85", [{"dataset_name": "test", "dataset_digest": "nope"}], None, []),
+    (None, [{"dataset_name": "test"}], None, ["beta", "alpha"]),
+    ("metrics.accuracy >= 0.5 AND params.lr = '0.1'", None, None, ["gamma", "alpha"]),
+    ("creation_time > 0", None, [{"field_name": "creation_time", "ascending": True}],
+     ["alpha", "beta", "gamma"]),
+    ("status = '2'", None, None, ["beta"]),  # (the stored integer: READY)
+    (None, None, [{"field_name": "name", "ascending": False}], ["gamma", "beta", "alpha"]),
+    (None, None, [{"field_name": "name"}], ["alpha", "beta", "gamma"]),
+    (None, None, [{"field_name": "metrics.accuracy", "ascending": False}],
+     # the latest value: alpha 0.7 and beta 0.95 (test), gamma 0.5 (train)
+     ["beta", "alpha", "gamma"]),
+    (None, None, [{"field_name": "metrics.accuracy", "ascending": False,
+                   "dataset_name": "train"}], ["alpha", "beta", "gamma"]),
+    (None, None, [{"field_name": "metrics.accuracy", "ascending": True,
+                   "dataset_name": "test", "dataset_digest": "t2"}],
+     ["alpha", "beta", "gamma"]),  # gamma has none on test: last
+    (None, None, [{"field_name": "model_type"}, {"field_name": "name", "ascending": False}],
+     ["beta", "alpha", "gamma"]),
+]
+
+
+@pytest.mark.parametrize("filter_string, datasets, order_by, expected", SEARCHES)
+def test_search_logged_models(mlflow, transport, zoo, filter_string, datasets, order_by,
+                              expected):
+    if transport.startswith("http") and any("dataset_digest" not in d for d in datasets or ()):
+        # MLflow's server reads a dataset without a digest as "digest is null", and the
+        # metrics here all have one (its local store compares the name only)
+        expected = []
+    found = mlflow.search_logged_models(filter_string=filter_string, datasets=datasets,
+                                        order_by=order_by, output_format="list")
+    assert _names(found) == expected
+
+
+def test_search_pages_and_max_results(mlflow, zoo):
+    assert _names(mlflow.search_logged_models(max_results=2, output_format="list")) == [
+        "gamma", "beta"]
+    client = mlflow.MlflowClient()
+    first = client.search_logged_models(["0"], max_results=2)
+    assert _names(first) == ["gamma", "beta"] and first.token
+    second = client.search_logged_models(["0"], max_results=2, page_token=first.token)
+    assert _names(second) == ["alpha"] and second.token is None
+    with pytest.raises(mlflow.MlflowException) as info:
+        client.search_logged_models(["0"], max_results=2, page_token=first.token,
+                                    filter_string="name = 'alpha'")
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_search_pandas(mlflow, zoo):
+    frame = mlflow.search_logged_models(order_by=[{"field_name": "name"}])
+    assert list(frame.columns) == [
+        "artifact_location", "creation_timestamp", "experiment_id", "last_updated_timestamp",
+        "metrics", "model_id", "model_type", "name", "params", "source_run_id", "status",
+        "status_message", "tags"]
+    assert list(frame["name"]) == ["alpha", "beta", "gamma"]
+    status = _entities(mlflow).LoggedModelStatus
+    assert list(frame["status"]) == [status.PENDING, status.READY, status.PENDING]
+    assert frame["params"][0] == {"lr": "0.1"}
+
+
+def test_search_scopes_experiments(mlflow, transport):
+    in_default = mlflow.initialize_logged_model(name="default_one")
+    experiment_id = mlflow.create_experiment("elsewhere")
+    mlflow.set_experiment(experiment_id=experiment_id)
+    elsewhere = mlflow.initialize_logged_model(name="elsewhere_one")
+    # without experiment ids: the active experiment
+    assert _names(mlflow.search_logged_models(output_format="list")) == ["elsewhere_one"]
+    both = mlflow.search_logged_models(experiment_ids=["0", experiment_id],
+                                       output_format="list")
+    assert {m.model_id for m in both} == {in_default.model_id, elsewhere.model_id}
+    assert len(mlflow.search_logged_models(output_format="pandas")) == 1
+
+
+# ========================================================================== active model
+def test_set_active_model_by_name_uses_the_latest(mlflow, transport, library_log):
+    first = mlflow.initialize_logged_model(name="dup")
+    _later()
+    second = mlflow.initialize_logged_model(name="dup")
+    active = mlflow.set_active_model(name="dup")
+    assert active.model_id == second.model_id != first.model_id
+    assert mlflow.get_active_model_id() == second.model_id
+    assert isinstance(active, mlflow.ActiveModel) and active.name == "dup"
+    assert "Multiple LoggedModels found with name 'dup'" in library_log.text
+    created = mlflow.set_active_model(name="fresh")
+    model = mlflow.get_logged_model(created.model_id)
+    assert model.tags["mlflow.model.isExternal"] == "true"
+    assert model.status == _entities(mlflow).LoggedModelStatus.READY
+    # by name and id together: they must agree
+    assert mlflow.set_active_model(name="fresh", model_id=created.model_id).model_id == (
+        created.model_id)
+
+
+def test_active_model_context_manager_restores(mlflow, transport):
+    outer = mlflow.create_external_model(name="outer")
+    inner = mlflow.create_external_model(name="inner")
+    mlflow.set_active_model(model_id=outer.model_id)
+    with mlflow.set_active_model(model_id=inner.model_id) as active:
+        assert mlflow.get_active_model_id() == inner.model_id == active.model_id
+    assert mlflow.get_active_model_id() == outer.model_id
+    with pytest.raises(ZeroDivisionError):
+        with mlflow.set_active_model(model_id=inner.model_id):
+            1 / 0
+    assert mlflow.get_active_model_id() == outer.model_id
+
+
+def test_active_model_from_the_environment(mlflow, transport, monkeypatch):
+    def in_new_thread():
+        seen = []
+        thread = threading.Thread(target=lambda: seen.append(mlflow.get_active_model_id()))
+        thread.start()
+        thread.join()
+        return seen[0]
+
+    monkeypatch.setenv("_MLFLOW_ACTIVE_MODEL_ID", "m-legacy")
+    assert in_new_thread() == "m-legacy"
+    monkeypatch.setenv("MLFLOW_ACTIVE_MODEL_ID", "m-public")  # the public one wins
+    assert in_new_thread() == "m-public"
+    mlflow.clear_active_model()  # unsets both variables
+    assert "MLFLOW_ACTIVE_MODEL_ID" not in os.environ
+    assert "_MLFLOW_ACTIVE_MODEL_ID" not in os.environ
+    assert mlflow.get_active_model_id() is None and in_new_thread() is None
+
+
+def test_active_model_is_per_thread(mlflow, transport):
+    model = mlflow.create_external_model(name="main")
+    mlflow.set_active_model(model_id=model.model_id)
+    seen = {}
+
+    def worker():
+        seen["before"] = mlflow.get_active_model_id()
+        other = mlflow.create_external_model(name="worker")
+        mlflow.set_active_model(model_id=other.model_id)
+        seen["after"] = mlflow.get_active_model_id()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen["before"] is None and seen["after"] not in (None, model.model_id)
+    assert mlflow.get_active_model_id() == model.model_id
+
+
+@skip_on_mlflow("mlflow keeps the active model per thread only")
+def test_active_model_is_per_asyncio_task(mlflow, transport):
+    first = mlflow.create_external_model(name="first")
+    second = mlflow.create_external_model(name="second")
+
+    async def task(model, seen):
+        with mlflow.set_active_model(model_id=model.model_id):
+            await asyncio.sleep(0.05)
+            seen.append((model.model_id, mlflow.get_active_model_id()))
+
+    async def main():
+        seen = []
+        await asyncio.gather(task(first, seen), task(second, seen))
+        return seen
+
+    seen = asyncio.run(main())
+    assert sorted(seen) == sorted([(first.model_id, first.model_id),
+                                   (second.model_id, second.model_id)])
+    assert mlflow.get_active_model_id() is None
+
+
+def test_traces_link_to_the_active_model(mlflow, transport, monkeypatch):
+    monkeypatch.setenv("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")
+    model = mlflow.create_external_model(name="traced")
+
+    @mlflow.trace
+    def predict(x):
+        return x
+
+    predict(1)
+    with mlflow.set_active_model(model_id=model.model_id):
+        predict(2)
+    traces = mlflow.search_traces(model_id=model.model_id, return_type="list")
+    assert len(traces) == 1
+    assert traces[0].info.request_metadata["mlflow.modelId"] == model.model_id
