@@ -833,3 +833,288 @@ def test_traces_link_to_the_active_model(mlflow, transport, monkeypatch):
     traces = mlflow.search_traces(model_id=model.model_id, return_type="list")
     assert len(traces) == 1
     assert traces[0].info.request_metadata["mlflow.modelId"] == model.model_id
+
+
+# ========================================================================== interop
+def _ours_then_theirs(mlflow, real_client, model_id) -> None:
+    assert dump(real_client.get_logged_model(model_id)) == dump(mlflow.get_logged_model(model_id))
+
+
+@skip_on_mlflow("interop: what aiomlflow writes, read by real mlflow")
+def test_mlflow_reads_what_we_write(mlflow, transport, real_client):
+    Dataset = _entities(mlflow).Dataset
+    pending = mlflow.initialize_logged_model(name="pending", params={"a": 1}, tags={"t": "v"},
+                                             model_type="agent")
+    _later()
+    external = mlflow.create_external_model(name="external")
+    _later()
+    with mlflow.start_run() as run:
+        trained = mlflow.initialize_logged_model(name="trained")
+        mlflow.log_metric("acc", 0.5, step=1, model_id=trained.model_id,
+                          dataset=Dataset("train", "d1", "local", "a.csv"))
+        mlflow.log_metrics({"loss": 1.5, "nan": float("nan")}, model_id=trained.model_id)
+        with mlflow.set_active_model(model_id=external.model_id):
+            mlflow.log_metric("score", 3.0)
+    mlflow.set_logged_model_tags(trained.model_id, {"k": "v", "gone": "x"})
+    mlflow.delete_logged_model_tag(trained.model_id, "gone")
+    mlflow.log_model_params({"lr": 0.1}, model_id=trained.model_id)
+    mlflow.finalize_logged_model(trained.model_id, "FAILED")
+    for model in (pending, external, trained):
+        _ours_then_theirs(mlflow, real_client, model.model_id)
+    for kwargs in ({}, {"filter_string": "metrics.acc > 0.1"},
+                   {"order_by": [{"field_name": "name", "ascending": False}]},
+                   {"order_by": [{"field_name": "metrics.acc"}], "max_results": 2},
+                   {"filter_string": "tags.k = 'v' AND params.lr = '0.1'"}):
+        theirs = real_client.search_logged_models(["0"], **kwargs)
+        ours = mlflow.MlflowClient().search_logged_models(["0"], **kwargs)
+        assert [dump(m) for m in theirs] == [dump(m) for m in ours], kwargs
+    theirs, ours = real_client.get_run(run.info.run_id), mlflow.get_run(run.info.run_id)
+    assert sorted(i.model_id for i in theirs.inputs.model_inputs) == sorted(
+        i.model_id for i in ours.inputs.model_inputs) == sorted(
+        [trained.model_id, external.model_id])
+    assert [(i.dataset.name, i.dataset.digest, i.dataset.source) for i in
+            theirs.inputs.dataset_inputs] == [("train", "d1", "a.csv")]
+    assert theirs.data.metrics.keys() == ours.data.metrics.keys()
+
+
+@skip_on_mlflow("interop: what real mlflow writes, read by aiomlflow")
+def test_we_read_what_mlflow_writes(mlflow, transport, real_client):
+    from mlflow.entities import LoggedModelInput, LoggedModelOutput, Metric
+
+    first = real_client.create_logged_model("0", name="first", tags={"t": "v"},
+                                            params={"p": "1"}, model_type="m")
+    _later()
+    second = real_client.create_logged_model("0", name="second")
+    run = real_client.create_run("0")
+    run_id = run.info.run_id
+    real_client.log_batch(run_id, metrics=[
+        Metric("acc", 0.25, 100, 1, model_id=first.model_id, dataset_name="eval",
+               dataset_digest="e1"),
+        Metric("acc", 0.5, 200, 2, model_id=first.model_id),
+        Metric("plain", 1.0, 100, 0)])
+    real_client.log_inputs(run_id, models=[LoggedModelInput(first.model_id)])
+    real_client.log_outputs(run_id, [LoggedModelOutput(second.model_id, 2)])
+    real_client.set_logged_model_tags(second.model_id, {"x": "y"})
+    real_client.log_model_params(second.model_id, {"q": "2"})
+    real_client.finalize_logged_model(second.model_id, "READY")
+    for model in (first, second):
+        _ours_then_theirs(mlflow, real_client, model.model_id)
+    for kwargs in ({}, {"filter_string": "metrics.acc >= 0.5"},
+                   {"datasets": [{"dataset_name": "eval", "dataset_digest": "e1"}]},
+                   {"order_by": [{"field_name": "metrics.acc", "ascending": False}]}):
+        theirs = real_client.search_logged_models(["0"], **kwargs)
+        ours = mlflow.MlflowClient().search_logged_models(["0"], **kwargs)
+        assert [dump(m) for m in ours] == [dump(m) for m in theirs], kwargs
+    ours = mlflow.get_run(run_id)
+    assert [i.model_id for i in ours.inputs.model_inputs] == [first.model_id]
+    assert [(o.model_id, o.step) for o in ours.outputs.model_outputs] == [(second.model_id, 2)]
+    searched = mlflow.search_runs(output_format="list")
+    assert [(o.model_id, o.step) for o in searched[0].outputs.model_outputs] == [
+        (second.model_id, 2)]
+    # and our metrics on their models read back in theirs
+    with mlflow.start_run(run_id=run_id):
+        mlflow.log_metric("ours", 7.0, model_id=second.model_id)
+    _ours_then_theirs(mlflow, real_client, second.model_id)
+
+
+@skip_on_mlflow("interop: the rows aiomlflow writes are the rows mlflow writes")
+def test_rows_match_mlflows(mlflow, tmp_path, monkeypatch):
+    """The same calls through both libraries leave the same rows (ids, times apart)."""
+    import mlflow as real
+    import mlflow.tracking._tracking_service.utils as tracking_utils
+
+    def rows(db_path):
+        db = sqlite3.connect(db_path)
+        queries = {
+            "logged_models": "SELECT name, status, lifecycle_stage, model_type, source_run_id, "
+                             "status_message, experiment_id, artifact_location LIKE "
+                             "'%/0/models/' || model_id || '/artifacts' FROM logged_models",
+            "logged_model_params": "SELECT param_key, param_value, experiment_id "
+                                   "FROM logged_model_params",
+            # (git tags: mlflow finds them with GitPython, when installed)
+            "logged_model_tags": "SELECT tag_key, tag_value, experiment_id FROM "
+                                 "logged_model_tags WHERE tag_key NOT LIKE 'mlflow.source.git.%'",
+            "logged_model_metrics": "SELECT metric_name, metric_step, metric_value, "
+                                    "experiment_id, dataset_uuid, dataset_name, dataset_digest "
+                                    "FROM logged_model_metrics",
+            "inputs": "SELECT source_type, destination_type, step FROM inputs",
+        }
+        out = {table: sorted(db.execute(sql).fetchall()) for table, sql in queries.items()}
+        db.close()
+        return out
+
+    def scenario(module):
+        Dataset = sys.modules[f"{module.__name__}.entities"].Dataset
+        model = module.initialize_logged_model(name="m", params={"p": "1"},
+                                               tags={"mlflow.user": "u", "t": "v"})
+        with module.start_run():
+            module.log_metric("acc", 0.5, step=2, model_id=model.model_id,
+                              dataset=Dataset("train", "d1", "local", "a.csv"))
+            module.log_metrics({"nan": float("nan")}, step=3, model_id=model.model_id)
+        module.set_logged_model_tags(model.model_id, {"x": "y"})
+        module.log_model_params({"q": "2"}, model_id=model.model_id)
+        module.finalize_logged_model(model.model_id, "READY")
+
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "theirs").mkdir()
+    monkeypatch.chdir(tmp_path / "ours")
+    mlflow.set_tracking_uri("sqlite:///mlflow.db")
+    scenario(mlflow)
+    mlflow.flush_async_logging()
+    monkeypatch.chdir(tmp_path / "theirs")
+    old_uri = tracking_utils._tracking_uri
+    real.set_tracking_uri("sqlite:///mlflow.db")
+    try:
+        scenario(real)
+    finally:
+        tracking_utils._tracking_uri = old_uri
+    # (source names differ: the run context is the same process, so the tags are too)
+    assert rows(tmp_path / "ours" / "mlflow.db") == rows(tmp_path / "theirs" / "mlflow.db")
+
+
+# ========================================================================== bad input
+def _raises(mlflow, call, code: str, message: str | None = None):
+    with pytest.raises(mlflow.MlflowException) as info:
+        call()
+    assert info.value.error_code == code, info.value.message
+    if message is not None:
+        assert message in info.value.message
+    return info.value
+
+
+def test_unknown_model_ids(mlflow, transport):
+    not_found = "Logged model with ID 'm-unknown' not found."
+    for call in (lambda: mlflow.get_logged_model("m-unknown"),
+                 lambda: mlflow.finalize_logged_model("m-unknown", "READY"),
+                 lambda: mlflow.delete_logged_model_tag("m-unknown", "k"),
+                 lambda: mlflow.set_active_model(model_id="m-unknown"),
+                 lambda: mlflow.MlflowClient().delete_logged_model("m-unknown")):
+        _raises(mlflow, call, "RESOURCE_DOES_NOT_EXIST", not_found)
+    _raises(mlflow, lambda: mlflow.set_logged_model_tags("m-unknown", {"a": "b"}),
+            "INVALID_PARAMETER_VALUE",
+            "Failed to get logged model with ID m-unknown. You may not have access to the "
+            "logged model, or the logged model may have been deleted. If you are attempting "
+            "to set tags on a Registered Model Version, use `set_model_version_tag` instead.")
+    _raises(mlflow, lambda: mlflow.log_model_params({"a": "b"}, model_id="m-unknown"),
+            "INVALID_PARAMETER_VALUE",
+            "Failed to get logged model with ID m-unknown. You may not have access to the "
+            "logged model, or the logged model may have been deleted. If you are attempting "
+            "to log parameters to a Registered Model Version, this is not supported.")
+    for bad in ("", None):
+        _raises(mlflow, lambda: mlflow.get_logged_model(bad), "INVALID_PARAMETER_VALUE",
+                f"`model_id` must be a non-empty string, but got {bad!r}")
+    # no model id and no active model
+    _raises(mlflow, lambda: mlflow.log_model_params({"a": "b"}), "INVALID_PARAMETER_VALUE",
+            "`model_id` must be a non-empty string, but got None")
+
+
+@skip_on_mlflow("mlflow fails a metric on an unknown model with its database's foreign-key "
+                "error (INTERNAL_ERROR); aiomlflow refuses it at the call")
+def test_metric_on_an_unknown_model(mlflow, transport):
+    with mlflow.start_run() as run:
+        for call in (lambda: mlflow.log_metric("m", 1.0, model_id="m-unknown"),
+                     lambda: mlflow.log_metrics({"m": 1.0}, model_id="m-unknown"),
+                     lambda: mlflow.MlflowClient().log_metric(run.info.run_id, "m", 1.0,
+                                                               model_id="m-unknown")):
+            _raises(mlflow, call, "RESOURCE_DOES_NOT_EXIST",
+                    "Logged model with ID 'm-unknown' not found.")
+        mlflow.log_metric("fine", 1.0)
+    assert mlflow.get_run(run.info.run_id).data.metrics == {"fine": 1.0}
+
+
+def test_bad_status(mlflow, transport):
+    model = mlflow.initialize_logged_model(name="m")
+    for bad in ("BAD", "ready"):
+        with pytest.raises(ValueError, match=f"'{bad}' is not a valid LoggedModelStatus"):
+            mlflow.finalize_logged_model(model.model_id, bad)
+    assert mlflow.get_logged_model(model.model_id).status == "PENDING"
+
+
+def test_set_active_model_needs_one_consistent_argument(mlflow, transport):
+    _raises(mlflow, lambda: mlflow.set_active_model(), "INVALID_PARAMETER_VALUE",
+            "Either name or model_id must be provided")
+    model = mlflow.initialize_logged_model(name="real_name")
+    _raises(mlflow, lambda: mlflow.set_active_model(name="other", model_id=model.model_id),
+            "INVALID_PARAMETER_VALUE",
+            f"LoggedModel with model_id {model.model_id!r} has name 'real_name', which does not "
+            "match the provided name 'other'.")
+    with pytest.raises(TypeError):
+        mlflow.set_active_model("positional")  # keyword-only, as MLflow's
+    assert mlflow.get_active_model_id() is None
+
+
+def test_bad_names_experiments_tags_and_params(mlflow, transport):
+    for name in ("a/b", "a.b", "", "it's"):
+        _raises(mlflow, lambda: mlflow.initialize_logged_model(name=name),
+                "INVALID_PARAMETER_VALUE",
+                f"Invalid model name ({name!r}) provided. Model name must be a non-empty "
+                "string and cannot contain the following characters: ('/', ':', '.', '%', "
+                "'\"', \"'\")")
+    _raises(mlflow, lambda: mlflow.initialize_logged_model(name="ok", experiment_id="999"),
+            "RESOURCE_DOES_NOT_EXIST", "No Experiment with id=999 exists")
+    model = mlflow.initialize_logged_model(name="m", params={"p": "1"})
+    _raises(mlflow, lambda: mlflow.delete_logged_model_tag(model.model_id, "nokey"),
+            "RESOURCE_DOES_NOT_EXIST",
+            f"No tag with key 'nokey' found for model with ID {model.model_id!r}.")
+    # a model's params are logged once (MLflow's primary key refuses a second time)
+    _raises(mlflow, lambda: mlflow.log_model_params({"p": "1"}, model_id=model.model_id),
+            "BAD_REQUEST", "UNIQUE constraint failed: logged_model_params.model_id, "
+                           "logged_model_params.param_key")
+    assert mlflow.get_logged_model(model.model_id).params == {"p": "1"}
+
+
+BAD_SEARCHES = [
+    (dict(filter_string="foo bar"), "Invalid filter string: 'foo bar'. Expected a list of "
+     "comparisons separated by 'AND' (e.g. 'metrics.loss > 0.1 AND params.lr = 0.01')."),
+    (dict(filter_string="name = 'a' OR name = 'b'"), "Expected a list of comparisons"),
+    (dict(filter_string="foo.a = 'a'"), "Invalid entity type: 'foo'. Expected one of "
+     "['attributes', 'metrics', 'params', 'tags']."),
+    (dict(filter_string="metrics.a LIKE 'x'"), "Invalid comparison operator for metrics.a: "
+     "'LIKE'. Expected one of ('<', '<=', '>', '>=', '=', '!=')."),
+    (dict(filter_string="name > 'a'"), "Invalid comparison operator for attributes.name: "
+     "'>'. Expected one of ('=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN')."),
+    (dict(order_by=[{"field_name": "foo"}]), "Invalid order by field name: foo"),
+    (dict(order_by=[{"field_name": "params.lr"}]),
+     "Invalid order by field name: params.lr. Only metrics are supported."),
+    (dict(datasets=[{"dataset_digest": "x"}]),
+     "`dataset_name` in the `datasets` clause must be specified."),
+    (dict(output_format="json"), "Unsupported output format: 'json'. Supported string values "
+     "are 'pandas' or 'list'"),
+]
+
+
+@pytest.mark.parametrize("kwargs, message", BAD_SEARCHES)
+def test_bad_searches(mlflow, transport, kwargs, message):
+    mlflow.initialize_logged_model(name="m")
+    _raises(mlflow, lambda: mlflow.search_logged_models(**kwargs), "INVALID_PARAMETER_VALUE",
+            message)
+
+
+def test_client_search_needs_a_list_of_string_ids(mlflow, transport):
+    for ids in ("0", [0]):
+        _raises(mlflow, lambda: mlflow.MlflowClient().search_logged_models(ids),
+                "INVALID_PARAMETER_VALUE",
+                f"experiment_ids must be a list of strings, got {type(ids)}")
+
+
+# ========================================================================== journal
+def test_linked_operations_survive_the_journal():
+    from aiomlflow.batches import LINKED
+    from aiomlflow.transports.rest.journal import decode_op, encode_op
+    from aiomlflow.transports.rest.packing import pack
+
+    op = (7, LINKED, "r" * 32,
+          (("m", float("nan"), 1, 2, "m-1", "ds", "d1"), ("n", 1.5, 1, 2, None, None, None)),
+          (("p", "1"),), (("t", "v"),))
+    back = decode_op(encode_op(op), 7, "r" * 32)
+    assert back[:3] == op[:3] and back[4:] == op[4:]
+    assert math.isnan(back[3][0][1]) and back[3][0][2:] == op[3][0][2:] and back[3][1] == op[3][1]
+    import orjson
+
+    (request,) = pack("r" * 32, [op])
+    body = orjson.loads(request.body)
+    assert body["metrics"] == [
+        {"key": "m", "value": "NaN", "timestamp": 1, "step": 2, "model_id": "m-1",
+         "dataset_name": "ds", "dataset_digest": "d1"},
+        {"key": "n", "value": 1.5, "timestamp": 1, "step": 2}]
+    assert body["params"] == [{"key": "p", "value": "1"}]
