@@ -195,3 +195,18 @@ def logged_model_access_error(model_id, action: str) -> MlflowException:
         f"Failed to get logged model with ID {model_id}. You may not have access to the "
         f"logged model, or the logged model may have been deleted. {action}",
         INVALID_PARAMETER_VALUE)
+
+
+# the characters MLflow refuses in a logged model's name
+BAD_MODEL_NAME_CHARS = ("/", ":", ".", "%", '"', "'")
+
+
+def check_logged_model_name(name) -> None:
+    """MLflow's store-level rule: a given name is non-empty and free of BAD_MODEL_NAME_CHARS."""
+    if name is None:
+        return
+    if not name or not isinstance(name, str) or any(c in name for c in BAD_MODEL_NAME_CHARS):
+        raise MlflowException(
+            f"Invalid model name ({name!r}) provided. Model name must be a non-empty string "
+            f"and cannot contain the following characters: {BAD_MODEL_NAME_CHARS}",
+            INVALID_PARAMETER_VALUE)

@@ -1044,7 +1044,8 @@ def test_set_active_model_needs_one_consistent_argument(mlflow, transport):
 
 
 def test_bad_names_experiments_tags_and_params(mlflow, transport):
-    for name in ("a/b", "a.b", "", "it's"):
+    # (a server takes "" for no name: a random one)
+    for name in ("a/b", "a.b", "it's") + (() if transport.startswith("http") else ("",)):
         _raises(mlflow, lambda: mlflow.initialize_logged_model(name=name),
                 "INVALID_PARAMETER_VALUE",
                 f"Invalid model name ({name!r}) provided. Model name must be a non-empty "
@@ -1086,6 +1087,10 @@ BAD_SEARCHES = [
 @pytest.mark.parametrize("kwargs, message", BAD_SEARCHES)
 def test_bad_searches(mlflow, transport, kwargs, message):
     mlflow.initialize_logged_model(name="m")
+    if IS_MLFLOW and transport.startswith("http") and "datasets" in kwargs:
+        with pytest.raises(KeyError):  # mlflow's REST client fails on the missing key
+            mlflow.search_logged_models(**kwargs)
+        return
     _raises(mlflow, lambda: mlflow.search_logged_models(**kwargs), "INVALID_PARAMETER_VALUE",
             message)
 

@@ -17,8 +17,6 @@ _TAGS_HINT = ("If you are attempting to set tags on a Registered Model Version, 
               "`set_model_version_tag` instead.")
 _PARAMS_HINT = ("If you are attempting to log parameters to a Registered Model Version, "
                 "this is not supported.")
-# the characters MLflow refuses in a logged model's name
-_BAD_NAME_CHARS = ("/", ":", ".", "%", '"', "'")
 
 
 def validate_model_id(model_id) -> None:
@@ -26,17 +24,6 @@ def validate_model_id(model_id) -> None:
     if not model_id:
         raise MlflowException(f"`model_id` must be a non-empty string, but got {model_id!r}",
                               INVALID_PARAMETER_VALUE)
-
-
-def validate_model_name(name) -> None:
-    """A name is optional; a given one is non-empty and free of MLflow's refused characters."""
-    if name is None:
-        return
-    if not name or not isinstance(name, str) or any(c in name for c in _BAD_NAME_CHARS):
-        raise MlflowException(
-            f"Invalid model name ({name!r}) provided. Model name must be a non-empty string "
-            f"and cannot contain the following characters: {_BAD_NAME_CHARS}",
-            INVALID_PARAMETER_VALUE)
 
 
 def _pairs(items: dict | None) -> list[tuple[str, str]]:
@@ -72,8 +59,8 @@ class LoggedModelClientMethods:
                              params: dict | None = None, model_type: str | None = None,
                              flavor: str | None = None, serialization_format: str | None = None,
                              uses_uv: bool = False) -> LoggedModel:
-        # (flavor, serialization_format and uses_uv are MLflow's telemetry-only arguments)
-        validate_model_name(name)
+        # (flavor, serialization_format and uses_uv are MLflow's telemetry-only arguments;
+        # the store checks the name, as MLflow's: a server takes "" for no name)
         if experiment_id is None:
             raise MlflowException.invalid_parameter_value(
                 "experiment_id must be specified to create a logged model.")

@@ -101,6 +101,7 @@ def _model_row(db, model_id: str):
 def create_logged_model(db, experiment_id, name: str, source_run_id: str | None,
                         tags: list, params: list, model_type: str | None) -> LoggedModel:
     """Insert a PENDING model with its tags and params; return it."""
+    store_errors.check_logged_model_name(name)
     with transaction(db):
         experiment = _experiment_row(db, experiment_id)
         if experiment[3] != "active":
