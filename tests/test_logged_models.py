@@ -631,7 +631,8 @@ def zoo(mlflow, transport):
                 model_type="agent" if name != "gamma" else "classifier")
             mlflow.log_metric("accuracy", acc_train, model_id=model.model_id, dataset=train)
             if acc_test is not None:
-                mlflow.log_metric("accuracy", acc_test, model_id=model.model_id, dataset=test)
+                mlflow.log_metric("accuracy", acc_test, step=1, model_id=model.model_id,
+                                  dataset=test)
             models[name] = model
             _later()
     mlflow.finalize_logged_model(models["beta"].model_id, "READY")
@@ -667,7 +668,7 @@ SEARCHES = [
     (None, None, [{"field_name": "name", "ascending": False}], ["gamma", "beta", "alpha"]),
     (None, None, [{"field_name": "name"}], ["alpha", "beta", "gamma"]),
     (None, None, [{"field_name": "metrics.accuracy", "ascending": False}],
-     # the latest value: alpha 0.7 and beta 0.95 (test), gamma 0.5 (train)
+     # the latest value: alpha 0.7 and beta 0.95 (test, step 1), gamma 0.5 (train)
      ["beta", "alpha", "gamma"]),
     (None, None, [{"field_name": "metrics.accuracy", "ascending": False,
                    "dataset_name": "train"}], ["alpha", "beta", "gamma"]),
@@ -1123,3 +1124,21 @@ def test_linked_operations_survive_the_journal():
          "dataset_name": "ds", "dataset_digest": "d1"},
         {"key": "n", "value": 1.5, "timestamp": 1, "step": 2}]
     assert body["params"] == [{"key": "p", "value": "1"}]
+
+
+def test_a_models_metric_holds_one_value_per_time_step_and_run(mlflow, transport):
+    Metric = _entities(mlflow).Metric
+    client = mlflow.MlflowClient()
+    model = client.create_logged_model("0", name="m")
+    run_id = client.create_run("0").info.run_id
+
+    def log(value, dataset):
+        client.log_batch(run_id, [Metric("acc", value, 5, 0, model_id=model.model_id,
+                                         dataset_name=dataset, dataset_digest="1")])
+
+    log(1.0, "x")
+    log(1.0, "x")  # the same again: fine
+    error = _raises(mlflow, lambda: log(2.0, "y"), "BAD_REQUEST")
+    assert "UNIQUE constraint failed: logged_model_metrics.model_id" in error.message
+    assert [(m.value, m.dataset_name) for m in client.get_logged_model(model.model_id).metrics
+            ] == [(1.0, "x")]

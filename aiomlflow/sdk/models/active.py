@@ -10,6 +10,8 @@ the thread (or task) asks, as MLflow reads them once per thread.
 True once this context is known to have no active model and its innermost active run
 no model outputs, i.e. a metric logged here links to no model.  Anything else (not
 known yet, a model active, a run with outputs) sends the call to the linking path.
+Each change is passed to ``on_refresh`` (the fluent API keeps the target of its hot path
+unset while metrics may link).
 """
 
 from __future__ import annotations
@@ -69,10 +71,16 @@ plain_metrics: contextvars.ContextVar[bool] = contextvars.ContextVar(
 _by_thread: dict[int, str | None] = {}
 
 
+# called with the new ``plain_metrics`` value (the fluent API retargets its hot path)
+on_refresh = None
+
+
 def _refresh() -> None:
     context = _context.get()
-    plain_metrics.set(context is not None and context.model_id is None
-                      and not _run_outputs.get())
+    plain = context is not None and context.model_id is None and not _run_outputs.get()
+    plain_metrics.set(plain)
+    if on_refresh is not None:
+        on_refresh(plain)
 
 
 def current_context() -> ActiveModelContext:
@@ -161,3 +169,5 @@ def reset() -> None:
     _context.set(None)
     _run_outputs.set(())
     plain_metrics.set(False)
+    if on_refresh is not None:
+        on_refresh(False)

@@ -155,6 +155,8 @@ def _write_run(db, batch) -> list[tuple[int, MlflowException]]:
     failures = _param_conflicts(db, run_id, batch.params) if batch.params else []
     if batch.model_metrics:
         failures.extend(_unknown_models(db, batch.model_metrics, {seq for seq, _ in failures}))
+        failures.extend(_model_metric_conflicts(db, run_id, batch.model_metrics,
+                                                {seq for seq, _ in failures}))
     if failures:
         # A conflicting call fails as a whole, as MLflow's log_batch does.
         batch = batch.without({seq for seq, _ in failures})
@@ -233,6 +235,42 @@ def _unknown_models(db, model_metrics: list, failed: set) -> list[tuple[int, Mlf
     for row in model_metrics:
         if row[1] not in known and row[0] not in failed and row[0] not in out:
             out[row[0]] = store_errors.logged_model_not_found(row[1])
+    return list(out.items())
+
+
+def _stored_model_value(value: float) -> float:
+    if value != value:
+        return 0.0
+    return max(-1.7976931348623157e308, min(1.7976931348623157e308, value))
+
+
+def _model_metric_conflicts(db, run_id: str, model_metrics: list,
+                            failed: set) -> list[tuple[int, MlflowException]]:
+    """Operations recording on a model a value its metric already has, at the same
+    timestamp and step from this run, with another value or dataset (the table's primary
+    key holds one; MLflow's store refuses the second with BAD_REQUEST).  The same value
+    again is no conflict (it is skipped, as MLflow skips it)."""
+    seen: dict[tuple, tuple] = {}
+    out: dict[int, MlflowException] = {}
+    for seq, model_id, key, value, timestamp, step, name, digest in model_metrics:
+        if seq in failed or seq in out:
+            continue
+        pk = (model_id, key, timestamp, step)
+        entry = (_stored_model_value(value), name, digest)
+        previous = seen.get(pk)
+        if previous is None:
+            previous = db.execute(
+                "SELECT metric_value, dataset_name, dataset_digest FROM logged_model_metrics "
+                "WHERE model_id = ? AND metric_name = ? AND metric_timestamp_ms = ? AND "
+                "metric_step = ? AND run_id = ?", (*pk, run_id)).fetchone()
+            seen[pk] = previous if previous is not None else entry
+        if previous is not None and tuple(previous) != entry:
+            out[seq] = MlflowException(
+                "UNIQUE constraint failed: logged_model_metrics.model_id, "
+                "logged_model_metrics.metric_name, logged_model_metrics.metric_timestamp_ms, "
+                "logged_model_metrics.metric_step, logged_model_metrics.run_id (model "
+                f"{model_id!r} already has metric {key!r} at timestamp {timestamp}, step "
+                f"{step} from run {run_id!r}, with another value or dataset)", "BAD_REQUEST")
     return list(out.items())
 
 
