@@ -313,7 +313,7 @@ class Engine:
         if len(items) >= queue.maxsize:
             self.wake()
             return None
-        if kind == PARAM or kind == BATCH or kind == TRACE:
+        if kind == PARAM or kind == BATCH or kind == TRACE or kind == LINKED:
             if not queue.try_reserve(payload_bytes((None, kind, run_id, *payload))):
                 self.wake()
                 return None
