@@ -75,7 +75,7 @@ for _name in ("artifacts", "client", "protos.databricks_pb2", "tracking.client",
     _importlib.import_module(f"{__name__}.{_name}")
 del _name
 
-# Tracing, assessments and system metrics load on first use (PEP 562): `import aiomlflow`
+# Tracing, assessments, system metrics and logged models load on first use (PEP 562): `import aiomlflow`
 # stays cheap for the training loops that never trace.
 _LAZY = {
     **dict.fromkeys(
@@ -91,6 +91,12 @@ _LAZY = {
         ("disable_system_metrics_logging", "enable_system_metrics_logging",
          "set_system_metrics_node_id", "set_system_metrics_samples_before_logging",
          "set_system_metrics_sampling_interval"), "aiomlflow.sdk.system_metrics"),
+    **dict.fromkeys(
+        ("ActiveModel", "clear_active_model", "create_external_model", "delete_logged_model_tag",
+         "finalize_logged_model", "get_active_model_id", "get_logged_model",
+         "initialize_logged_model", "last_logged_model", "log_model_params",
+         "search_logged_models", "set_active_model", "set_logged_model_tags"),
+        "aiomlflow.sdk.models.fluent"),
 }
 _LAZY_SUBMODULES = ("tracing", "system_metrics", "aio")
 
@@ -135,5 +141,10 @@ __all__ = [
     # trace assessments
     "delete_assessment", "get_assessment", "log_assessment", "log_expectation", "log_feedback",
     "override_feedback", "update_assessment",
+    # logged models and the active model
+    "ActiveModel", "clear_active_model", "create_external_model", "delete_logged_model_tag",
+    "finalize_logged_model", "get_active_model_id", "get_logged_model",
+    "initialize_logged_model", "last_logged_model", "log_model_params",
+    "search_logged_models", "set_active_model", "set_logged_model_tags",
 ]
 

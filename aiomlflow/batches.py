@@ -13,12 +13,14 @@ PARAM = 1       # key, value (log_param: MLflow words its conflict error differe
 BATCH = 2       # metrics [(key, value, ts, step)], params [(key, value)], tags [(key, value)]
 DELETE_TAG = 3  # key
 TERMINATE = 4   # status, end_time: end the run (set_terminated), in order with its data
-CALL = 5        # transport method name, args: awaited in order; the result is kept
-NOOP = 6        # a marker that lets flush wait for everything queued before it
-TRACE = 7       # a finished trace (to_trace() gives the Trace entity), or with ``late`` set,
+LINKED = 5      # as BATCH, but metric rows are (key, value, ts, step, model_id, dataset_name,
+                # dataset_digest): metrics linked to a logged model and/or a dataset
+CALL = 6        # transport method name, args: awaited in order; the result is kept
+NOOP = 7        # a marker that lets flush wait for everything queued before it
+TRACE = 8       # a finished trace (to_trace() gives the Trace entity), or with ``late`` set,
                 # spans (trace_id, experiment_id, spans) joining a trace already stored
 
-LAST_DATA_KIND = TERMINATE  # kinds up to this one are run data, written in batches
+LAST_DATA_KIND = LINKED  # kinds up to this one are run data, written in batches
 
 # MLflow's log-batch limits (mlflow/utils/validation.py in 3.17.2): what one call may
 # carry (checked at the call site) and what one runs/log-batch request may (REST).
@@ -52,10 +54,13 @@ class RunBatch:
     keeps as NULL), so a store-level conflict fails only its operation.
     ``terminations`` rows are ``(status, end_time, seq)``; a store applies them after the
     data (status and end time do not affect what data may be logged), the last one
-    winning.
+    winning.  ``model_metrics`` rows are ``(seq, model_id, key, value, timestamp, step,
+    dataset_name, dataset_digest)``: the LINKED metrics that name a logged model, which a
+    store also records on the model (MLflow's ``logged_model_metrics``).
     """
 
-    __slots__ = ("run_id", "ops", "metrics", "latest", "params", "tag_ops", "terminations")
+    __slots__ = ("run_id", "ops", "metrics", "latest", "params", "tag_ops", "terminations",
+                 "model_metrics")
 
     def __init__(self, run_id: str):
         self.run_id = run_id
@@ -65,6 +70,7 @@ class RunBatch:
         self.params: list[tuple] = []
         self.tag_ops: list[tuple] = []
         self.terminations: list[tuple] = []
+        self.model_metrics: list[tuple] = []
 
     @property
     def seqs(self) -> list[int]:
@@ -113,6 +119,14 @@ def group_by_run(ops: list) -> list[RunBatch]:
             rows = [(seq, BATCH, run_id, key, value, ts, step) for key, value, ts, step in op[3]]
             batch.params.extend((key, value, seq, False) for key, value in op[4])
             batch.tag_ops.extend((key, value, seq) for key, value in op[5])
+        elif kind == LINKED:
+            seq = op[0]
+            rows = [(seq, LINKED, run_id, m[0], m[1], m[2], m[3]) for m in op[3]]
+            batch.model_metrics.extend(
+                (seq, m[4], m[0], m[1], m[2], m[3], m[5], m[6]) for m in op[3]
+                if m[4] is not None)
+            batch.params.extend((key, value, seq, False) for key, value in op[4])
+            batch.tag_ops.extend((key, value, seq) for key, value in op[5])
         elif kind == DELETE_TAG:
             batch.tag_ops.append((op[3], TAG_DELETED, op[0]))
             continue
@@ -131,16 +145,16 @@ def group_by_run(ops: list) -> list[RunBatch]:
 
 
 def payload_bytes(op: tuple) -> int:
-    """Rough memory a queued PARAM, BATCH or TRACE operation holds (0 for other kinds):
-    what the queue's byte bound counts, so large values cannot pile up unbounded."""
+    """Rough memory a queued PARAM, BATCH, LINKED or TRACE operation holds (0 for other
+    kinds): what the queue's byte bound counts, so large values cannot pile up unbounded."""
     kind = op[1]
     if kind == TRACE:
         return op[3].payload_size()
     if kind == PARAM:
         return 100 + len(op[3]) + len(op[4])
-    if kind != BATCH:
+    if kind != BATCH and kind != LINKED:
         return 0
-    size = 100 + 100 * len(op[3])
+    size = 100 + (100 if kind == BATCH else 250) * len(op[3])
     for rows in (op[4], op[5]):
         for key, value in rows:
             size += 100 + len(key) + (len(value) if value.__class__ is str else 0)

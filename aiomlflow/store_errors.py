@@ -167,3 +167,46 @@ def description_conflict() -> MlflowException:
         " mlflow.note.content from the tags or omit the description.",
         INVALID_PARAMETER_VALUE,
     )
+
+
+# ----------------------------------------------------------------------- logged models
+def logged_model_not_found(model_id) -> MlflowException:
+    return MlflowException(f"Logged model with ID '{model_id}' not found.",
+                           RESOURCE_DOES_NOT_EXIST)
+
+
+def logged_model_tag_not_found(model_id, key) -> MlflowException:
+    return MlflowException(f"No tag with key {key!r} found for model with ID {model_id!r}.",
+                           RESOURCE_DOES_NOT_EXIST)
+
+
+def logged_model_param_exists(model_id, key) -> MlflowException:
+    # MLflow's SQL store lets the primary key refuse a param logged twice (even with the
+    # same value): its BAD_REQUEST carries SQLite's constraint text, kept here.
+    return MlflowException(
+        "UNIQUE constraint failed: logged_model_params.model_id, logged_model_params.param_key"
+        f" (model {model_id!r} already has a param {key!r}; a logged model's params cannot "
+        "be changed or logged again)", "BAD_REQUEST")
+
+
+def logged_model_access_error(model_id, action: str) -> MlflowException:
+    # MlflowClient.set_logged_model_tags / log_model_params wrap a failed lookup thus.
+    return MlflowException(
+        f"Failed to get logged model with ID {model_id}. You may not have access to the "
+        f"logged model, or the logged model may have been deleted. {action}",
+        INVALID_PARAMETER_VALUE)
+
+
+# the characters MLflow refuses in a logged model's name
+BAD_MODEL_NAME_CHARS = ("/", ":", ".", "%", '"', "'")
+
+
+def check_logged_model_name(name) -> None:
+    """MLflow's store-level rule: a given name is non-empty and free of BAD_MODEL_NAME_CHARS."""
+    if name is None:
+        return
+    if not name or not isinstance(name, str) or any(c in name for c in BAD_MODEL_NAME_CHARS):
+        raise MlflowException(
+            f"Invalid model name ({name!r}) provided. Model name must be a non-empty string "
+            f"and cannot contain the following characters: {BAD_MODEL_NAME_CHARS}",
+            INVALID_PARAMETER_VALUE)

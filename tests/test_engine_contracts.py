@@ -1,7 +1,7 @@
 """The engine's contracts under interruption and bad luck (aiomlflow only): sequence
 numbers never leave a gap the watermark cannot pass, waits honour one deadline, an
-idle engine still writes a lone asynchronous call, and arguments this release cannot
-store are refused instead of dropped."""
+idle engine still writes a lone asynchronous call, and metric links that cannot be
+stored are refused at the call instead of dropped."""
 
 from __future__ import annotations
 
@@ -110,18 +110,54 @@ def test_a_lone_async_call_is_written_by_an_idle_engine(engine, tmp_path):
     lambda: aiomlflow.log_metric("m", 1.0, dataset=object()),
     lambda: aiomlflow.log_metrics({"m": 1.0}, model_id="m-123"),
     lambda: aiomlflow.log_metrics({"m": 1.0}, dataset=object()),
-    lambda: aiomlflow.MlflowClient().log_metric("0" * 32, "m", 1.0, dataset_name="train"),
-    lambda: aiomlflow.MlflowClient().log_metric("0" * 32, "m", 1.0, dataset_digest="abc"),
-    lambda: aiomlflow.MlflowClient().log_metric("0" * 32, "m", 1.0, model_id="m-123"),
-], ids=["metric-model", "metric-dataset", "metrics-model", "metrics-dataset",
-        "client-dataset-name", "client-dataset-digest", "client-model"])
-def test_metric_links_not_stored_yet_are_refused(engine, tmp_path, call):
+    lambda: aiomlflow.MlflowClient().log_metric(
+        aiomlflow.active_run().info.run_id, "m", 1.0, model_id="m-123"),
+    lambda: aiomlflow.MlflowClient().log_batch(
+        aiomlflow.active_run().info.run_id,
+        [aiomlflow.entities.Metric("m", 1.0, 0, 0, model_id="m-123")]),
+], ids=["metric-model", "metric-dataset", "metrics-model", "metrics-dataset", "client-model",
+        "client-batch-model"])
+def test_metric_links_that_cannot_be_stored_are_refused_at_the_call(engine, tmp_path, call):
+    # an unknown model (MLflow's foreign key refuses it) or something that is no dataset
     eng, run_id = engine
     with pytest.raises(aiomlflow.MlflowException) as info:
         call()
-    assert info.value.error_code == "NOT_IMPLEMENTED"
-    assert "not supported yet" in info.value.message
+    assert info.value.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
+    if info.value.error_code == "RESOURCE_DOES_NOT_EXIST":
+        assert info.value.message == "Logged model with ID 'm-123' not found."
+    aiomlflow.flush_async_logging()
     assert _metric_count(tmp_path, run_id) == 0
+
+
+@pytest.mark.parametrize("synchronous", [True, False])
+def test_metric_links_are_stored_in_order_with_the_runs_data(engine, tmp_path, synchronous):
+    eng, run_id = engine
+    model = aiomlflow.initialize_logged_model(name="linked")
+    dataset = aiomlflow.entities.Dataset("train", "d1", "local", "train.csv")
+    client = aiomlflow.MlflowClient()
+    handles = [
+        aiomlflow.log_metric("a", 1.0, step=1, model_id=model.model_id, dataset=dataset,
+                             synchronous=synchronous),
+        aiomlflow.log_metrics({"b": 2.0, "c": 3.0}, step=2, model_id=model.model_id,
+                              synchronous=synchronous),
+        client.log_metric(run_id, "d", 4.0, step=3, dataset_name="eval", dataset_digest="e1",
+                          synchronous=synchronous),
+        aiomlflow.log_metric("plain", 5.0, synchronous=synchronous),
+    ]
+    if not synchronous:
+        for handle in handles:
+            handle.wait()
+    with sqlite3.connect(tmp_path / "mlflow.db") as db:
+        rows = db.execute("SELECT key, value, step FROM metrics WHERE run_uuid = ? "
+                          "ORDER BY key", (run_id,)).fetchall()
+        linked = db.execute("SELECT metric_name, metric_value, metric_step, dataset_name, "
+                            "dataset_digest FROM logged_model_metrics WHERE model_id = ? "
+                            "ORDER BY metric_name", (model.model_id,)).fetchall()
+    assert rows == [("a", 1.0, 1), ("b", 2.0, 2), ("c", 3.0, 2), ("d", 4.0, 3),
+                    ("plain", 5.0, 0)]
+    # only metrics naming a model are recorded on it (d names a dataset only)
+    assert linked == [("a", 1.0, 1, "train", "d1"), ("b", 2.0, 2, None, None),
+                      ("c", 3.0, 2, None, None)]
 
 
 def test_system_metrics_sample_on_the_engine_loop(engine, tmp_path, monkeypatch):

@@ -7,8 +7,12 @@ from aiomlflow.entities.experiment_tag import ExperimentTag
 from aiomlflow.entities.file_info import FileInfo
 from aiomlflow.entities.input_tag import InputTag
 from aiomlflow.entities.lifecycle_stage import LifecycleStage
+from aiomlflow.entities.logged_model import LoggedModel
 from aiomlflow.entities.logged_model_input import LoggedModelInput
 from aiomlflow.entities.logged_model_output import LoggedModelOutput
+from aiomlflow.entities.logged_model_parameter import LoggedModelParameter
+from aiomlflow.entities.logged_model_status import LoggedModelStatus
+from aiomlflow.entities.logged_model_tag import LoggedModelTag
 from aiomlflow.entities.metric import Metric
 from aiomlflow.entities.param import Param
 from aiomlflow.entities.run import Run
@@ -69,8 +73,12 @@ __all__ = [
     "InputTag",
     "IssueReference",
     "LifecycleStage",
+    "LoggedModel",
     "LoggedModelInput",
     "LoggedModelOutput",
+    "LoggedModelParameter",
+    "LoggedModelStatus",
+    "LoggedModelTag",
     "Metric",
     "Param",
     "Run",

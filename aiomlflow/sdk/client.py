@@ -20,6 +20,8 @@ from . import run_context, run_links, tracking_uri, validation
 from .artifacts import operations as artifact_ops
 from .artifacts import reads as artifact_reads
 from .artifacts import roots as artifact_roots
+from .models import active as active_model
+from .models.client import LoggedModelClientMethods
 from .run_names import random_run_name
 
 
@@ -36,7 +38,7 @@ def _stringify_tags(tags) -> list[tuple[str, str]]:
     return [validation.validate_tag(key, value) for key, value in (tags or {}).items()]
 
 
-class MlflowClient:
+class MlflowClient(LoggedModelClientMethods):
     """Client of a tracking store; the same operations as the fluent API by explicit id."""
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None):
@@ -184,10 +186,14 @@ class MlflowClient:
                    step: int | None = None, synchronous: bool | None = None,
                    dataset_name: str | None = None, dataset_digest: str | None = None,
                    model_id: str | None = None) -> RunOperations | None:
-        """Log a metric to a run."""
+        """Log a metric to a run; linked to the logged model ``model_id`` (default: the
+        active model) and/or a dataset by name and digest."""
+        model_id = model_id or active_model.get_active_model_id()
         if dataset_name is not None or dataset_digest is not None or model_id is not None:
-            raise validation.metric_link_unsupported(
-                "MlflowClient.log_metric", model_id, dataset_name or dataset_digest)
+            from .models import links
+
+            return links.client_log_metric(self._engine, run_id, key, value, timestamp, step,
+                                           synchronous, dataset_name, dataset_digest, model_id)
         key, value, timestamp, step = validation.validate_metric(key, value, timestamp, step)
         validation.validate_run_id(run_id)
         engine = self._engine
@@ -221,13 +227,21 @@ class MlflowClient:
 
     def log_batch(self, run_id: str, metrics=(), params=(), tags=(),
                   synchronous: bool | None = None) -> RunOperations | None:
-        """Log Metric, Param and RunTag entities (or tuples) to a run in one call."""
+        """Log Metric, Param and RunTag entities (or tuples) to a run in one call (a
+        Metric's model and dataset links, or the active model, are kept)."""
+        from .models import links
+
+        metrics = list(metrics)
+        metric_links = links.metric_links(metrics) if metrics else None
         metrics, params, tags = validation.validate_log_batch(run_id, metrics, params, tags,
                                                                stringify_tags=False)
         if not metrics and not params and not tags:
             return None  # as MLflow, also in asynchronous mode
         engine = self._engine
-        seq = engine.submit(BATCH, run_id, metrics, params, tags)
+        if metric_links is None:
+            seq = engine.submit(BATCH, run_id, metrics, params, tags)
+        else:
+            seq = links.submit_linked_batch(engine, run_id, metrics, metric_links, params, tags)
         return finish(engine, seq, synchronous)
 
     # ---------------------------------------------------------------- artifacts

@@ -24,6 +24,7 @@ from ..workers.operations import RunOperations
 from . import run_context, run_owner, tracking_uri, validation
 from .artifacts import operations as artifact_operations
 from .client import MlflowClient, finish
+from .models import active as _models
 from .validation import KNOWN_KEYS
 
 _logger = logging.getLogger("aiomlflow")
@@ -33,8 +34,22 @@ _active_runs: contextvars.ContextVar[tuple] = contextvars.ContextVar(
 # (run id, engine) of the innermost active run, kept beside the stack for log_metric.
 _active_target: contextvars.ContextVar[tuple | None] = contextvars.ContextVar(
     "aiomlflow_active_target", default=None)
+# ``_active_target`` is what log_metric's hot path reads: the innermost run's target while
+# a metric logged here links to no logged model (sdk/models/active.py), else None (the
+# call then takes the linking path); ``_stack_target`` is that target regardless.
+_stack_target: contextvars.ContextVar[tuple | None] = contextvars.ContextVar(
+    "aiomlflow_stack_target", default=None)
 _last_active_run_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "aiomlflow_last_active_run_id", default=None)
+# True when a metric logged here links to no logged model (see sdk/models/active.py)
+_plain_metrics = _models.plain_metrics.get
+
+
+def _retarget(plain: bool) -> None:
+    _active_target.set(_stack_target.get() if plain else None)
+
+
+_models.on_refresh = _retarget
 _active_experiment_id: str | None = None
 # Runs active in any thread or task of this process (run id -> engine): ended KILLED
 # on SIGTERM, whose handler only sees the main thread's context.
@@ -116,7 +131,9 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None,
 def _set_active_runs(stack: tuple) -> None:
     previous = _active_runs.get()
     _active_runs.set(stack)
-    _active_target.set((stack[-1]._run_id, stack[-1]._engine) if stack else None)
+    _stack_target.set((stack[-1]._run_id, stack[-1]._engine) if stack else None)
+    _models.note_active_run(stack[-1].outputs.model_outputs
+                            if stack and stack[-1].outputs is not None else ())
     for run in previous:
         _running.pop(run._run_id, None)
     for run in stack:
@@ -249,9 +266,11 @@ def log_metric(key: str, value: float, step: int | None = None,
                synchronous: bool | None = None, timestamp: int | None = None,
                run_id: str | None = None, model_id: str | None = None,
                dataset=None) -> RunOperations | None:
-    """Log a metric to the active run (started if needed) or ``run_id``."""
+    """Log a metric to the active run (started if needed) or ``run_id``; linked to the
+    logged model ``model_id`` (default: the active model) and/or ``dataset``."""
     if model_id is not None or dataset is not None:
-        raise validation.metric_link_unsupported("log_metric", model_id, dataset)
+        return _log_linked_metric(key, value, step, synchronous, timestamp, run_id, model_id,
+                                  dataset)
     if (type(value) is float and type(step) is int and not timestamp and run_id is None
             and type(key) is str and key in KNOWN_KEYS
             and -9223372036854775808 <= step <= 9223372036854775807):
@@ -262,20 +281,35 @@ def log_metric(key: str, value: float, step: int | None = None,
             key, value, timestamp or None, step or None)
     if run_id is None:
         target = _active_target.get()
-        run_id, engine = target if target is not None else _target(None)
+        if target is None:  # no run yet, or the metric may link to a model
+            return _log_linked_metric(key, value, step, synchronous, timestamp, None, None,
+                                      None)
+        run_id, engine = target
     else:
+        if not _plain_metrics():
+            return _log_linked_metric(key, value, step, synchronous, timestamp, run_id, None,
+                                      None)
         run_id, engine = _target(run_id)
     if synchronous is None:  # synchronous_mode, inlined on the hot path
         synchronous = not async_logging_default()
     return engine.submit_metric(run_id, key, value, timestamp, step, synchronous)
 
 
+def _log_linked_metric(key, value, step, synchronous, timestamp, run_id, model_id, dataset):
+    from .models import links  # (loads on the first metric that may link to a model)
+
+    return links.log_metric(key, value, step, synchronous, timestamp, run_id, model_id, dataset)
+
+
 def log_metrics(metrics: dict, step: int | None = None, synchronous: bool | None = None,
                 run_id: str | None = None, timestamp: int | None = None,
                 model_id: str | None = None, dataset=None) -> RunOperations | None:
-    """Log several metrics at one step and timestamp."""
-    if model_id is not None or dataset is not None:
-        raise validation.metric_link_unsupported("log_metrics", model_id, dataset)
+    """Log several metrics at one step and timestamp (linked as log_metric's)."""
+    if model_id is not None or dataset is not None or not _plain_metrics():
+        from .models import links
+
+        return links.log_metrics(metrics, step, synchronous, run_id, timestamp, model_id,
+                                 dataset)
     timestamp = timestamp or now_ms()
     step = step or 0
     run_id, engine = _target(run_id)
@@ -499,6 +533,12 @@ def _reset_for_tests() -> None:
     from . import system_metrics
 
     system_metrics._reset_for_tests()
+    from .models import fluent as models_fluent, known, links
+
+    _models.reset()
+    known.reset()
+    links.reset()
+    models_fluent._reset_last_logged_model_id()
     from .tracing import reset_for_tests
 
     reset_for_tests()
@@ -510,6 +550,7 @@ def _forget_runs_in_child() -> None:
     _set_active_runs(())
     _last_active_run_id.set(None)
     artifact_operations.forget_runs()
+    _models.reset()  # as MLflow: the child's active model comes from the environment
 
 
 register_before_exit(_end_runs_at_exit)

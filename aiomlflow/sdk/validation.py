@@ -344,17 +344,6 @@ def _check_metric(key, value, timestamp, step, path):
     return key, value, timestamp, step
 
 
-def metric_link_unsupported(function: str, model_id, dataset) -> MlflowException:
-    """The error for a metric linked to a logged model or dataset, which this release
-    cannot store yet (raised rather than dropping the link without a word)."""
-    given = ", ".join(f"{name}={value!r}" for name, value in
-                      (("model_id", model_id), ("dataset", dataset)) if value is not None)
-    return MlflowException(
-        f"{function}({given}): linking metrics to logged models or datasets is not "
-        "supported yet by aiomlflow; log the metric without it.",
-        error_code="NOT_IMPLEMENTED")
-
-
 def validate_metric(key, value, timestamp=None, step=None, path=""):
     """Validate one ``log_metric`` call; returns ``(key, float value, timestamp, step)``.
 

@@ -207,6 +207,50 @@ class Transport(ABC):
         """Delete an assessment (what it overrode becomes valid again); no-op if unknown."""
         raise _unsupported(self, "assessments")
 
+    # logged models (tags and params are (key, value) pairs, statuses LoggedModelStatus)
+    async def create_logged_model(self, experiment_id: str, name: str,
+                                  source_run_id: str | None, tags: list, params: list,
+                                  model_type: str | None):
+        """Create a PENDING logged model in an experiment; return it (a LoggedModel)."""
+        raise _unsupported(self, "logged models")
+
+    async def get_logged_model(self, model_id: str, allow_deleted: bool = False):
+        """The LoggedModel (with tags, params, metrics); RESOURCE_DOES_NOT_EXIST if unknown
+        (or deleted, unless ``allow_deleted``)."""
+        raise _unsupported(self, "logged models")
+
+    async def finalize_logged_model(self, model_id: str, status):
+        """Set a model's status; return the updated LoggedModel."""
+        raise _unsupported(self, "logged models")
+
+    async def delete_logged_model(self, model_id: str) -> None:
+        """Mark a logged model deleted."""
+        raise _unsupported(self, "logged models")
+
+    async def set_logged_model_tags(self, model_id: str, tags: list) -> None:
+        """Set (overwrite) tags of a logged model."""
+        raise _unsupported(self, "logged models")
+
+    async def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        """Delete a tag of a logged model (RESOURCE_DOES_NOT_EXIST if it has none)."""
+        raise _unsupported(self, "logged models")
+
+    async def log_logged_model_params(self, model_id: str, params: list) -> None:
+        """Add params to a logged model."""
+        raise _unsupported(self, "logged models")
+
+    async def search_logged_models(self, query):
+        """One page for a ``LoggedModelSearch``: ``(list[LoggedModel], next_page_token)``."""
+        raise _unsupported(self, "logged models")
+
+    async def log_inputs(self, run_id: str, datasets: list, models: list) -> None:
+        """Record DatasetInputs and LoggedModelInputs as inputs of a run."""
+        raise _unsupported(self, "run inputs")
+
+    async def log_outputs(self, run_id: str, models: list) -> None:
+        """Record LoggedModelOutputs as outputs of a run."""
+        raise _unsupported(self, "run outputs")
+
 
 def _unsupported(transport: Transport, what: str):
     from ..exceptions import MlflowException

@@ -23,8 +23,8 @@ import sys
 import threading
 import time
 
-from ..batches import (BATCH, CALL, LAST_DATA_KIND, METRIC, NOOP, PARAM, TRACE, group_by_run,
-                       payload_bytes)
+from ..batches import (BATCH, CALL, LAST_DATA_KIND, LINKED, METRIC, NOOP, PARAM, TRACE,
+                       group_by_run, payload_bytes)
 from ..config import EngineSettings
 from ..exceptions import MlflowException
 from . import process_hooks
@@ -278,7 +278,7 @@ class Engine:
         items = self.items
         if len(items) >= self.slow_at:
             self.before_append()
-        if kind == PARAM or kind == BATCH or kind == TRACE:
+        if kind == PARAM or kind == BATCH or kind == TRACE or kind == LINKED:
             self.queue.reserve(payload_bytes((None, kind, run_id, *payload)), self.wake,
                                self._check_alive)
         seq = self.next_seq()
@@ -313,7 +313,7 @@ class Engine:
         if len(items) >= queue.maxsize:
             self.wake()
             return None
-        if kind == PARAM or kind == BATCH or kind == TRACE:
+        if kind == PARAM or kind == BATCH or kind == TRACE or kind == LINKED:
             if not queue.try_reserve(payload_bytes((None, kind, run_id, *payload))):
                 self.wake()
                 return None

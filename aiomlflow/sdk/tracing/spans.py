@@ -18,6 +18,7 @@ from ...exceptions import MlflowException
 from ...workers.registry import get_engine
 from .. import fluent, run_context, tracking_uri
 from ..client import MlflowClient
+from ..models import active as active_model
 from . import builder, config
 
 _logger = logging.getLogger("aiomlflow")
@@ -25,6 +26,7 @@ _logger = logging.getLogger("aiomlflow")
 current_span: contextvars.ContextVar = contextvars.ContextVar(
     "aiomlflow_current_span", default=None)
 _base_metadata: dict | None = None
+MODEL_ID = "mlflow.modelId"  # trace metadata: the logged model a trace belongs to
 _experiment_cache: dict = {}
 
 
@@ -61,8 +63,11 @@ def _new_trace(experiment_id: str | None, run_id: str | None,
                          else _default_experiment_id(engine))
     if run_id is None and active is not None:
         run_id = active.info.run_id
-    return builder.TraceBuilder(str(experiment_id), engine, _process_metadata(),
-                                None if run_id is None else {builder.SOURCE_RUN: run_id})
+    metadata = None if run_id is None else {builder.SOURCE_RUN: run_id}
+    model_id = active_model.get_active_model_id_global()
+    if model_id:  # traces made while a model is active are linked to it, as in MLflow
+        metadata = {**(metadata or {}), MODEL_ID: model_id}
+    return builder.TraceBuilder(str(experiment_id), engine, _process_metadata(), metadata)
 
 
 def sampled(ratio: float | None) -> bool:

@@ -83,7 +83,7 @@ import orjson
 from ...config import journal_max_bytes
 from ...config import spool_dir as _default_spool_dir
 from ...exceptions import ERROR_CODES, MlflowException
-from ...batches import BATCH, DELETE_TAG, METRIC, PARAM, TERMINATE
+from ...batches import BATCH, DELETE_TAG, LINKED, METRIC, PARAM, TERMINATE
 
 try:
     import fcntl
@@ -146,6 +146,8 @@ def list_servers(spool_dir: str | None = None) -> list[tuple[str, str]]:
 # Operations are stored without their (process-local) sequence number or run id:
 #   METRIC [0, key, value, ts, step]   PARAM [1, key, value]   DELETE_TAG [3, key]
 #   BATCH  [2, [[key, value, ts, step], ...], [[key, value], ...], [[key, value], ...]]
+#   LINKED [5, [[key, value, ts, step, model_id, dataset_name, dataset_digest], ...], params,
+#           tags]  (as BATCH; the links are null when unset)
 # Non-finite metric values are stored as the strings "NaN", "Infinity", "-Infinity"
 # (JSON has no such numbers; metric values are otherwise always numbers).
 
@@ -172,6 +174,9 @@ def encode_op(op: tuple) -> list:
     if kind == BATCH:
         return [BATCH, [[k, _enc_value(v), ts, step] for k, v, ts, step in op[3]],
                 [list(p) for p in op[4]], [list(t) for t in op[5]]]
+    if kind == LINKED:
+        return [LINKED, [[m[0], _enc_value(m[1]), *m[2:]] for m in op[3]],
+                [list(p) for p in op[4]], [list(t) for t in op[5]]]
     if kind == DELETE_TAG:
         return [DELETE_TAG, op[3]]
     if kind == TERMINATE:
@@ -189,6 +194,10 @@ def decode_op(item: list, seq: int, run_id: str) -> tuple:
     if kind == BATCH:
         return (seq, BATCH, run_id,
                 tuple((k, _dec_value(v), ts, step) for k, v, ts, step in item[1]),
+                tuple((k, v) for k, v in item[2]), tuple((k, v) for k, v in item[3]))
+    if kind == LINKED:
+        return (seq, LINKED, run_id,
+                tuple((m[0], _dec_value(m[1]), *m[2:]) for m in item[1]),
                 tuple((k, v) for k, v in item[2]), tuple((k, v) for k, v in item[3]))
     if kind == DELETE_TAG:
         return (seq, DELETE_TAG, run_id, item[1])

@@ -20,6 +20,7 @@ import orjson
 from ...batches import (
     BATCH,
     DELETE_TAG,
+    LINKED,
     MAX_BATCH_LOG_REQUEST_SIZE as MAX_REQUEST_BYTES,
     MAX_ENTITIES_PER_BATCH as MAX_ENTITIES,
     MAX_METRICS_PER_BATCH as MAX_METRICS,
@@ -30,6 +31,8 @@ from ...batches import (
 )
 
 MAX_TAGS = MAX_PARAMS
+# the link fields of a LINKED metric row, in row order after (key, value, ts, step)
+_LINKS = ("model_id", "dataset_name", "dataset_digest")
 # Running estimate budget; the encoded body is checked against MAX_REQUEST_BYTES.
 _BUDGET = 900_000
 _OVERHEAD = 64  # run id, braces, field names
@@ -158,16 +161,24 @@ def pack(run_id: str, ops: list, single_param_endpoint: bool = False) -> list[Re
             continue
         if kind == PARAM:
             metrics, params, tags = (), ((op[3], op[4]),), ()
-        elif kind == BATCH:
+        elif kind == BATCH or kind == LINKED:
             metrics, params, tags = op[3], op[4], op[5]
         else:  # pragma: no cover - the batcher hands over data kinds only
             continue
-        for key, value, timestamp, step in metrics:
+        for row in metrics:
             if (len(chunk.metrics) >= MAX_METRICS or len(chunk) >= MAX_ENTITIES
                     or chunk.size >= _BUDGET):
                 flush()
-            chunk.metrics.append({"key": key, "value": metric_value(value),
-                                  "timestamp": timestamp, "step": step})
+            key = row[0]
+            entry = {"key": key, "value": metric_value(row[1]), "timestamp": row[2],
+                     "step": row[3]}
+            if kind == LINKED:
+                # the server records a metric naming a model on the model too
+                for field, value in zip(_LINKS, row[4:]):
+                    if value is not None:
+                        entry[field] = value
+                        chunk.size += 20 + len(value)
+            chunk.metrics.append(entry)
             chunk.owners.append((index, "m"))
             chunk.size += 60 + len(key)
         for key, value in params:

@@ -59,6 +59,7 @@ from .client import HttpClient, RestError, ServerUnavailable, is_transient
 from . import journal
 from .spooler import Spooler
 from .traces import RestTraceMethods
+from .logged_models import RestLoggedModelMethods
 from .packing import pack
 from .settings import HttpSettings, url_credentials
 
@@ -77,7 +78,7 @@ def _token(token):
     return token
 
 
-class RestTransport(RestTraceMethods, Transport):
+class RestTransport(RestLoggedModelMethods, RestTraceMethods, Transport):
     """Client of an MLflow tracking server (``http://`` / ``https://`` tracking URIs)."""
 
     #: Runs whose requests are in flight at once in one ``write_runs`` call.
@@ -154,11 +155,12 @@ class RestTransport(RestTraceMethods, Transport):
     async def _post(self, endpoint: str, body: dict):
         return await self._http.call("POST", endpoint, body)
 
-    async def _write(self, endpoint: str, body: dict):
-        """POST a queued CALL (create_run, update_run_info, delete_run, experiment calls)
-        only once the journal holds nothing journaled before it, so it never overtakes
-        data logged during an outage (a delete_run would reject the run's metrics, an
-        update_run's status would be overwritten by a replayed end_run)."""
+    async def _write(self, endpoint: str, body: dict | None, method: str = "POST"):
+        """POST (or ``method``) a queued CALL (create_run, update_run_info, delete_run,
+        experiment and logged-model calls) only once the journal holds nothing journaled
+        before it, so it never overtakes data logged during an outage (a delete_run would
+        reject the run's metrics, an update_run's status would be overwritten by a replayed
+        end_run)."""
         spool = self.spool
         if spool is not None and spool.diverting and not await spool.settle(warn=False):
             # Posting now would reorder it; failing is what a call to an unreachable
@@ -168,6 +170,8 @@ class RestTransport(RestTraceMethods, Transport):
                 f"operation(s) journaled before it are not replayed yet (the server is "
                 f"unreachable: {spool.last_error}); they stay in the journal at "
                 f"{spool.journal.directory}")
+        if method != "POST":
+            return await self._http.call(method, endpoint, body)
         return await self._post(endpoint, body)
 
     # ------------------------------------------------------------------ run data

@@ -9,8 +9,8 @@ import sqlite3
 
 from ... import store_errors
 from ...entities import (
-    Dataset, DatasetInput, Experiment, ExperimentTag, InputTag, Metric, Param, Run, RunData,
-    RunInfo, RunInputs, RunOutputs, RunTag,
+    Dataset, DatasetInput, Experiment, ExperimentTag, InputTag, LoggedModelInput,
+    LoggedModelOutput, Metric, Param, Run, RunData, RunInfo, RunInputs, RunOutputs, RunTag,
 )
 from .writes import DEFAULT_WORKSPACE, transaction
 
@@ -70,8 +70,10 @@ def get_run(db, run_id: str) -> Run:
         tags = [RunTag(k, v) for k, v in db.execute(
             "SELECT key, value FROM tags WHERE run_uuid = ?", (run_id,))]
         inputs = dataset_inputs(db, [run_id]).get(run_id, [])
-    return Run(info, RunData(metrics=metrics, params=params, tags=tags), RunInputs(inputs, []),
-               RunOutputs([]))
+        models_in = model_inputs(db, run_id)
+        models_out = model_outputs(db, [run_id]).get(run_id, [])
+    return Run(info, RunData(metrics=metrics, params=params, tags=tags),
+               RunInputs(inputs, models_in), RunOutputs(models_out))
 
 
 def in_ids(db, sql_template: str, ids: list, extra_args=()):
@@ -112,6 +114,24 @@ def dataset_inputs(db, run_ids: list) -> dict[str, list]:
         inputs.setdefault(run_id, []).append(
             DatasetInput(Dataset(*dataset), tags.get(input_uuid, [])))
     return inputs
+
+
+def model_inputs(db, run_id: str) -> list[LoggedModelInput]:
+    """The logged models a run took as inputs."""
+    return [LoggedModelInput(model_id) for (model_id,) in db.execute(
+        "SELECT destination_id FROM inputs WHERE source_type = 'RUN_INPUT' AND source_id = ? "
+        "AND destination_type = 'MODEL_INPUT'", (run_id,))]
+
+
+def model_outputs(db, run_ids: list) -> dict[str, list[LoggedModelOutput]]:
+    """``{run_id: [LoggedModelOutput]}`` of the runs that have model outputs."""
+    out: dict[str, list] = {}
+    for run_id, model_id, step in in_ids(
+            db, "SELECT source_id, destination_id, step FROM inputs WHERE "
+                "source_type = 'RUN_OUTPUT' AND destination_type = 'MODEL_OUTPUT' AND "
+                "source_id IN ({ids})", run_ids):
+        out.setdefault(run_id, []).append(LoggedModelOutput(model_id, step))
+    return out
 
 
 @contextlib.contextmanager

@@ -27,7 +27,8 @@ from ...searches import (
 )
 from .features import json_functions
 from .reads import (
-    METRIC_HISTORY_SQL, dataset_inputs, in_ids, paused_gc, run_columns, run_info, snapshot,
+    METRIC_HISTORY_SQL, dataset_inputs, in_ids, model_outputs, paused_gc, run_columns, run_info,
+    snapshot,
 )
 from .writes import DEFAULT_WORKSPACE
 
@@ -340,12 +341,13 @@ def _load_run_data(db, rows) -> tuple:
         metrics[index][key] = _NAN if value is None else value
     params = _key_values(db, "params", run_ids)
     tags = _key_values(db, "tags", run_ids)
-    return metric_rows, metrics, params, tags, dataset_inputs(db, run_ids)
+    return (metric_rows, metrics, params, tags, dataset_inputs(db, run_ids),
+            model_outputs(db, run_ids))
 
 
 def _build_runs(rows, run_data) -> list[Run]:
     """Run entities for run rows and their loaded data."""
-    metric_rows, metrics, params, tags, inputs = run_data
+    metric_rows, metrics, params, tags, inputs, outputs = run_data
     runs = []
     append = runs.append
     new_data = _SearchRunData.__new__
@@ -357,7 +359,7 @@ def _build_runs(rows, run_data) -> list[Run]:
         data._params = params[n]
         data._tags = tags[n]
         append(Run(info, data, RunInputs(list(inputs.get(info.run_id, ())), []),
-                   RunOutputs([])))
+                   RunOutputs(list(outputs.get(info.run_id, ())))))
     return runs
 
 

@@ -52,6 +52,16 @@ _UPSERT_EXPERIMENT_TAG = (
     "INSERT INTO experiment_tags (key, value, experiment_id) VALUES (?, ?, ?) "
     "ON CONFLICT (key, experiment_id) DO UPDATE SET value = excluded.value")
 RUN_NAME_TAG = "mlflow.runName"
+# A LINKED metric naming a logged model is also recorded on the model, as MLflow's SQL
+# store does: rows (seq, model_id, key, value, timestamp, step, dataset_name,
+# dataset_digest, experiment_id, run_id); NaN (bound as NULL) is stored as 0.
+_INSERT_MODEL_METRIC = (
+    "INSERT OR IGNORE INTO logged_model_metrics (model_id, metric_name, metric_timestamp_ms, "
+    "metric_step, metric_value, experiment_id, run_id, dataset_uuid, dataset_name, "
+    "dataset_digest) VALUES (?2, ?3, ?5, ?6, CASE WHEN ?4 IS NULL THEN 0.0 "
+    "WHEN ?4 > 1.7976931348623157e308 THEN 1.7976931348623157e308 "
+    "WHEN ?4 < -1.7976931348623157e308 THEN -1.7976931348623157e308 ELSE ?4 END, "
+    "?9, ?10, NULL, ?7, ?8)")
 
 
 class transaction:
@@ -143,12 +153,21 @@ def _write_run(db, batch) -> list[tuple[int, MlflowException]]:
         error = store_errors.run_not_active(run_id, row[0])
         return [(seq, error) for seq in batch.seqs]
     failures = _param_conflicts(db, run_id, batch.params) if batch.params else []
+    if batch.model_metrics:
+        failures.extend(_unknown_models(db, batch.model_metrics, {seq for seq, _ in failures}))
+        failures.extend(_model_metric_conflicts(db, run_id, batch.model_metrics,
+                                                {seq for seq, _ in failures}))
     if failures:
         # A conflicting call fails as a whole, as MLflow's log_batch does.
         batch = batch.without({seq for seq, _ in failures})
     if batch.metrics:
         _insert_metrics(db, batch.metrics)
         db.executemany(_UPSERT_LATEST, batch.latest.values())
+    if batch.model_metrics:
+        experiment_id = db.execute("SELECT experiment_id FROM runs WHERE run_uuid = ?",
+                                   (run_id,)).fetchone()[0]
+        db.executemany(_INSERT_MODEL_METRIC,
+                       [(*row, experiment_id, run_id) for row in batch.model_metrics])
     if batch.params:
         db.executemany("INSERT OR IGNORE INTO params (key, value, run_uuid) VALUES (?, ?, ?)",
                        [(p[0], p[1], run_id) for p in batch.params])
@@ -200,6 +219,59 @@ def _param_conflicts(db, run_id: str, params: list) -> list[tuple[int, MlflowExc
     return [(seq, (store_errors.param_changed_error(run_id, *items[0]) if seq in single
              else store_errors.param_overwrite_error(run_id, items)))
             for seq, items in conflicts.items()]
+
+
+def _unknown_models(db, model_metrics: list, failed: set) -> list[tuple[int, MlflowException]]:
+    """Operations whose metrics name a logged model the store does not have (MLflow's
+    foreign key refuses them); ``failed`` operations are already reported."""
+    wanted = list({row[1] for row in model_metrics})
+    known = {row[0] for row in db.execute(
+        f"SELECT model_id FROM logged_models WHERE model_id IN ({', '.join('?' * len(wanted))})",
+        wanted)} if len(wanted) <= 500 else None
+    if known is None:
+        known = {model_id for model_id in wanted if db.execute(
+            "SELECT 1 FROM logged_models WHERE model_id = ?", (model_id,)).fetchone()}
+    out: dict[int, MlflowException] = {}
+    for row in model_metrics:
+        if row[1] not in known and row[0] not in failed and row[0] not in out:
+            out[row[0]] = store_errors.logged_model_not_found(row[1])
+    return list(out.items())
+
+
+def _stored_model_value(value: float) -> float:
+    if value != value:
+        return 0.0
+    return max(-1.7976931348623157e308, min(1.7976931348623157e308, value))
+
+
+def _model_metric_conflicts(db, run_id: str, model_metrics: list,
+                            failed: set) -> list[tuple[int, MlflowException]]:
+    """Operations recording on a model a value its metric already has, at the same
+    timestamp and step from this run, with another value or dataset (the table's primary
+    key holds one; MLflow's store refuses the second with BAD_REQUEST).  The same value
+    again is no conflict (it is skipped, as MLflow skips it)."""
+    seen: dict[tuple, tuple] = {}
+    out: dict[int, MlflowException] = {}
+    for seq, model_id, key, value, timestamp, step, name, digest in model_metrics:
+        if seq in failed or seq in out:
+            continue
+        pk = (model_id, key, timestamp, step)
+        entry = (_stored_model_value(value), name, digest)
+        previous = seen.get(pk)
+        if previous is None:
+            previous = db.execute(
+                "SELECT metric_value, dataset_name, dataset_digest FROM logged_model_metrics "
+                "WHERE model_id = ? AND metric_name = ? AND metric_timestamp_ms = ? AND "
+                "metric_step = ? AND run_id = ?", (*pk, run_id)).fetchone()
+            seen[pk] = previous if previous is not None else entry
+        if previous is not None and tuple(previous) != entry:
+            out[seq] = MlflowException(
+                "UNIQUE constraint failed: logged_model_metrics.model_id, "
+                "logged_model_metrics.metric_name, logged_model_metrics.metric_timestamp_ms, "
+                "logged_model_metrics.metric_step, logged_model_metrics.run_id (model "
+                f"{model_id!r} already has metric {key!r} at timestamp {timestamp}, step "
+                f"{step} from run {run_id!r}, with another value or dataset)", "BAD_REQUEST")
+    return list(out.items())
 
 
 def _apply_tag_ops(db, run_id: str, tag_ops: list) -> list[tuple[int, MlflowException]]:

@@ -1,0 +1,1 @@
+"""Logged models and the active model (sdk side)."""
