@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import os
+import sys
 from time import time_ns as _time_ns
 
 import anyio
@@ -59,8 +60,7 @@ _ALIVE_CHECK_SECONDS = 1.0
 # (before appending, so a task cancelled there has not logged that call).
 _YIELD_EVERY = 256
 _calls_since_yield = 0
-_STACK_VARS = (fluent._active_runs, fluent._active_target, fluent._stack_target,
-               fluent._last_active_run_id, fluent._models.plain_metrics)
+_STACK_VARS = (fluent._active_runs, fluent._active_target, fluent._last_active_run_id)
 
 
 # ------------------------------------------------------------------ bridging
@@ -260,10 +260,10 @@ async def _target(run_id: str | None):
     """(run id, engine) for a data call: ``run_id``, else the active run (started if
     there is none, as the fluent API does)."""
     if run_id is None:
-        target = fluent._stack_target.get()
+        target = fluent._active_target.get()
         if target is None:
             await start_run()
-            target = fluent._stack_target.get()
+            target = fluent._active_target.get()
         return target
     validation.validate_run_id(run_id)
     uri = tracking_uri.get_tracking_uri()
@@ -278,12 +278,9 @@ async def log_metric(key: str, value: float, step: int | None = None,
                      synchronous: bool | None = None, timestamp: int | None = None,
                      run_id: str | None = None, model_id: str | None = None,
                      dataset=None) -> RunOperations | None:
-    """Log a metric to the task's active run (started if needed) or ``run_id``; linked
-    to a logged model or dataset as the fluent API's."""
-    if model_id is not None or dataset is not None or not fluent._plain_metrics():
-        # the linking path looks the model up: a round trip, run off the loop
-        return await _in_thread_adopting(fluent.log_metric, key, value, step, synchronous,
-                                         timestamp, run_id, model_id, dataset)
+    """Log a metric to the task's active run (started if needed) or ``run_id``."""
+    if model_id is not None or dataset is not None:
+        raise validation.metric_link_unsupported("log_metric", model_id, dataset)
     if (type(value) is float and type(step) is int and not timestamp
             and type(key) is str and key in KNOWN_KEYS
             and -9223372036854775808 <= step <= 9223372036854775807):
@@ -325,11 +322,9 @@ async def log_metrics(metrics: dict, step: int | None = None,
                       synchronous: bool | None = None, run_id: str | None = None,
                       timestamp: int | None = None, model_id: str | None = None,
                       dataset=None) -> RunOperations | None:
-    """Log several metrics at one step and timestamp, as one batch (linked to a logged
-    model or dataset as the fluent API's)."""
-    if model_id is not None or dataset is not None or not fluent._plain_metrics():
-        return await _in_thread_adopting(fluent.log_metrics, metrics, step, synchronous,
-                                         run_id, timestamp, model_id, dataset)
+    """Log several metrics at one step and timestamp, as one batch."""
+    if model_id is not None or dataset is not None:
+        raise validation.metric_link_unsupported("log_metrics", model_id, dataset)
     timestamp = timestamp or now_ms()
     step = step or 0
     if run_id is not None:
