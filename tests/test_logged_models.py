@@ -1142,3 +1142,26 @@ def test_a_models_metric_holds_one_value_per_time_step_and_run(mlflow, transport
     assert "UNIQUE constraint failed: logged_model_metrics.model_id" in error.message
     assert [(m.value, m.dataset_name) for m in client.get_logged_model(model.model_id).metrics
             ] == [(1.0, "x")]
+
+
+@skip_on_mlflow("aiomlflow.aio, the awaitable API, has no mlflow counterpart")
+def test_awaitable_api_links_metrics(mlflow, transport):
+    model = mlflow.create_external_model(name="served")
+
+    async def main():
+        async with mlflow.aio.start_run() as run:
+            await mlflow.aio.log_metric("explicit", 1.0, model_id=model.model_id)
+            with mlflow.set_active_model(model_id=model.model_id):
+                await mlflow.aio.log_metric("active", 2.0)
+                await mlflow.aio.log_metrics({"batch": 3.0})
+            for step in range(300):  # (the task's plain path)
+                await mlflow.aio.log_metric("plain", 4.0, step=step)
+            assert mlflow.aio.active_run().info.run_id == run.info.run_id
+            return run.info.run_id
+
+    run_id = asyncio.run(main())
+    assert sorted(m.key for m in mlflow.get_logged_model(model.model_id).metrics) == [
+        "active", "batch", "explicit"]
+    assert sorted(mlflow.get_run(run_id).data.metrics) == ["active", "batch", "explicit",
+                                                          "plain"]
+    assert len(mlflow.MlflowClient().get_metric_history(run_id, "plain")) == 300

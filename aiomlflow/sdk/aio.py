@@ -42,6 +42,7 @@ from ..workers import registry
 from ..workers.operations import RunOperations
 from . import fluent, run_owner, tracking_uri, validation
 from .client import MlflowClient
+from .models import active as active_model
 from .validation import KNOWN_KEYS
 
 __all__ = [
@@ -60,7 +61,9 @@ _ALIVE_CHECK_SECONDS = 1.0
 # (before appending, so a task cancelled there has not logged that call).
 _YIELD_EVERY = 256
 _calls_since_yield = 0
-_STACK_VARS = (fluent._active_runs, fluent._active_target, fluent._last_active_run_id)
+_STACK_VARS = (fluent._active_runs, fluent._active_target, fluent._last_active_run_id,
+               fluent._metric_target, active_model._context, active_model._run_outputs,
+               active_model.plain_metrics)
 
 
 # ------------------------------------------------------------------ bridging
@@ -278,9 +281,13 @@ async def log_metric(key: str, value: float, step: int | None = None,
                      synchronous: bool | None = None, timestamp: int | None = None,
                      run_id: str | None = None, model_id: str | None = None,
                      dataset=None) -> RunOperations | None:
-    """Log a metric to the task's active run (started if needed) or ``run_id``."""
-    if model_id is not None or dataset is not None:
-        raise validation.metric_link_unsupported("log_metric", model_id, dataset)
+    """Log a metric to the task's active run (started if needed) or ``run_id``; linked to
+    the logged model ``model_id`` (default: the active model) and/or ``dataset``."""
+    if model_id is not None or dataset is not None or not _plain_metrics():
+        from .models import links
+
+        return await _in_thread_adopting(links.log_metric, key, value, step, synchronous,
+                                         timestamp, run_id, model_id, dataset)
     if (type(value) is float and type(step) is int and not timestamp
             and type(key) is str and key in KNOWN_KEYS
             and -9223372036854775808 <= step <= 9223372036854775807):
@@ -306,6 +313,14 @@ async def log_metric(key: str, value: float, step: int | None = None,
     return operations
 
 
+def _plain_metrics() -> bool:
+    """Whether a metric logged by this task links to no logged model (the task's active
+    model is read here, once, from the environment if it set none)."""
+    if not fluent._plain_metrics():
+        active_model.current_context()  # no I/O
+    return fluent._plain_metrics()
+
+
 async def _submit(engine, kind: int, run_id: str, *payload) -> int:
     global _calls_since_yield
     _calls_since_yield += 1
@@ -322,9 +337,13 @@ async def log_metrics(metrics: dict, step: int | None = None,
                       synchronous: bool | None = None, run_id: str | None = None,
                       timestamp: int | None = None, model_id: str | None = None,
                       dataset=None) -> RunOperations | None:
-    """Log several metrics at one step and timestamp, as one batch."""
-    if model_id is not None or dataset is not None:
-        raise validation.metric_link_unsupported("log_metrics", model_id, dataset)
+    """Log several metrics at one step and timestamp, as one batch (linked as
+    log_metric's)."""
+    if model_id is not None or dataset is not None or not _plain_metrics():
+        from .models import links
+
+        return await _in_thread_adopting(links.log_metrics, metrics, step, synchronous,
+                                         run_id, timestamp, model_id, dataset)
     timestamp = timestamp or now_ms()
     step = step or 0
     if run_id is not None:

@@ -34,11 +34,10 @@ _active_runs: contextvars.ContextVar[tuple] = contextvars.ContextVar(
 # (run id, engine) of the innermost active run, kept beside the stack for log_metric.
 _active_target: contextvars.ContextVar[tuple | None] = contextvars.ContextVar(
     "aiomlflow_active_target", default=None)
-# ``_active_target`` is what log_metric's hot path reads: the innermost run's target while
-# a metric logged here links to no logged model (sdk/models/active.py), else None (the
-# call then takes the linking path); ``_stack_target`` is that target regardless.
-_stack_target: contextvars.ContextVar[tuple | None] = contextvars.ContextVar(
-    "aiomlflow_stack_target", default=None)
+# What log_metric's hot path reads: ``_active_target`` while a metric logged here links
+# to no logged model (sdk/models/active.py), else None (the call takes the linking path).
+_metric_target: contextvars.ContextVar[tuple | None] = contextvars.ContextVar(
+    "aiomlflow_metric_target", default=None)
 _last_active_run_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "aiomlflow_last_active_run_id", default=None)
 # True when a metric logged here links to no logged model (see sdk/models/active.py)
@@ -46,7 +45,7 @@ _plain_metrics = _models.plain_metrics.get
 
 
 def _retarget(plain: bool) -> None:
-    _active_target.set(_stack_target.get() if plain else None)
+    _metric_target.set(_active_target.get() if plain else None)
 
 
 _models.on_refresh = _retarget
@@ -131,7 +130,7 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None,
 def _set_active_runs(stack: tuple) -> None:
     previous = _active_runs.get()
     _active_runs.set(stack)
-    _stack_target.set((stack[-1]._run_id, stack[-1]._engine) if stack else None)
+    _active_target.set((stack[-1]._run_id, stack[-1]._engine) if stack else None)
     _models.note_active_run(stack[-1].outputs.model_outputs
                             if stack and stack[-1].outputs is not None else ())
     for run in previous:
@@ -280,7 +279,7 @@ def log_metric(key: str, value: float, step: int | None = None,
         key, value, timestamp, step = validation.validate_metric(
             key, value, timestamp or None, step or None)
     if run_id is None:
-        target = _active_target.get()
+        target = _metric_target.get()
         if target is None:  # no run yet, or the metric may link to a model
             return _log_linked_metric(key, value, step, synchronous, timestamp, None, None,
                                       None)
