@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextvars
 import functools
 import os
-import sys
 from time import time_ns as _time_ns
 
 import anyio
