@@ -214,7 +214,8 @@ def test_bad_settings_raise_at_the_call(mlflow, call):
 ])
 def test_a_bad_environment_setting_fails_start_run_before_creating_a_run(
         mlflow, monkeypatch, name, value):
-    mlflow.enable_system_metrics_logging()
+    # (through monkeypatch, which then restores the environment as it was before the test)
+    monkeypatch.setenv("MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING", "True")
     monkeypatch.setenv(name, value)
     with pytest.raises(mlflow.MlflowException, match=name) as info:
         mlflow.start_run()
