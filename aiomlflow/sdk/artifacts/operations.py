@@ -28,13 +28,15 @@ def _submit(engine, run_id: str, key: str, job, nbytes: int, wait: bool):
 
 
 # ----------------------------------------------------------------------------- files
-def log_file(engine, run_id: str, local_path, artifact_path: str | None) -> None:
-    """log_artifact: one local file (or a directory, as a subdirectory) under artifact_path."""
+# By artifact root (a run's, or a logged model's: sdk/models/artifacts.py), then by run.
+def log_file_to(engine, root_uri: str, local_path, artifact_path: str | None) -> None:
+    """One local file (or a directory, as a subdirectory) under ``artifact_path`` of the
+    artifact root ``root_uri``; waits until it is stored."""
     local_path = os.fspath(local_path)
     directory = paths.check_dir(artifact_path)
     if os.path.isdir(local_path):
         name = os.path.basename(os.path.normpath(os.path.abspath(local_path)))
-        log_tree(engine, run_id, local_path, paths.join(directory, name))
+        log_tree_to(engine, root_uri, local_path, paths.join(directory, name))
         return
     if not os.path.isfile(local_path):
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), local_path)
@@ -43,12 +45,12 @@ def log_file(engine, run_id: str, local_path, artifact_path: str | None) -> None
     async def upload(store):
         await store.upload_file(local_path, dest)
 
-    _submit(engine, run_id, dest, upload, 0, True)
+    engine.artifacts.submit(root_uri, dest, upload, 0, True)
 
 
-def log_tree(engine, run_id: str, local_dir, artifact_path: str | None) -> None:
-    """log_artifacts: every file under ``local_dir``, keeping its layout, under
-    artifact_path.  A missing directory logs nothing, as in MLflow."""
+def log_tree_to(engine, root_uri: str, local_dir, artifact_path: str | None) -> None:
+    """Every file under ``local_dir``, keeping its layout, under ``artifact_path`` of the
+    artifact root ``root_uri``.  A missing directory logs nothing, as in MLflow."""
     from ...transports.artifacts.trees import upload_tree
 
     local_dir = os.fspath(local_dir)
@@ -57,18 +59,35 @@ def log_tree(engine, run_id: str, local_dir, artifact_path: str | None) -> None:
     async def upload(store):
         await upload_tree(store, local_dir, directory)
 
-    _submit(engine, run_id, directory or "", upload, 0, True)
+    engine.artifacts.submit(root_uri, directory or "", upload, 0, True)
 
 
-def log_bytes(engine, run_id: str, data: bytes, artifact_file: str,
-              synchronous: bool | None) -> None:
-    """Write ``data`` as run-relative ``artifact_file``."""
+def log_bytes_to(engine, root_uri: str, data: bytes, artifact_file: str, wait: bool) -> None:
+    """Write ``data`` as ``artifact_file`` under the artifact root ``root_uri``."""
     path = paths.check_file(artifact_file)
 
     async def upload(store):
         await store.upload_bytes(data, path)
 
-    _submit(engine, run_id, path, upload, len(data), synchronous_mode(synchronous))
+    engine.artifacts.submit(root_uri, path, upload, len(data), wait)
+
+
+def log_file(engine, run_id: str, local_path, artifact_path: str | None) -> None:
+    """log_artifact: one local file (or a directory, as a subdirectory) under artifact_path."""
+    log_file_to(engine, roots.run_root(engine, run_id), local_path, artifact_path)
+
+
+def log_tree(engine, run_id: str, local_dir, artifact_path: str | None) -> None:
+    """log_artifacts: every file under ``local_dir``, keeping its layout, under
+    artifact_path.  A missing directory logs nothing, as in MLflow."""
+    log_tree_to(engine, roots.run_root(engine, run_id), local_dir, artifact_path)
+
+
+def log_bytes(engine, run_id: str, data: bytes, artifact_file: str,
+              synchronous: bool | None) -> None:
+    """Write ``data`` as run-relative ``artifact_file``."""
+    log_bytes_to(engine, roots.run_root(engine, run_id), data, artifact_file,
+                 synchronous_mode(synchronous))
 
 
 # ----------------------------------------------------------------------------- images
