@@ -1,0 +1,1 @@
+"""``mlflow.utils.async_logging``: where MLflow code imports ``RunOperations`` from."""
