@@ -52,10 +52,9 @@ class ShapEvaluator(BuiltInEvaluator):
                         f"{algorithm} requires all feature values to be numeric, and each "
                         "feature column must only contain scalar values.")
                     return None
-        try:
-            import shap  # noqa: F401
-            from matplotlib import pyplot  # noqa: F401
-        except ImportError:
+        import importlib.util
+
+        if not all(importlib.util.find_spec(name) for name in ("shap", "matplotlib")):
             _logger.warning("SHAP or matplotlib package is not installed, so model "
                             "explainability insights will not be logged.")
             return None
