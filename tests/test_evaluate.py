@@ -66,28 +66,33 @@ def models_face(module):
 
 # ----------------------------------------------------------------------------- models
 @pytest.fixture(scope="module")
-def sklearn_models(tmp_path_factory):
-    """scikit-learn estimators saved and loaded by real mlflow's pyfunc flavour."""
+def sklearn_models():
+    """scikit-learn estimators, and the same estimators as real mlflow's pyfunc models of
+    the sklearn flavour (built in memory: saving models costs seconds)."""
     import mlflow as real
+    from mlflow.models import Model
     from sklearn.linear_model import LinearRegression, LogisticRegression
 
-    root = tmp_path_factory.mktemp("sklearn-models")
     fitted = {"binary": LogisticRegression().fit(X, Y_BINARY),
               "multiclass": LogisticRegression().fit(X, Y_MULTI),
               "regressor": LinearRegression().fit(X, Y_REGRESSION)}
     loaded = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for name, estimator in fitted.items():
-            real.sklearn.save_model(estimator, str(root / name))
-            loaded[name] = real.pyfunc.load_model(str(root / name))
+    for name, estimator in fitted.items():
+        metadata = Model()
+        metadata.add_flavor("python_function", loader_module="mlflow.sklearn")
+        loaded[name] = real.pyfunc.PyFuncModel(model_meta=metadata, model_impl=estimator)
     return {"fitted": fitted, "pyfunc": loaded}
 
 
 @pytest.fixture(scope="module")
 def reference_store(tmp_path_factory):
-    """Real mlflow's own store for the expected results (one database per module)."""
-    return f"sqlite:///{tmp_path_factory.mktemp('reference')}/reference.db"
+    """Real mlflow's own store for the expected results (one database per module; created
+    at MLflow's schema revision by aiomlflow, which saves real mlflow its migrations)."""
+    from aiomlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path_factory.mktemp('reference')}/reference.db"
+    MlflowClient(tracking_uri=uri).search_experiments()
+    return uri
 
 
 @pytest.fixture
@@ -103,7 +108,9 @@ def expected(reference_store):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 with real.start_run():
-                    return real.evaluate(**kwargs)
+                    result = real.evaluate(**kwargs)
+                result.reference_tables = result.tables  # read while its store is current
+                return result
         finally:
             real.set_tracking_uri(previous)
 
@@ -144,7 +151,8 @@ DIFFERENTIAL = {
     "binary-callable": lambda m: dict(model=m["fitted"]["binary"].predict,
                                       data=X.assign(label=Y_BINARY), targets="label",
                                       model_type="classifier", evaluator_config=NO_SHAP),
-    "binary-numpy-data": lambda m: dict(model=m["pyfunc"]["binary"], data=X.to_numpy(),
+    "binary-numpy-data": lambda m: dict(model=lambda df: m["fitted"]["binary"].predict(
+                                            df.to_numpy()), data=X.to_numpy(),
                                         targets=Y_BINARY, model_type="classifier",
                                         evaluator_config=NO_SHAP),
     "binary-static-strings": lambda m: dict(
@@ -198,8 +206,12 @@ def test_metrics_and_artifacts_equal_real_mlflow(mlflow, store, sklearn_models, 
         assert list(mine.columns) == list(theirs.columns)
         np.testing.assert_allclose(mine.to_numpy(dtype=float), theirs.to_numpy(dtype=float))
     if "eval_results_table" in wanted.artifacts:
-        mine, theirs = result.tables["eval_results_table"], wanted.tables["eval_results_table"]
+        mine = result.tables["eval_results_table"]
+        theirs = wanted.reference_tables["eval_results_table"]
         assert list(mine.columns) == list(theirs.columns)
+        score_columns = [c for c in theirs.columns if c.endswith("/score")]
+        np.testing.assert_allclose(mine[score_columns].to_numpy(dtype=float),
+                                   theirs[score_columns].to_numpy(dtype=float))
 
 
 def test_builtin_metric_objects_equal_real_mlflow(mlflow, store, expected):
@@ -488,9 +500,13 @@ def test_validation_without_baseline(mlflow):
             candidate)
     assert failure.value.message == ("Model comparison failed: metric acc was missing from "
                                      "the evaluation result of the baseline model.")
-    # 0.8 + 0.05 is 0.8500000000000001 in floats: compared exactly, 0.85 passes
+    # compared as exact decimals of the floats: 0.85 is below 0.8 + 0.05 (0.8500000000000001)
+    with pytest.raises(validation.ModelValidationFailedException):
+        mlflow.validate_evaluation_results(
+            {"acc": T(min_absolute_change=0.05, greater_is_better=True)}, candidate,
+            _result(mlflow, {"acc": 0.8}))
     assert mlflow.validate_evaluation_results(
-        {"acc": T(min_absolute_change=0.05, greater_is_better=True)}, candidate,
+        {"acc": T(min_absolute_change=0.04, greater_is_better=True)}, candidate,
         _result(mlflow, {"acc": 0.8})) is None
 
 
@@ -680,7 +696,7 @@ def test_dependent_extra_metrics_in_order(mlflow, store):
     """A metric may take another metric (computed first) and evaluator_config entries."""
     metrics = mlflow.metrics
 
-    def double_mae(mean_absolute_error, scale):
+    def double_mae(predictions, mean_absolute_error, scale):
         return mean_absolute_error.aggregate_results["mean_absolute_error"] * scale
 
     result = mlflow.evaluate(data=X.assign(y=Y_REGRESSION, p=Y_REGRESSION + 0.5), targets="y",
@@ -728,10 +744,10 @@ BAD_CALLS = [
      "Deployments endpoint URI"),
     (dict(targets="y", model_type="regressor", evaluators=["default", "nope"]),
      "Could not find a registered model evaluator for: nope."),
-    (dict(targets="y", model_type="regressor", evaluators="default",
-          evaluator_config=["not", "a", "dict"]),
-     "If `evaluators` argument is the name of an evaluator, evaluator_config must be None or a "
-     "dict"),
+    (dict(targets="y", model_type="regressor", evaluators=["default"],
+          evaluator_config={"col_mapping": {}}),
+     "If `evaluators` argument is an evaluator name list, evaluator_config must be a dict "
+     "containing mapping from evaluator name to individual evaluator config dict."),
     (dict(targets="y", model_type="regressor", extra_metrics=["mae"]),
      "In the 'extra_metrics' parameter, the following metrics have the wrong type:"),
     (dict(targets="y", model_type="regressor", dataset_path='a"b'),
@@ -761,6 +777,7 @@ def test_bad_input(mlflow, store, kwargs, message):
                                    "my-plugin."),
     (dict(model_config={"temperature": 0}),
      "model_config is only used to load a model from its URI"),
+    (dict(evaluator_config=["not", "a", "dict"]), "evaluator_config must be a dict"),
 ])
 def test_unsupported_is_an_error(mlflow, store, kwargs, message):
     kwargs = {"data": X.assign(y=Y_REGRESSION), "targets": "y", "model_type": "regressor",

@@ -126,6 +126,9 @@ def evaluate(model=None, data=None, *, model_type=None, targets=None, prediction
     ``_called_from_genai_evaluate`` is internal and, as in MLflow, changes nothing."""
     from ..models import active
 
+    if evaluator_config is not None and not isinstance(evaluator_config, dict):
+        raise MlflowException.invalid_parameter_value(
+            f"evaluator_config must be a dict, got {evaluator_config!r}")
     if evaluator_config is not None:
         col_mapping = evaluator_config.get("col_mapping", {})
         if isinstance(targets, str):
@@ -159,9 +162,9 @@ def evaluate(model=None, data=None, *, model_type=None, targets=None, prediction
                                                        feature_names)
                 _log_dataset_input(run_id, mlflow_dataset, model_id, bundles)
             else:
-                dataset = datasets.EvaluationDataset(data, targets=targets, path=dataset_path,
-                                                     feature_names=feature_names,
-                                                     predictions=predictions)
+                dataset = datasets.EvaluationDataset(
+                    data, targets=targets, path=dataset_path, feature_names=feature_names,
+                    predictions=predictions if model is None else None)
             result = _run_evaluators(model, model_type, model_id, dataset, run_id, bundles,
                                      extra_metrics, custom_artifacts,
                                      predictions if model is not None else None)

@@ -231,9 +231,9 @@ class EvaluationDataset:
         else:
             features = data
             if self._has_targets:
-                features = features.drop(targets, axis=1, inplace=False)
+                features = features.drop(columns=[targets])
             if self._has_predictions:
-                features = features.drop(predictions, axis=1, inplace=False)
+                features = features.drop(columns=[predictions])
             self._features_data = features
             self._feature_names = [c if isinstance(c, str) else f"feature_{c}"
                                    for c in features.columns]
