@@ -10,6 +10,7 @@ _EXTRAS = {
     "matplotlib": "figures",
     "plotly": "figures",
     "pandas": "pandas",
+    "sklearn": "evaluation",
     "yaml": "yaml",
     "psutil": "system",
     "pynvml": "system",

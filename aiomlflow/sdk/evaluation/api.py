@@ -124,8 +124,11 @@ def evaluate(model=None, data=None, *, model_type=None, targets=None, prediction
     artifacts to the active run (or a new one) and return an EvaluationResult.
 
     ``_called_from_genai_evaluate`` is internal and, as in MLflow, changes nothing."""
+    from ...utils.optional import require
     from ..models import active
 
+    require("pandas", "mlflow.evaluate")
+    require("sklearn", "mlflow.evaluate")
     if evaluator_config is not None and not isinstance(evaluator_config, dict):
         raise MlflowException.invalid_parameter_value(
             f"evaluator_config must be a dict, got {evaluator_config!r}")

@@ -357,7 +357,8 @@ class BuiltInEvaluator(ModelEvaluator):
         else:
             self._log_file(local_path)
             artifact = eval_artifacts.ImageEvaluationArtifact(uri=self._artifact_uri(file_name))
-            artifact._load(local_path)
+            with contextlib.suppress(ImportError):  # without Pillow: loaded on first access
+                artifact._load(local_path)
             self.artifacts[artifact_name] = artifact
         finally:
             for number in set(pyplot.get_fignums()) - already_open:
