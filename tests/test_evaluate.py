@@ -86,13 +86,8 @@ def sklearn_models():
 
 @pytest.fixture(scope="module")
 def reference_store(tmp_path_factory):
-    """Real mlflow's own store for the expected results (one database per module; created
-    at MLflow's schema revision by aiomlflow, which saves real mlflow its migrations)."""
-    from aiomlflow import MlflowClient
-
-    uri = f"sqlite:///{tmp_path_factory.mktemp('reference')}/reference.db"
-    MlflowClient(tracking_uri=uri).search_experiments()
-    return uri
+    """Real mlflow's own store for the expected results (one per module)."""
+    return fresh_store(tmp_path_factory.mktemp("reference") / "reference.db")
 
 
 @pytest.fixture
@@ -128,9 +123,19 @@ def same_metrics(actual: dict, wanted: dict):
             assert got == pytest.approx(value, rel=1e-12, abs=1e-12), key
 
 
+def fresh_store(path) -> str:
+    """A new SQLite store at MLflow's schema revision (created by aiomlflow: real mlflow
+    opens it as its own, without running its migrations, which take seconds)."""
+    from aiomlflow import MlflowClient
+
+    uri = f"sqlite:///{path}"
+    MlflowClient(tracking_uri=uri).search_experiments()
+    return uri
+
+
 @pytest.fixture
 def store(mlflow, tmp_path):
-    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    uri = fresh_store(tmp_path / "mlflow.db")
     mlflow.set_tracking_uri(uri)
     return uri
 
@@ -677,7 +682,7 @@ def test_evaluation_over_each_transport(mlflow, transport_kind, request, tmp_pat
         reset_server_store(server)
         mlflow.set_tracking_uri(server.url)
     else:
-        mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+        mlflow.set_tracking_uri(fresh_store(tmp_path / "mlflow.db"))
     result = mlflow.evaluate(data=X.assign(label=Y_MULTI, pred=np.roll(Y_MULTI, 1)),
                              targets="label", predictions="pred", model_type="classifier")
     run = mlflow.get_run(result.run_id)
