@@ -182,6 +182,9 @@ DIFFERENTIAL = {
         model=m["fitted"]["regressor"].predict, data=X.assign(truth=Y_REGRESSION),
         targets="y", model_type="regressor",
         evaluator_config={**NO_SHAP, "col_mapping": {"y": "truth"}}),
+    "regressor-flat-list": lambda m: dict(
+        model=lambda df: df["feature_1"] * 2, data=[1.0, 2.0, 3.0], targets=[2.0, 4.1, 6.0],
+        model_type="regressor", evaluator_config=NO_SHAP),
     "retriever-static": lambda m: dict(
         data=pd.DataFrame({"q": ["a", "b", "c"],
                            "gt": [["d1", "d2"], ["d3"], []],

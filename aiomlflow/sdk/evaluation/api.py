@@ -165,6 +165,8 @@ def evaluate(model=None, data=None, *, model_type=None, targets=None, prediction
                                                        feature_names)
                 _log_dataset_input(run_id, mlflow_dataset, model_id, bundles)
             else:
+                if isinstance(data, list) and data and not isinstance(data[0], (list, tuple)):
+                    data = [[value] for value in data]  # a flat list: one feature per sample
                 dataset = datasets.EvaluationDataset(
                     data, targets=targets, path=dataset_path, feature_names=feature_names,
                     predictions=predictions if model is None else None)
