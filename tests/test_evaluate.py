@@ -71,9 +71,11 @@ def sklearn_models():
     the sklearn flavour (built in memory: saving models costs seconds)."""
     import mlflow as real
     from mlflow.models import Model
+    from sklearn.dummy import DummyClassifier
     from sklearn.linear_model import LinearRegression, LogisticRegression
 
     fitted = {"binary": LogisticRegression().fit(X, Y_BINARY),
+              "majority": DummyClassifier(strategy="most_frequent").fit(X, Y_BINARY),
               "multiclass": LogisticRegression().fit(X, Y_MULTI),
               "regressor": LinearRegression().fit(X, Y_REGRESSION)}
     loaded = {}
@@ -145,13 +147,10 @@ DIFFERENTIAL = {
     "binary-pyfunc": lambda m: dict(model=m["pyfunc"]["binary"], data=X.assign(label=Y_BINARY),
                                     targets="label", model_type="classifier",
                                     evaluator_config=NO_SHAP),
-    "binary-pyfunc-pos-label-0": lambda m: dict(
-        model=m["pyfunc"]["binary"], data=X.assign(label=Y_BINARY), targets="label",
-        model_type="classifier", evaluator_config={**NO_SHAP, "pos_label": 0}),
-    "binary-pyfunc-weights-prefix": lambda m: dict(
+    "binary-pyfunc-pos-label-0-weights-prefix": lambda m: dict(
         model=m["pyfunc"]["binary"], data=X.assign(label=Y_BINARY), targets="label",
         model_type="classifier",
-        evaluator_config={**NO_SHAP, "metric_prefix": "val_",
+        evaluator_config={**NO_SHAP, "pos_label": 0, "metric_prefix": "val_",
                           "sample_weights": np.linspace(0.5, 2.0, len(X))}),
     "binary-callable": lambda m: dict(model=m["fitted"]["binary"].predict,
                                       data=X.assign(label=Y_BINARY), targets="label",
@@ -166,8 +165,8 @@ DIFFERENTIAL = {
     "multiclass-pyfunc": lambda m: dict(model=m["pyfunc"]["multiclass"],
                                         data=X.assign(label=Y_MULTI), targets="label",
                                         model_type="classifier", evaluator_config=NO_SHAP),
-    "multiclass-pyfunc-macro": lambda m: dict(
-        model=m["pyfunc"]["multiclass"], data=X.assign(label=Y_MULTI), targets="label",
+    "multiclass-callable-macro": lambda m: dict(
+        model=m["fitted"]["multiclass"].predict, data=X.assign(label=Y_MULTI), targets="label",
         model_type="classifier", evaluator_config={**NO_SHAP, "average": "macro"}),
     "multiclass-static": lambda m: dict(
         data=X.assign(label=Y_MULTI, pred=np.roll(Y_MULTI, 1)), targets="label",
@@ -426,7 +425,7 @@ def test_reference_validation_example(mlflow, store, sklearn_models):
 
     # Get evaluation results for the candidate model
     candidate_result = mlflow.evaluate(
-        model=sklearn_models["pyfunc"]["binary"],
+        model=sklearn_models["fitted"]["binary"].predict,
         data=eval_dataset,
         targets="ground_truth",
         model_type="classifier",
@@ -480,7 +479,7 @@ def test_reference_validation_example_with_model_uris(mlflow, store, sklearn_mod
     MetricThreshold = models.MetricThreshold
     with mlflow.start_run():
         candidate = mlflow.sklearn.log_model(sklearn_models["fitted"]["binary"], name="c")
-        baseline = mlflow.sklearn.log_model(sklearn_models["fitted"]["multiclass"], name="b")
+        baseline = mlflow.sklearn.log_model(sklearn_models["fitted"]["majority"], name="b")
     eval_dataset = X.assign(ground_truth=Y_BINARY)
 
     thresholds = {
