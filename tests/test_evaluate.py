@@ -390,20 +390,24 @@ def test_reference_custom_artifacts_example(mlflow, store):
         return {"pred_sample": eval_df.head(10)}
 
     def as_json(eval_df, _builtin_metrics, _artifacts_dir):
-        return {"summary": {"rows": len(eval_df)}, "raw": np.arange(3)}
+        return {"summary": {"rows": len(eval_df)}, "raw": np.arange(3), "labels": {1, 2}}
 
     data = X.assign(y=Y_REGRESSION, p=Y_REGRESSION + 0.5)
     result = mlflow.evaluate(data=data, targets="y", predictions="p", model_type="regressor",
                              custom_artifacts=[scatter_plot, pred_sample, as_json])
-    assert list(result.artifacts) == ["pred_target_scatter", "pred_sample", "summary", "raw"]
+    assert list(result.artifacts) == ["pred_target_scatter", "pred_sample", "summary", "raw",
+                                      "labels"]
     kinds = {name: type(a).__name__ for name, a in result.artifacts.items()}
     assert kinds == {"pred_target_scatter": "ImageEvaluationArtifact",
                      "pred_sample": "CsvEvaluationArtifact",
-                     "summary": "JsonEvaluationArtifact", "raw": "NumpyEvaluationArtifact"}
+                     "summary": "JsonEvaluationArtifact", "raw": "NumpyEvaluationArtifact",
+                     "labels": "PickleEvaluationArtifact"}
+    assert result.artifacts["labels"].content == {1, 2}
     assert result.artifacts["pred_sample"].content.shape == (10, 2)
     assert result.artifacts["summary"].content == {"rows": 12}
     listed = {f.path for f in mlflow.MlflowClient().list_artifacts(result.run_id)}
-    assert {"pred_target_scatter.png", "pred_sample.csv", "summary.json", "raw.npy"} <= listed
+    assert {"pred_target_scatter.png", "pred_sample.csv", "summary.json", "raw.npy",
+            "labels.pickle"} <= listed
 
 
 def test_reference_validation_example(mlflow, store, sklearn_models):

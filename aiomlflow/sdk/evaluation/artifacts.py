@@ -151,15 +151,16 @@ class TextEvaluationArtifact(EvaluationArtifact):
 
 
 class PickleEvaluationArtifact(EvaluationArtifact):
-    """A pickled object; loading it needs MLFLOW_ALLOW_PICKLE_DESERIALIZATION=true."""
+    """A pickled object; MLFLOW_ALLOW_PICKLE_DESERIALIZATION=false forbids loading it."""
 
     def _save(self, output_artifact_path):
         with open(output_artifact_path, "wb") as f:
             pickle.dump(self._content, f)
 
     def _load_content_from_file(self, local_artifact_path):
-        if os.environ.get("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "").lower() not in ("true",
-                                                                                      "1"):
+        # MLflow allows it unless MLFLOW_ALLOW_PICKLE_DESERIALIZATION is false
+        if os.environ.get("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true").lower() in ("false",
+                                                                                      "0"):
             raise MlflowException(
                 "Deserializing evaluation artifacts using pickle is disallowed. Set "
                 "environment variable 'MLFLOW_ALLOW_PICKLE_DESERIALIZATION' to 'true' to allow "
