@@ -904,3 +904,20 @@ def test_import_stays_cheap():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "False"
+
+
+def test_explainability_skipped_with_one_warning_without_shap(mlflow, store, library_log):
+    import importlib.util
+
+    if importlib.util.find_spec("shap") is not None:  # pragma: no cover - environment
+        pytest.skip("shap is installed")
+    mlflow.evaluate(lambda df: df["a"] * 2, X.assign(y=Y_REGRESSION), targets="y",
+                    model_type="regressor")
+    warned = [r.getMessage() for r in library_log.records
+              if "explainability insights will not be logged" in r.getMessage()]
+    assert warned == ["SHAP or matplotlib package is not installed, so model explainability "
+                      "insights will not be logged."]
+    library_log.clear()
+    mlflow.evaluate(lambda df: df["a"] * 2, X.assign(y=Y_REGRESSION), targets="y",
+                    model_type="regressor", evaluator_config=NO_SHAP)
+    assert not [r for r in library_log.records if "explainability" in r.getMessage()]
