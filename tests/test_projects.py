@@ -208,6 +208,23 @@ def test_entry_point_scripts_and_projects_without_mlproject(project_env, tmp_pat
         mlflow.run(str(project), env_manager="local")
 
 
+def test_zip_project(project_env, tmp_path):
+    import zipfile
+
+    mlflow = project_env
+    project = _write_project(tmp_path / "proj")
+    archive = tmp_path / "proj.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for path in project.iterdir():
+            out.write(path, path.name)
+    submitted = mlflow.run(str(archive), parameters={"name": "n", "data": str(tmp_path)},
+                           env_manager="local")
+    run = mlflow.get_run(submitted.run_id)
+    assert run.info.status == "FINISHED" and run.data.metrics == {"m": 1.5}
+    assert run.data.tags["mlflow.source.name"] == str(archive)
+    assert run.data.tags["cwd"] != str(project)  # unpacked into a directory of its own
+
+
 def test_failing_command_raises_and_marks_run_failed(project_env, tmp_path, caplog):
     mlflow = project_env
     project = _write_project(tmp_path / "proj")

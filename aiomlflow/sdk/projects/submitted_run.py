@@ -127,9 +127,10 @@ def _settle_pending(reason: str) -> None:
                          submitted.run_id)
             submitted.wait()
     except KeyboardInterrupt:
+        # interrupted while waiting: the remaining runs are terminated, and the exit
+        # goes on (the engines still flush)
         for submitted in list(_pending):
             submitted.cancel()
-        raise
 
 
 register_before_exit(_settle_pending)
