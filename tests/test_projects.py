@@ -543,3 +543,57 @@ def test_import_stays_cheap():
                           env=dict(os.environ, PYTHONPATH=_SOURCE_ROOT))
     assert done.returncode == 0, done.stderr
 
+
+
+EXAMPLE_MLPROJECT = textwrap.dedent("""\
+    name: tutorial
+    python_env: python_env.yaml
+    entry_points:
+      main:
+        parameters:
+          alpha: {type: float, default: 0.5}
+          l1_ratio: {type: float, default: 0.1}
+        command: "python train.py {alpha} {l1_ratio}"
+    """)
+
+EXAMPLE_TRAIN = textwrap.dedent("""\
+    import sys
+    import aiomlflow as mlflow
+    alpha, l1_ratio = float(sys.argv[1]), float(sys.argv[2])
+    with mlflow.start_run():
+        print("Elasticnet model (alpha={:f}, l1_ratio={:f}):".format(alpha, l1_ratio))
+        mlflow.log_param("alpha", alpha)
+        mlflow.log_metric("rmse", 0.788347345611717)
+    """)
+
+
+@skip_on_mlflow("real mlflow builds the project's virtualenv (network)")
+def test_reference_example(project_env, tmp_path, monkeypatch, capfd):
+    """The reference's example, on a stand-in for github.com/mlflow/mlflow-example served
+    by git from a local repository."""
+    mlflow = project_env
+    repo = tmp_path / "mlflow-example"
+    repo.mkdir()
+    (repo / "MLproject").write_text(EXAMPLE_MLPROJECT)
+    (repo / "python_env.yaml").write_text("python: '3.11'\ndependencies: [mlflow]\n")
+    (repo / "train.py").write_text(EXAMPLE_TRAIN)
+    _git(tmp_path, "init", "-q", "-b", "master", str(repo))
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "example")
+    project_uri = "https://github.com/mlflow/mlflow-example"
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", f"url.{repo}.insteadOf")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", project_uri)
+    params = {"alpha": 0.5, "l1_ratio": 0.01}
+    # As written the example asks for the project's python_env: a virtualenv
+    with pytest.raises(mlflow.MlflowException,
+                       match="env_manager='virtualenv'.*python_env.yaml.*env_manager='local'"):
+        mlflow.run(project_uri, parameters=params)
+    submitted = mlflow.run(project_uri, parameters=params, env_manager="local")
+    out, err = capfd.readouterr()
+    assert "Elasticnet model (alpha=0.500000, l1_ratio=0.010000):" in out
+    assert f"aiomlflow.projects: === Run (ID '{submitted.run_id}') succeeded ===" in err
+    run = mlflow.get_run(submitted.run_id)
+    assert run.data.params == {"alpha": "0.5", "l1_ratio": "0.01"}
+    assert run.data.tags["mlflow.source.name"] == project_uri
+    assert run.data.tags["mlflow.source.git.repoURL"] == project_uri
