@@ -298,26 +298,32 @@ def test_asynchronous_run_cancel(project_env, tmp_path):
 
 
 @skip_on_mlflow("mlflow.run(synchronous=False) leaves the run to a detached `mlflow run`")
-def test_parent_waits_for_asynchronous_runs_at_exit(project_env, tmp_path):
+@pytest.mark.parametrize("ending, status, metrics", [
+    ("", "FINISHED", {"late": 2.0}),             # waited for at exit
+    ("raise KeyboardInterrupt", "KILLED", {}),   # interrupted: terminated
+])
+def test_parent_process_exit_and_asynchronous_runs(project_env, tmp_path, ending, status,
+                                                  metrics):
     mlflow = project_env
     project = _write_project(tmp_path / "proj", mlproject=None)
     (project / "slow.py").write_text(
         "import time, aiomlflow as mlflow\n"
-        "with mlflow.start_run():\n    time.sleep(0.5)\n    mlflow.log_metric('late', 2)\n")
+        "with mlflow.start_run():\n    time.sleep(1)\n    mlflow.log_metric('late', 2)\n")
     script = tmp_path / "parent.py"
     script.write_text(textwrap.dedent(f"""\
         import aiomlflow as mlflow
         mlflow.set_tracking_uri({mlflow.get_tracking_uri()!r})
         submitted = mlflow.run({str(project)!r}, entry_point="slow.py", synchronous=False,
                                env_manager="local")
-        print(submitted.run_id)
+        print(submitted.run_id, flush=True)
+        {ending}
         """))
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           timeout=60, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    run = mlflow.get_run(done.stdout.split()[-1])
-    assert run.info.status == "FINISHED"
-    assert run.data.metrics == {"late": 2.0}
+    assert (done.returncode == 0) == (not ending), done.stderr
+    run = mlflow.get_run(done.stdout.split()[0])
+    assert run.info.status == status
+    assert run.data.metrics == metrics
 
 
 def test_git_repository_with_version(project_env, tmp_path, monkeypatch):
@@ -426,12 +432,31 @@ def test_existing_run_id(project_env, tmp_path):
     assert submitted.run_id == created.info.run_id
 
 
+@skip_on_mlflow("interop: an aiomlflow parent with a real mlflow child")
+def test_real_mlflow_child_logs_into_the_run(project_env, tmp_path, monkeypatch):
+    mlflow = project_env
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    project = _write_project(tmp_path / "proj", mlproject=None)
+    (project / "real_child.py").write_text(
+        "import mlflow\n"
+        "assert mlflow.__name__ == 'mlflow'\n"
+        "with mlflow.start_run():\n    mlflow.log_metric('real', 2.0)\n"
+        "    mlflow.set_tag('by', 'mlflow')\n")
+    submitted = mlflow.run(str(project), entry_point="real_child.py", env_manager="local")
+    run = mlflow.get_run(submitted.run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.metrics == {"real": 2.0} and run.data.tags["by"] == "mlflow"
+
+
 def _records_of_real_mlflow(tmp_path, cases) -> list:
     """What real mlflow's mlflow.run records for each (project, version), in one process."""
+    store = f"sqlite:///{tmp_path / 'real.db'}"
+    # created by aiomlflow (MLflow's schema), which spares mlflow its ~10 s of migrations
+    _aiomlflow.MlflowClient(store).search_experiments()
     script = tmp_path / "real.py"
     script.write_text(textwrap.dedent(f"""\
         import json, mlflow
-        mlflow.set_tracking_uri("sqlite:///{tmp_path / 'real.db'}")
+        mlflow.set_tracking_uri({store!r})
         out = []
         for project, version in {cases!r}:
             submitted = mlflow.run(project, version=version, env_manager="local",

@@ -81,13 +81,18 @@ def run(uri, entry_point="main", version=None, parameters=None, docker_args=None
     else:
         run = client.create_run(
             experiment_id, tags=_run_tags(uri, fetched, version, entry_point))
-        params = [Param(k, v) for k, v in list(logged.items()) + list(extra.items())]
-        if params:
-            client.log_batch(run.info.run_id, params=params, synchronous=True)
-    run_id = run.info.run_id
-    client.set_tag(run_id, PROJECT_BACKEND, backend, synchronous=True)
-    if run_name is not None:
-        client.set_tag(run_id, run_context.RUN_NAME, run_name, synchronous=True)
+    try:
+        if not run_id:
+            params = [Param(k, v) for k, v in list(logged.items()) + list(extra.items())]
+            if params:
+                client.log_batch(run.info.run_id, params=params, synchronous=True)
+        run_id = run.info.run_id
+        client.set_tag(run_id, PROJECT_BACKEND, backend, synchronous=True)
+        if run_name is not None:
+            client.set_tag(run_id, run_context.RUN_NAME, run_name, synchronous=True)
+    except MlflowException:
+        client.set_terminated(run.info.run_id, "FAILED")  # e.g. a too-long param value
+        raise
 
     env = dict(os.environ, MLFLOW_RUN_ID=run_id, MLFLOW_TRACKING_URI=uri_of_store,
                MLFLOW_EXPERIMENT_ID=str(experiment_id))

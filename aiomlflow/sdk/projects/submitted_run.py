@@ -3,8 +3,9 @@
 A local run's command runs in a child process.  When it ends, the run it belongs to
 is ended FINISHED (exit code 0) or FAILED, whatever status the command gave it, as
 MLflow 3.17.2 does; ``cancel()`` ends it KILLED.  Runs launched with
-``synchronous=False`` are waited for when this process exits (and cancelled if it is
-interrupted or receives SIGTERM meanwhile), as MLflow documents.
+``synchronous=False`` are waited for when this process exits, and cancelled when it is
+interrupted (Ctrl-C ends the program, or comes during that wait) or receives SIGTERM,
+as MLflow documents.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import os
 import signal
 import subprocess
+import sys
 
 from ...entities import RunStatus
 from ...workers.process_hooks import register_before_exit
@@ -116,8 +118,14 @@ def wait_at_exit(submitted: LocalSubmittedRun) -> None:
     _pending.append(submitted)
 
 
+def _interrupted() -> bool:
+    # the uncaught exception ending the program, as the interpreter recorded it
+    last = getattr(sys, "last_type", None)
+    return isinstance(last, type) and issubclass(last, KeyboardInterrupt)
+
+
 def _settle_pending(reason: str) -> None:
-    if reason == "SIGTERM":
+    if reason == "SIGTERM" or (reason == "exception" and _interrupted()):
         for submitted in list(_pending):
             submitted.cancel()
         return
