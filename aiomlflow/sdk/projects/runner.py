@@ -42,20 +42,8 @@ def run(uri, entry_point="main", version=None, parameters=None, docker_args=None
 
     With ``synchronous=True`` wait for it and raise ExecutionException if it failed;
     otherwise return at once (this process waits for the run when it exits)."""
-    config = _backend_config(backend_config)
-    if env_manager is not None and env_manager not in ENV_MANAGERS:
-        raise MlflowException.invalid_parameter_value(
-            f"Invalid value for `env_manager`: {env_manager}. Must be one of {ENV_MANAGERS}")
-    _check_backend(backend)
-    _reject_docker_options(docker_args, build_image, docker_auth)
-    if run_id is None:
-        run_id = config.pop(RUN_ID_CONFIG, None)
-    else:
-        config.pop(RUN_ID_CONFIG, None)
-    if config:
-        raise MlflowException.invalid_parameter_value(
-            f"backend_config keys {sorted(config)} are not used by the local backend, which "
-            f"reads only {RUN_ID_CONFIG!r}")
+    run_id = _check_options(backend, backend_config, env_manager, docker_args, build_image,
+                            docker_auth, run_id)
     if not isinstance(entry_point, str):
         raise MlflowException.invalid_parameter_value(
             f"entry_point must be a string, got {entry_point!r}")
@@ -63,8 +51,7 @@ def run(uri, entry_point="main", version=None, parameters=None, docker_args=None
         raise MlflowException.invalid_parameter_value(
             f"parameters must be a dict of parameter names to values, got {parameters!r}")
     parameters = dict(parameters or {})
-    uri_of_store = tracking_uri.get_tracking_uri()
-    client = MlflowClient(uri_of_store)
+    client = MlflowClient(tracking_uri.get_tracking_uri())
     experiment_id = _resolve_experiment_id(client, experiment_name, experiment_id)
 
     fetched = fetch.fetch_project(uri, version)
@@ -77,42 +64,70 @@ def run(uri, entry_point="main", version=None, parameters=None, docker_args=None
     command = entry.compute_command(parameters, _storage_dir_for_run(storage_dir))
 
     if run_id:
-        run = client.get_run(run_id)
+        run_id = client.get_run(run_id).info.run_id
+        params = []
     else:
-        run = client.create_run(
-            experiment_id, tags=_run_tags(uri, fetched, version, entry_point))
+        run_id = client.create_run(
+            experiment_id, tags=_run_tags(uri, fetched, version, entry_point)).info.run_id
+        params = [Param(k, v) for k, v in list(logged.items()) + list(extra.items())]
+    _record_launch(client, run_id, params, backend, run_name)
+    submitted = _launch(client, run_id, experiment_id, command, fetched.work_dir, synchronous)
+    if synchronous:
+        _wait_for(submitted)
+    else:
+        wait_at_exit(submitted)
+    return submitted
+
+
+def _check_options(backend, backend_config, env_manager, docker_args, build_image,
+                   docker_auth, run_id) -> str | None:
+    """Reject what the local backend cannot do; the run to resume, if any."""
+    config = _backend_config(backend_config)
+    if env_manager is not None and env_manager not in ENV_MANAGERS:
+        raise MlflowException.invalid_parameter_value(
+            f"Invalid value for `env_manager`: {env_manager}. Must be one of {ENV_MANAGERS}")
+    _check_backend(backend)
+    _reject_docker_options(docker_args, build_image, docker_auth)
+    configured_run_id = config.pop(RUN_ID_CONFIG, None)
+    if config:
+        raise MlflowException.invalid_parameter_value(
+            f"backend_config keys {sorted(config)} are not used by the local backend, which "
+            f"reads only {RUN_ID_CONFIG!r}")
+    return run_id if run_id is not None else configured_run_id
+
+
+def _record_launch(client: MlflowClient, run_id: str, params: list, backend: str,
+                   run_name) -> None:
+    """Log the params and the backend / run name tags (a run they fail on ends FAILED)."""
     try:
-        if not run_id:
-            params = [Param(k, v) for k, v in list(logged.items()) + list(extra.items())]
-            if params:
-                client.log_batch(run.info.run_id, params=params, synchronous=True)
-        run_id = run.info.run_id
+        if params:
+            client.log_batch(run_id, params=params, synchronous=True)
         client.set_tag(run_id, PROJECT_BACKEND, backend, synchronous=True)
         if run_name is not None:
             client.set_tag(run_id, run_context.RUN_NAME, run_name, synchronous=True)
     except MlflowException:
-        client.set_terminated(run.info.run_id, "FAILED")  # e.g. a too-long param value
+        client.set_terminated(run_id, "FAILED")  # e.g. a too-long param value
         raise
 
-    env = dict(os.environ, MLFLOW_RUN_ID=run_id, MLFLOW_TRACKING_URI=uri_of_store,
+
+def _launch(client: MlflowClient, run_id: str, experiment_id: str, command: str,
+            work_dir: str, synchronous: bool) -> LocalSubmittedRun:
+    """Start ``command`` in ``work_dir`` with the run's environment variables (in a
+    session of its own when asynchronous, so that cancel() stops its whole tree)."""
+    env = dict(os.environ, MLFLOW_RUN_ID=run_id, MLFLOW_TRACKING_URI=client.tracking_uri,
                MLFLOW_EXPERIMENT_ID=str(experiment_id))
     if synchronous:
         _logger.info("=== Running command '%s' in run with ID '%s' === ", command, run_id)
     else:
         _logger.info("=== Asynchronously launching MLflow run with ID %s ===", run_id)
     try:
-        process = subprocess.Popen(_shell(command), close_fds=True, cwd=fetched.work_dir,
-                                   env=env, start_new_session=not synchronous)
+        process = subprocess.Popen(_shell(command), close_fds=True, cwd=work_dir, env=env,
+                                   start_new_session=not synchronous)
     except OSError as exc:
         client.set_terminated(run_id, "FAILED")
         raise ExecutionException(f"Could not start the command of run (ID '{run_id}'): "
                                  f"{exc}") from None
-    submitted = LocalSubmittedRun(run_id, process, uri_of_store)
-    if synchronous:
-        _wait_for(submitted)
-    else:
-        wait_at_exit(submitted)
-    return submitted
+    return LocalSubmittedRun(run_id, process, client.tracking_uri)
 
 
 def _wait_for(submitted: LocalSubmittedRun) -> None:
