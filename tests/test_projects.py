@@ -475,24 +475,29 @@ def _records_of_real_mlflow(tmp_path, cases) -> list:
 
 
 @skip_on_mlflow("compares aiomlflow with real mlflow")
-def test_tags_and_params_match_real_mlflow(project_env, tmp_path):
+def test_tags_and_params_match_real_mlflow(project_env, tmp_path, monkeypatch):
     mlflow = project_env
     ours_root, theirs_root = tmp_path / "ours", tmp_path / "theirs"
     for root in (ours_root, theirs_root):
-        _git_repo(root / "repo")
+        _git_repo(root / "repo")  # the same commits (fixed dates) in both
         _write_project(root / "plain")
-    cases = [("plain", None), ("repo/sub", None), ("repo#sub", "feature")]
+    remote = "https://git.example.invalid/team/repo.git"
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", f"url.{ours_root / 'repo'}.insteadOf")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", remote)
+    cases = [("{root}/plain", None), ("{root}/repo/sub", None), ("{root}/repo#sub", "feature"),
+             (remote + "#sub", "feature"), (remote + "#sub", None)]
     theirs_all = _records_of_real_mlflow(
-        tmp_path, [(str(theirs_root / name), version) for name, version in cases])
+        tmp_path, [(uri.format(root=theirs_root), version) for uri, version in cases])
     volatile = {"mlflow.runName", "argv", "env", "cwd"}
-    for (name, version), theirs in zip(cases, theirs_all):
-        submitted = mlflow.run(str(ours_root / name), version=version, env_manager="local",
+    for (uri, version), theirs in zip(cases, theirs_all):
+        submitted = mlflow.run(uri.format(root=ours_root), version=version, env_manager="local",
                                parameters={"name": "a b", "data": str(tmp_path), "x": 1})
         run = mlflow.get_run(submitted.run_id)
         text = json.dumps({k: v for k, v in theirs["tags"].items() if k not in volatile},
                           sort_keys=True).replace(str(theirs_root), str(ours_root))
         assert json.dumps({k: v for k, v in run.data.tags.items() if k not in volatile},
-                          sort_keys=True) == text, name
+                          sort_keys=True) == text, (uri, version)
         assert run.data.params == theirs["params"]
         assert run.info.status == theirs["status"] == "FINISHED"
         assert run.data.metrics == {"m": 1.5}
