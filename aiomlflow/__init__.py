@@ -97,10 +97,11 @@ _LAZY = {
          "initialize_logged_model", "last_logged_model", "log_model_params",
          "search_logged_models", "set_active_model", "set_logged_model_tags"),
         "aiomlflow.sdk.models.fluent"),
+    "run": "aiomlflow.projects",
     "evaluate": "aiomlflow.sdk.evaluation.api",
     "validate_evaluation_results": "aiomlflow.sdk.evaluation.validation",
 }
-_LAZY_SUBMODULES = ("tracing", "system_metrics", "aio", "metrics")
+_LAZY_SUBMODULES = ("tracing", "system_metrics", "aio", "projects", "metrics")
 
 
 def __getattr__(name: str):
@@ -148,6 +149,8 @@ __all__ = [
     "finalize_logged_model", "get_active_model_id", "get_logged_model",
     "initialize_logged_model", "last_logged_model", "log_model_params",
     "search_logged_models", "set_active_model", "set_logged_model_tags",
+    # MLflow Projects
+    "projects", "run",
     # model evaluation
     "evaluate", "metrics", "validate_evaluation_results",
 ]

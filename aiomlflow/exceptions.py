@@ -99,5 +99,9 @@ class MlflowTracingException(MlflowException):
     """Raised by tracing operations."""
 
 
+class ExecutionException(MlflowException):
+    """Raised when running an MLflow project fails (``mlflow.run``)."""
+
+
 # MLflow's name for the status table.
 ERROR_CODE_TO_HTTP_STATUS = HTTP_STATUS

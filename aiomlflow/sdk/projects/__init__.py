@@ -1,0 +1,1 @@
+"""MLflow Projects: ``mlflow.run`` on the local backend (spec, fetching, running)."""
