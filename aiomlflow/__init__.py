@@ -97,6 +97,9 @@ _LAZY = {
          "initialize_logged_model", "last_logged_model", "log_model_params",
          "search_logged_models", "set_active_model", "set_logged_model_tags"),
         "aiomlflow.sdk.models.fluent"),
+    **dict.fromkeys(
+        ("register_model", "search_model_versions", "search_registered_models",
+         "set_model_version_tag"), "aiomlflow.sdk.registry.fluent"),
 }
 _LAZY_SUBMODULES = ("tracing", "system_metrics", "aio")
 
@@ -146,5 +149,8 @@ __all__ = [
     "finalize_logged_model", "get_active_model_id", "get_logged_model",
     "initialize_logged_model", "last_logged_model", "log_model_params",
     "search_logged_models", "set_active_model", "set_logged_model_tags",
+    # the model registry
+    "register_model", "search_model_versions", "search_registered_models",
+    "set_model_version_tag",
 ]
 
