@@ -59,20 +59,22 @@ def _versions(db, rows, with_aliases: bool = False) -> list[ModelVersion]:
     aliases if ``with_aliases``)."""
     if not rows:
         return []
-    keys = [f"{row[0]}\x00{row[1]}" for row in rows]
-    tags: dict[str, list] = {}
+    keys = [(row[0], row[1]) for row in rows]
+    wanted = set(keys)
+    tags: dict[tuple, list] = {}
     for name, version, key, value in in_ids(
             db, "SELECT name, version, key, value FROM model_version_tags WHERE workspace = ? "
-                "AND name || char(0) || version IN ({ids})", keys, (WORKSPACE,)):
-        tags.setdefault(f"{name}\x00{version}", []).append(ModelVersionTag(key, value))
-    aliases: dict[str, list] = {}
+                "AND name IN ({ids})", sorted({row[0] for row in rows}), (WORKSPACE,)):
+        if (name, version) in wanted:
+            tags.setdefault((name, version), []).append(ModelVersionTag(key, value))
+    aliases: dict[tuple, list] = {}
     if with_aliases:
         names = sorted({row[0] for row in rows})
         for name, alias, version in in_ids(
                 db, "SELECT name, alias, version FROM registered_model_aliases "
                     "WHERE workspace = ? AND name IN ({ids}) ORDER BY rowid", names,
                 (WORKSPACE,)):
-            aliases.setdefault(f"{name}\x00{version}", []).append(alias)
+            aliases.setdefault((name, version), []).append(alias)
     with paused_gc():
         return [
             ModelVersion(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
