@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 
 import pathlib
 import re
@@ -234,6 +235,13 @@ def test_reference_example(mlflow, transport, name, capsys, tmp_path):
     code = EXAMPLES[name]
     if name == "register_model":
         code = own_database(code, tmp_path)
+    if IS_MLFLOW and name == "register_model":
+        # mlflow 3.17.2 saves scikit-learn models with skops, which refuses a random
+        # forest's tree type unless log_model is given skops_trusted_types: the
+        # reference's example predates that and fails on real mlflow
+        with pytest.raises(mlflow.MlflowException, match="untrusted types"):
+            run_example(mlflow, code, capsys)
+        return
     namespace, lines = run_example(mlflow, code, capsys)
     if name == "register_model":
         _check_register_model(mlflow, namespace, lines)
@@ -353,7 +361,7 @@ def test_model_version_lifecycle(mlflow, transport):
 def test_aliases(mlflow, transport):
     client = mlflow.MlflowClient()
     client.create_registered_model("al")
-    for source in ("/a", "/b", "/c"):
+    for source in ("s3://b/a", "s3://b/b", "s3://b/c"):
         client.create_model_version("al", source)
     client.set_registered_model_alias("al", "champion", "1")
     client.set_registered_model_alias("al", "challenger", 2)
@@ -404,7 +412,7 @@ def test_search_model_versions(mlflow, transport):
     client.create_registered_model("n")
     for name, source, run_id, tags in (("m", "s3://b/one", run_a, {"env": "prod"}),
                                        ("m", "s3://b/two", run_b, {"env": "dev"}),
-                                       ("n", "/local/three", run_a, {"env": "Prod"}),
+                                       ("n", "s3://c/three", run_a, {"env": "Prod"}),
                                        ("m", "s3://b/four", None, {})):
         client.create_model_version(name, source, run_id=run_id, tags=tags)
         time.sleep(0.002)
@@ -471,8 +479,9 @@ def test_register_model_sources(mlflow, transport, tmp_path, capsys):
     client = mlflow.MlflowClient()
     assert client.get_model_version_download_uri("reg", by_id.version) == model.artifact_location
     tag = mlflow.get_logged_model(model.model_id).tags["mlflow.modelVersions"]
-    assert [(v["name"], str(v["version"])) for v in __import__("json").loads(tag)] == [
-        ("reg", "1"), ("reg", "2")]
+    # (a server records the link too, so over REST MLflow lists each version twice)
+    assert {(v["name"], str(v["version"])) for v in json.loads(tag)} == {("reg", "1"),
+                                                                         ("reg", "2")}
 
     by_version = mlflow.register_model("models:/reg/1", "copy")
     assert by_version.source == "models:/reg/1"
@@ -481,8 +490,13 @@ def test_register_model_sources(mlflow, transport, tmp_path, capsys):
     local = tmp_path / "saved"
     local.mkdir()
     (local / "MLmodel").write_text("flavors: {}\n")
-    by_path = mlflow.register_model(str(local), "local", await_registration_for=None)
-    assert by_path.source == str(local) and by_path.run_id is None
+    if transport.startswith("sqlite"):
+        by_path = mlflow.register_model(str(local), "local", await_registration_for=None)
+        assert by_path.source == str(local) and by_path.run_id is None
+    else:  # a server accepts no local path outside a run's artifacts, as MLflow's
+        _fails(mlflow, "INVALID_PARAMETER_VALUE", f"Invalid model version source: '{local}'. "
+               "To use a local path as a model version source, the run_id request parameter "
+               "has to be specified", mlflow.register_model, str(local), "local")
 
 
 def test_register_model_from_run_files(mlflow, transport, tmp_path):
@@ -600,7 +614,7 @@ def test_resolve_model_uri(mlflow, transport):
     model, _ = _external_model(mlflow)
     client.create_registered_model("r")
     client.create_model_version("r", "s3://b/files/one")
-    client.create_model_version("r", f"models:/{model.model_id}")
+    client.create_model_version("r", f"models:/{model.model_id}", model_id=model.model_id)
     client.create_model_version("r", "s3://b/files/three")
     client.set_registered_model_alias("r", "champion", "2")
     with pytest.warns(FutureWarning):
