@@ -7,6 +7,7 @@ with real mlflow 3.17.2 both ways, on one SQLite file and through a real ``mlflo
 from __future__ import annotations
 
 import contextlib
+import os
 import importlib.util
 import json
 
@@ -687,3 +688,118 @@ def test_registry_on_another_store(mlflow, transport, tmp_path):
     assert tracking_client.search_registered_models() == []
     assert [m.name for m in mlflow.MlflowClient(registry_uri=registry)
             .search_registered_models()] == ["elsewhere"]
+
+
+# ------------------------------------------------------------------ interop with real mlflow
+
+
+def plain(value):
+    """An entity (ours or mlflow's) as plain data: properties, recursively."""
+    if hasattr(value, "_properties") and not isinstance(value, type):
+        return {name: plain(item) for name, item in value}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    return value
+
+
+def _populate(client):
+    """Registered models, versions, tags and aliases through any MlflowClient."""
+    client.create_registered_model("alpha", tags={"team": "a"}, description="first model")
+    client.create_registered_model("beta")
+    for source in ("s3://b/1", "s3://b/2", "s3://b/3"):
+        client.create_model_version("alpha", source, tags={"src": source}, description="v")
+    client.create_model_version("beta", "s3://c/1")
+    client.set_registered_model_alias("alpha", "champion", "2")
+    client.set_registered_model_alias("alpha", "challenger", "3")
+    client.set_model_version_tag("alpha", "1", "stage", "old")
+    client.delete_model_version("alpha", "3")
+    client.update_model_version("beta", "1", "only")
+
+
+def _read(client) -> dict:
+    """Everything the registry holds, read through any MlflowClient."""
+    return {
+        "models": plain(list(client.search_registered_models(order_by=["name"]))),
+        "alpha": plain(client.get_registered_model("alpha")),
+        "versions": plain(list(client.search_model_versions(order_by=["name", "version_number"]))),
+        "alpha/1": plain(client.get_model_version("alpha", "1")),
+        "champion": plain(client.get_model_version_by_alias("alpha", "champion")),
+        "latest": plain(client.get_latest_versions("beta")),
+        "uri": client.get_model_version_download_uri("alpha", "2"),
+    }
+
+
+@pytest.fixture
+def real_client(real_mlflow):
+    def make(uri):
+        return real_mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+    return make
+
+
+interop = pytest.mark.skipif(IS_MLFLOW, reason="interop compares aiomlflow with mlflow")
+
+
+@interop
+def test_mlflow_reads_what_aiomlflow_registered(mlflow, tmp_path, real_client):
+    uri = f"sqlite:///{tmp_path}/interop.db"
+    ours = mlflow.MlflowClient(tracking_uri=uri)
+    _populate(ours)
+    theirs = _read(real_client(uri))
+    assert theirs == _read(ours)
+    assert theirs["alpha"]["aliases"] == {"champion": 2}
+    assert [v["version"] for v in theirs["versions"]] == [1, 2, 1]
+
+
+@interop
+def test_aiomlflow_reads_what_mlflow_registered(mlflow, tmp_path, real_client):
+    uri = f"sqlite:///{tmp_path}/interop.db"
+    theirs = real_client(uri)
+    _populate(theirs)
+    ours = mlflow.MlflowClient(tracking_uri=uri)
+    assert _read(ours) == _read(theirs)
+    # and what aiomlflow adds, mlflow sees
+    ours.create_model_version("beta", "s3://c/2")
+    ours.set_registered_model_alias("beta", "new", "2")
+    assert str(theirs.get_model_version_by_alias("beta", "new").version) == "2"
+
+
+@interop
+def test_interop_through_a_server(mlflow, rest_server, real_client):
+    from conftest import reset_server_store
+
+    reset_server_store(rest_server)
+    ours = mlflow.MlflowClient(tracking_uri=rest_server.url)
+    theirs = real_client(rest_server.url)
+    _populate(ours)
+    assert _read(theirs) == _read(ours)
+    assert _read(theirs)["alpha"]["aliases"] == {"champion": "2"}  # strings over REST
+    reset_server_store(rest_server)
+    _populate(theirs)
+    assert _read(ours) == _read(theirs)
+
+
+@interop
+def test_interop_models_uri_resolution(mlflow, tmp_path, real_mlflow):
+    """What real mlflow resolves a models:/ URI of our registry to, we resolve to too."""
+    from aiomlflow.sdk.registry.uris import resolve_model_uri
+    from mlflow.store.artifact.models_artifact_repo import ModelsArtifactRepository
+
+    uri = f"sqlite:///{tmp_path}/interop.db"
+    mlflow.set_tracking_uri(uri)
+    model, run_id = _external_model(mlflow)
+    mlflow.register_model(f"runs:/{run_id}/model", "res")
+    client = mlflow.MlflowClient()
+    client.set_registered_model_alias("res", "prod", "1")
+    old = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    try:
+        for models_uri in ("models:/res/1", "models:/res@prod", "models:/res/latest"):
+            assert resolve_model_uri(models_uri) == \
+                ModelsArtifactRepository.get_underlying_uri(models_uri) == model.artifact_location
+    finally:
+        if old is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = old
