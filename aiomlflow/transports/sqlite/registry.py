@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import orjson
+
 from ...entities.model_registry import (
     ALL_STAGES, STAGE_ARCHIVED, STAGE_DELETED_INTERNAL, STAGE_NONE, ModelVersion,
     ModelVersionTag, RegisteredModel, RegisteredModelAlias, RegisteredModelTag,
@@ -25,6 +27,7 @@ from ...exceptions import (
 from ...registry_searches import REGISTERED_MODELS, RegistrySearch
 from ...searches import TAG, create_page_token
 from ...utils.time import get_current_time_millis as now_ms
+from .features import json_functions
 from .reads import in_ids, paused_gc, snapshot
 from .writes import transaction
 
@@ -33,8 +36,20 @@ IS_PROMPT_TAG_KEY = "mlflow.prompt.is_prompt"
 _ACTIVE_STAGES = ("Staging", "Production")
 
 _MODEL_COLUMNS = "name, creation_time, last_updated_time, description"
-_VERSION_COLUMNS = ("name, version, creation_time, last_updated_time, description, user_id, "
-                    "current_stage, source, run_id, status, status_message, run_link")
+_VERSION_FIELDS = ("name", "version", "creation_time", "last_updated_time", "description",
+                   "user_id", "current_stage", "source", "run_id", "status", "status_message",
+                   "run_link")
+
+
+def _version_columns(t: str) -> str:
+    """The columns of a version row of table alias ``t``, then its tags as a JSON object
+    (NULL where SQLite has no JSON functions: they are then read separately)."""
+    columns = ", ".join(f"{t}.{field}" for field in _VERSION_FIELDS)
+    if not json_functions():
+        return f"{columns}, NULL"
+    return (f"{columns}, (SELECT json_group_object(g.key, g.value) FROM model_version_tags g "
+            f"WHERE g.workspace = {t}.workspace AND g.name = {t}.name "
+            f"AND g.version = {t}.version)")
 _VERSION_SQL_KEYS = {"name": "name", "run_id": "run_id", "source_path": "source",
                      "version_number": "version", "creation_timestamp": "creation_time",
                      "last_updated_timestamp": "last_updated_time"}
@@ -55,42 +70,47 @@ def version_not_found(name, version) -> MlflowException:
 
 # ----------------------------------------------------------------------------- entities
 def _versions(db, rows, with_aliases: bool = False) -> list[ModelVersion]:
-    """ModelVersion entities of ``_VERSION_COLUMNS`` rows, with their tags (and their
+    """ModelVersion entities of ``_version_columns`` rows, with their tags (and their
     aliases if ``with_aliases``)."""
     if not rows:
         return []
-    keys = [(row[0], row[1]) for row in rows]
-    wanted = set(keys)
-    tags: dict[tuple, list] = {}
-    for name, version, key, value in in_ids(
-            db, "SELECT name, version, key, value FROM model_version_tags WHERE workspace = ? "
-                "AND name IN ({ids})", sorted({row[0] for row in rows}), (WORKSPACE,)):
-        if (name, version) in wanted:
-            tags.setdefault((name, version), []).append(ModelVersionTag(key, value))
+    names = sorted({row[0] for row in rows})
+    if json_functions():
+        loads = orjson.loads
+        tags = {(row[0], row[1]): loads(row[12]) for row in rows if row[12] != "{}"}
+    else:
+        wanted = {(row[0], row[1]) for row in rows}
+        tags = {}
+        for name, version, key, value in in_ids(
+                db, "SELECT name, version, key, value FROM model_version_tags "
+                    "WHERE workspace = ? AND name IN ({ids})", names, (WORKSPACE,)):
+            if (name, version) in wanted:
+                tags.setdefault((name, version), {})[key] = value
     aliases: dict[tuple, list] = {}
     if with_aliases:
-        names = sorted({row[0] for row in rows})
         for name, alias, version in in_ids(
                 db, "SELECT name, alias, version FROM registered_model_aliases "
                     "WHERE workspace = ? AND name IN ({ids}) ORDER BY rowid", names,
                 (WORKSPACE,)):
             aliases.setdefault((name, version), []).append(alias)
+    make = ModelVersion._from_store
+    no_tags: dict = {}
     with paused_gc():
         return [
-            ModelVersion(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
-                         row[8], row[9], row[10], tags.get(key), row[11],
-                         list(aliases.get(key, ())), workspace=WORKSPACE)
-            for row, key in zip(rows, keys)
+            make(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                 row[9], row[10], row[11], dict(tags.get((row[0], row[1]), no_tags)),
+                 aliases.get((row[0], row[1]), []), WORKSPACE)
+            for row in rows
         ]
 
 
 def _latest_versions(db, names: list[str]) -> dict[str, list[ModelVersion]]:
     """The highest version of each stage of each model (deleted ones left out)."""
     rows = in_ids(
-        db, f"SELECT {_VERSION_COLUMNS} FROM model_versions v WHERE workspace = ? "
-            "AND name IN ({ids}) AND current_stage != 'Deleted_Internal' AND version = ("
+        db, f"SELECT {_version_columns('v')} FROM model_versions v WHERE v.workspace = ? "
+            "AND v.name IN ({ids}) AND v.current_stage != 'Deleted_Internal' AND v.version = ("
             "SELECT MAX(version) FROM model_versions w WHERE w.workspace = v.workspace "
-            "AND w.name = v.name AND w.current_stage = v.current_stage) ORDER BY version",
+            "AND w.name = v.name AND w.current_stage = v.current_stage) ORDER BY v.version",
         names, (WORKSPACE,))
     latest: dict[str, list] = {}
     for version in _versions(db, rows):
@@ -125,8 +145,9 @@ def _model_row(db, name):
 
 
 def _version_row(db, name, version):
-    row = db.execute(f"SELECT {_VERSION_COLUMNS} FROM model_versions WHERE workspace = ? "
-                     "AND name = ? AND version = ? AND current_stage != 'Deleted_Internal'",
+    row = db.execute(f"SELECT {_version_columns('v')} FROM model_versions v WHERE "
+                     "v.workspace = ? AND v.name = ? AND v.version = ? "
+                     "AND v.current_stage != 'Deleted_Internal'",
                      (WORKSPACE, name, version)).fetchone()
     if row is None:
         raise version_not_found(name, version)
@@ -338,9 +359,10 @@ def get_model_version_by_alias(db, name, alias) -> ModelVersion:
     with snapshot(db):
         if alias.lower() == "latest":
             _model_row(db, name)
-            row = db.execute(f"SELECT {_VERSION_COLUMNS} FROM model_versions WHERE "
-                             "workspace = ? AND name = ? AND current_stage != 'Deleted_Internal' "
-                             "ORDER BY version DESC LIMIT 1", (WORKSPACE, name)).fetchone()
+            row = db.execute(f"SELECT {_version_columns('v')} FROM model_versions v WHERE "
+                             "v.workspace = ? AND v.name = ? "
+                             "AND v.current_stage != 'Deleted_Internal' "
+                             "ORDER BY v.version DESC LIMIT 1", (WORKSPACE, name)).fetchone()
             if row is None:
                 raise MlflowException(f"Latest version not found for model {name}.",
                                       RESOURCE_DOES_NOT_EXIST)
@@ -403,14 +425,15 @@ def search_registry(db, query: RegistrySearch):
     if models:
         where, args = _where(query, "registered_models", "registered_model_tags",
                              _MODEL_SQL_KEYS, False)
-        columns, table, keys = _MODEL_COLUMNS, "registered_models", _MODEL_SQL_KEYS
+        table, keys = "registered_models", _MODEL_SQL_KEYS
     else:
         where, args = _where(query, "model_versions", "model_version_tags",
                              _VERSION_SQL_KEYS, True)
-        columns, table, keys = _VERSION_COLUMNS, "model_versions", _VERSION_SQL_KEYS
+        table, keys = "model_versions", _VERSION_SQL_KEYS
     order = ", ".join(f"t.{keys[key]} {'ASC' if ascending else 'DESC'}"
                       for key, ascending in query.order_by)
-    select_columns = ", ".join(f"t.{c.strip()}" for c in columns.split(","))
+    select_columns = (", ".join(f"t.{c.strip()}" for c in _MODEL_COLUMNS.split(","))
+                      if models else _version_columns("t"))
     sql = (f"SELECT {select_columns} FROM {table} t WHERE {where} ORDER BY {order} "
            "LIMIT ? OFFSET ?")
     with snapshot(db):
