@@ -8,16 +8,12 @@ that URI's engine: writes are queued calls (``engine.call``), reads run at once
 
 from __future__ import annotations
 
-import logging
 import time
 import warnings
 
 from ...exceptions import INTERNAL_ERROR, MlflowException
 from ...workers.registry import get_engine
-from . import uris
 from . import validation as checks
-
-_logger = logging.getLogger("aiomlflow")
 
 # how long register_model / create_model_version wait for READY by default (seconds)
 DEFAULT_AWAIT_MAX_SLEEP_SECONDS = 300
@@ -152,6 +148,8 @@ class RegistryClientMethods:
                 "Prompts cannot be registered as models.")
         checks.validate_model_name(name)
         pairs = _tag_pairs(tags, checks.model_version_tag)
+        from . import uris
+
         source = str(source)
         storage_location = source
         if uris.is_models_uri(source):
@@ -286,6 +284,8 @@ class RegistryClientMethods:
     def copy_model_version(self, src_model_uri, dst_name):
         """Copy a registered version (``models:/<name>/<version>`` or ``@alias``) to a new
         version of ``dst_name`` (created if needed) whose source is ``src_model_uri``."""
+        from . import uris
+
         if not uris.is_models_uri(src_model_uri):
             raise MlflowException(
                 f"Unsupported source model URI: '{src_model_uri}'. The `copy_model_version` "
