@@ -803,3 +803,61 @@ def test_interop_models_uri_resolution(mlflow, tmp_path, real_mlflow):
             os.environ.pop("MLFLOW_TRACKING_URI", None)
         else:
             os.environ["MLFLOW_TRACKING_URI"] = old
+
+
+# ------------------------------------------------------------------ the public surface
+
+FLUENT = ("register_model", "search_model_versions", "search_registered_models",
+          "set_model_version_tag")
+CLIENT = ("create_registered_model", "get_registered_model", "rename_registered_model",
+          "update_registered_model", "delete_registered_model", "search_registered_models",
+          "create_model_version", "get_model_version", "update_model_version",
+          "delete_model_version", "transition_model_version_stage", "get_latest_versions",
+          "search_model_versions", "set_registered_model_tag", "delete_registered_model_tag",
+          "set_model_version_tag", "delete_model_version_tag", "set_registered_model_alias",
+          "delete_registered_model_alias", "get_model_version_by_alias",
+          "get_model_version_download_uri", "copy_model_version")
+
+
+@interop
+def test_public_names_and_signatures_match_mlflow(real_mlflow):
+    import inspect
+
+    import aiomlflow
+
+    def parameters(function):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]
+
+    for name in FLUENT:
+        assert name in aiomlflow.__all__ and name in real_mlflow.__all__
+        assert parameters(getattr(aiomlflow, name)) == parameters(getattr(real_mlflow, name)), name
+    for name in CLIENT:
+        ours = getattr(aiomlflow.MlflowClient, name)
+        assert parameters(ours) == parameters(getattr(real_mlflow.MlflowClient, name)), name
+        assert ours.__doc__, name
+
+
+@interop
+def test_entities_match_mlflow(real_mlflow):
+    import mlflow.entities.model_registry as theirs
+
+    import aiomlflow.entities.model_registry as ours
+
+    for name in ("RegisteredModel", "ModelVersion", "RegisteredModelAlias",
+                 "RegisteredModelTag", "ModelVersionTag", "ModelVersionDeploymentJobState"):
+        assert getattr(ours, name)._properties() == getattr(theirs, name)._properties(), name
+    import mlflow.entities.model_registry.model_version_stages as stages
+
+    assert ours.ALL_STAGES == stages.ALL_STAGES
+    from mlflow.entities.model_registry.model_version_status import ModelVersionStatus
+
+    assert ours.ModelVersionStatus.all_status() == ModelVersionStatus.all_status()
+    mv = ours.ModelVersion("m", 1, 5, tags=[ours.ModelVersionTag("k", "v")], aliases=["a"])
+    real = theirs.ModelVersion("m", 1, 5, tags=[theirs.ModelVersionTag("k", "v")], aliases=["a"])
+    assert repr(mv) == repr(real)
+    rm = ours.RegisteredModel("m", 1, 2, "d", [mv], [ours.RegisteredModelTag("t", "u")],
+                              [ours.RegisteredModelAlias("a", 1)])
+    real_rm = theirs.RegisteredModel("m", 1, 2, "d", [real], [theirs.RegisteredModelTag("t", "u")],
+                                     [theirs.RegisteredModelAlias("a", 1)])
+    assert repr(rm) == repr(real_rm)
+    assert plain(rm) == plain(real_rm)
