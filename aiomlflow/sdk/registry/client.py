@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import warnings
 
-from ...exceptions import INTERNAL_ERROR, MlflowException
+from ...exceptions import INTERNAL_ERROR, RESOURCE_DOES_NOT_EXIST, MlflowException
 from ...workers.registry import get_engine
 from . import validation as checks
 
@@ -56,6 +56,13 @@ class RegistryClientMethods:
     def _registry_engine(self):
         return get_engine(registry_uri_of(self._registry_uri, self.tracking_uri))
 
+    def _raise_if_prompt(self, name) -> None:
+        # MLflow's client looks the model up before most changes: an unknown name fails
+        # there, and a prompt (a registered model tagged as one) is not a model
+        if self.get_registered_model(name)._is_prompt():
+            raise MlflowException(f"Registered Model with name={name!r} not found.",
+                                  RESOURCE_DOES_NOT_EXIST)
+
     # ---------------------------------------------------------------- registered models
     def create_registered_model(self, name: str, tags: dict | None = None,
                                 description: str | None = None,
@@ -65,6 +72,9 @@ class RegistryClientMethods:
             raise MlflowException.invalid_parameter_value(
                 "deployment_job_id is a Databricks model registry feature; aiomlflow's stores "
                 "do not support it.")
+        if _is_prompt_tags(tags):
+            raise MlflowException.invalid_parameter_value(
+                "Prompts cannot be registered as models.")
         checks.validate_model_name(name)
         pairs = _tag_pairs(tags, checks.registered_model_tag)
         return self._registry_engine.call("create_registered_model", name, pairs, description)
@@ -74,11 +84,12 @@ class RegistryClientMethods:
         checks.validate_model_name(name)
         return self._registry_engine.read("get_registered_model", name)
 
-    def rename_registered_model(self, name: str, new_name: str):
-        """Give a registered model (and its versions) a new name."""
+    def rename_registered_model(self, name: str, new_name: str) -> None:
+        """Give a registered model (and its versions) a new name.  Returns None, as
+        MLflow 3.17.2's client does (read the model back with get_registered_model)."""
+        self._raise_if_prompt(name)
         checks.validate_new_name(new_name)
-        checks.validate_model_name(name)
-        return self._registry_engine.call("rename_registered_model", name, new_name)
+        self._registry_engine.call("rename_registered_model", name, new_name)
 
     def update_registered_model(self, name: str, description: str | None = None,
                                 deployment_job_id: str | None = None):
@@ -87,12 +98,12 @@ class RegistryClientMethods:
             raise MlflowException.invalid_parameter_value(
                 "deployment_job_id is a Databricks model registry feature; aiomlflow's stores "
                 "do not support it.")
-        checks.validate_model_name(name)
+        self._raise_if_prompt(name)
         return self._registry_engine.call("update_registered_model", name, description)
 
     def delete_registered_model(self, name: str) -> None:
         """Delete a registered model with its versions, tags and aliases."""
-        checks.validate_model_name(name)
+        self._raise_if_prompt(name)
         self._registry_engine.call("delete_registered_model", name)
 
     def search_registered_models(self, filter_string: str | None = None,
@@ -109,13 +120,13 @@ class RegistryClientMethods:
 
     def set_registered_model_tag(self, name, key, value) -> None:
         """Set a tag (value stringified) on a registered model."""
-        checks.validate_model_name(name)
+        self._raise_if_prompt(name)
         key, value = checks.registered_model_tag(key, value)
         self._registry_engine.call("set_registered_model_tag", name, key, value)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         """Delete a tag of a registered model (no error if it has none)."""
-        checks.validate_model_name(name)
+        self._raise_if_prompt(name)
         checks.validate_tag_key(key)
         self._registry_engine.call("delete_registered_model_tag", name, key)
 
@@ -123,7 +134,7 @@ class RegistryClientMethods:
         """The latest version of each stage (of ``stages`` only, if given)."""
         from ...entities.model_registry import get_canonical_stage
 
-        checks.validate_model_name(name)
+        self._raise_if_prompt(name)
         for stage in stages or ():
             get_canonical_stage(stage)
         return self._registry_engine.read("get_latest_versions", name, list(stages or ()))
@@ -203,7 +214,7 @@ class RegistryClientMethods:
 
     def update_model_version(self, name: str, version: str, description: str | None = None):
         """Set a version's description."""
-        checks.validate_model_name(name)
+        self._raise_if_prompt(name)
         return self._registry_engine.call("update_model_version", name,
                                           checks.validate_version(version), description)
 
@@ -216,7 +227,7 @@ class RegistryClientMethods:
 
         warnings.warn("mlflow.tracking.client.MlflowClient.transition_model_version_stage is "
                       f"deprecated. {_STAGES_DEPRECATION}", FutureWarning, stacklevel=2)
-        checks.validate_model_name(name)
+        self._raise_if_prompt(name)
         canonical = get_canonical_stage(stage)
         if archive_existing_versions and canonical not in DEFAULT_STAGES_FOR_GET_LATEST_VERSIONS:
             raise MlflowException(
@@ -229,13 +240,13 @@ class RegistryClientMethods:
 
     def delete_model_version(self, name: str, version: str) -> None:
         """Delete a version (its aliases go with it)."""
-        checks.validate_model_name(name)
+        self._raise_if_prompt(name)
         self._registry_engine.call("delete_model_version", name,
                                    checks.validate_version(version))
 
     def get_model_version_download_uri(self, name: str, version: str) -> str:
         """Where the files of a version can be downloaded from."""
-        checks.validate_model_name(name)
+        self._raise_if_prompt(name)
         return self._registry_engine.read("get_model_version_download_uri", name,
                                           checks.validate_version(version))
 
@@ -253,6 +264,7 @@ class RegistryClientMethods:
 
     def _version_of_stage(self, name, version, stage, method: str):
         checks.version_or_stage(version, stage)
+        self._raise_if_prompt(name)
         if not stage:
             return version
         warnings.warn(f"The `stage` parameter of the `{method}` API is deprecated. "
@@ -313,14 +325,14 @@ class RegistryClientMethods:
     # ---------------------------------------------------------------- aliases
     def set_registered_model_alias(self, name: str, alias: str, version: str) -> None:
         """Point ``alias`` at a version of a registered model."""
-        checks.validate_model_name(name)
+        self._raise_if_prompt(name)
         checks.validate_settable_alias(alias)
         self._registry_engine.call("set_registered_model_alias", name, alias,
                                    checks.validate_version(version))
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         """Remove an alias of a registered model."""
-        checks.validate_model_name(name)
+        self._raise_if_prompt(name)
         checks.validate_alias(alias)
         self._registry_engine.call("delete_registered_model_alias", name, alias)
 

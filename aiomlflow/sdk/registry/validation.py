@@ -95,19 +95,19 @@ def validate_tag_key(key) -> str:
 
 
 def registered_model_tag(key, value) -> tuple[str, str]:
-    """A registered model's tag as stored: (key, value stringified)."""
-    value = None if value is None else str(value)
+    """A registered model's tag as stored: (key, value stringified; None becomes "None",
+    as MLflow's client makes it)."""
+    value = str(value)
     validate_tag_key(key)
     _check_length("value", MAX_TAG_VALUE_LENGTH, value)
     return key, value
 
 
 def model_version_tag(key, value) -> tuple[str, str]:
-    """A model version's tag as stored: (key, value stringified); the value is required."""
-    value = None if value is None else str(value)
+    """A model version's tag as stored: (key, value stringified; None becomes "None", as
+    MLflow's client makes it)."""
+    value = str(value)
     validate_tag_key(key)
-    if value is None:
-        raise _invalid("Tag value cannot be None")
     _check_length("value", MAX_TAG_VALUE_LENGTH, value)
     return key, value
 

@@ -149,4 +149,5 @@ class RestRegistryMethods:
             answer = await self._http.call("GET", "model-versions/search",
                                            params=_search_params(query))
             items = [ModelVersion.from_dict(v) for v in answer.get("model_versions", ())]
-        return items, answer.get("next_page_token") or None
+        # (MLflow's REST client hands back "" on the last page)
+        return items, answer.get("next_page_token", "")
