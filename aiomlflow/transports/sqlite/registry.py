@@ -18,7 +18,7 @@ import orjson
 
 from ...entities.model_registry import (
     ALL_STAGES, STAGE_ARCHIVED, STAGE_DELETED_INTERNAL, STAGE_NONE, ModelVersion,
-    ModelVersionTag, RegisteredModel, RegisteredModelAlias, RegisteredModelTag,
+    RegisteredModel, RegisteredModelAlias, RegisteredModelTag,
     get_canonical_stage,
 )
 from ...exceptions import (
@@ -388,8 +388,14 @@ def _compare(column: str, op: str, value, args: list) -> str:
     return f"{column} {op} ?"
 
 
+def _has_prompts(db, tag_table: str) -> bool:
+    return db.execute(f"SELECT 1 FROM {tag_table} WHERE workspace = ? AND key = ? "
+                      "AND value = 'true' LIMIT 1", (WORKSPACE, IS_PROMPT_TAG_KEY)).fetchone() \
+        is not None
+
+
 def _where(query: RegistrySearch, table: str, tag_table: str, keys: dict,
-           version_key: bool) -> tuple[str, list]:
+           version_key: bool, exclude_prompts: bool = True) -> tuple[str, list]:
     """The WHERE clause of a registry search on ``table`` (alias ``t``)."""
     args: list = [WORKSPACE]
     clauses = ["t.workspace = ?"]
@@ -408,9 +414,9 @@ def _where(query: RegistrySearch, table: str, tag_table: str, keys: dict,
         for comp in comps:
             tests.append(_compare("g.value", comp.op, comp.value, args))
         clauses.append(f"EXISTS (SELECT 1 FROM {tag_table} g WHERE {' AND '.join(tests)})")
-    if not query.prompts:
+    if not query.prompts and exclude_prompts:
         # prompts live in the same tables, marked by a tag; a search of models leaves
-        # out every name that carries it
+        # out every name that carries it (a test skipped when the store has none)
         clauses.append(f"NOT EXISTS (SELECT 1 FROM {tag_table} p WHERE p.workspace = t.workspace "
                        "AND p.name = t.name AND p.key = ? AND p.value = 'true')")
         args.append(IS_PROMPT_TAG_KEY)
@@ -422,21 +428,18 @@ def _where(query: RegistrySearch, table: str, tag_table: str, keys: dict,
 def search_registry(db, query: RegistrySearch):
     """One page of a registry search: ``(entities, next_page_token)``."""
     models = query.what == REGISTERED_MODELS
-    if models:
-        where, args = _where(query, "registered_models", "registered_model_tags",
-                             _MODEL_SQL_KEYS, False)
-        table, keys = "registered_models", _MODEL_SQL_KEYS
-    else:
-        where, args = _where(query, "model_versions", "model_version_tags",
-                             _VERSION_SQL_KEYS, True)
-        table, keys = "model_versions", _VERSION_SQL_KEYS
+    table, tag_table, keys = (("registered_models", "registered_model_tags", _MODEL_SQL_KEYS)
+                              if models else
+                              ("model_versions", "model_version_tags", _VERSION_SQL_KEYS))
     order = ", ".join(f"t.{keys[key]} {'ASC' if ascending else 'DESC'}"
                       for key, ascending in query.order_by)
     select_columns = (", ".join(f"t.{c.strip()}" for c in _MODEL_COLUMNS.split(","))
                       if models else _version_columns("t"))
-    sql = (f"SELECT {select_columns} FROM {table} t WHERE {where} ORDER BY {order} "
-           "LIMIT ? OFFSET ?")
     with snapshot(db):
+        where, args = _where(query, table, tag_table, keys, not models,
+                             exclude_prompts=_has_prompts(db, tag_table))
+        sql = (f"SELECT {select_columns} FROM {table} t WHERE {where} ORDER BY {order} "
+               "LIMIT ? OFFSET ?")
         rows = db.execute(sql, (*args, query.max_results + 1, query.offset)).fetchall()
         token = None
         if len(rows) > query.max_results:
