@@ -17,7 +17,8 @@ from aiomlflow.entities.model_registry.model_version_stages import (
 from aiomlflow.entities.model_registry.model_version_status import ModelVersionStatus
 from aiomlflow.entities.model_registry.registered_model import RegisteredModel
 from aiomlflow.entities.model_registry.registered_model_alias import RegisteredModelAlias
-from aiomlflow.entities.model_registry.tags import ModelVersionTag, RegisteredModelTag
+from aiomlflow.entities.model_registry.model_version_tag import ModelVersionTag
+from aiomlflow.entities.model_registry.registered_model_tag import RegisteredModelTag
 
 __all__ = [
     "ALL_STAGES", "DEFAULT_STAGES_FOR_GET_LATEST_VERSIONS", "ModelVersion",

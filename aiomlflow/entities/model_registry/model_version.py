@@ -8,7 +8,7 @@ from aiomlflow.entities.model_registry._entity import (
 from aiomlflow.entities.model_registry.model_version_deployment_job_state import (
     ModelVersionDeploymentJobState,
 )
-from aiomlflow.entities.model_registry.tags import ModelVersionTag
+from aiomlflow.entities.model_registry.model_version_tag import ModelVersionTag
 
 # the tag that marks a registered model (or version) as a prompt
 IS_PROMPT_TAG_KEY = "mlflow.prompt.is_prompt"

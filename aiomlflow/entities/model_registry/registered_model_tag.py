@@ -1,4 +1,4 @@
-"""RegisteredModelTag and ModelVersionTag: key/value tags of the registry."""
+"""RegisteredModelTag: a key/value tag of a registered model."""
 
 from __future__ import annotations
 
@@ -7,11 +7,5 @@ from aiomlflow.entities._base import _KeyValue
 
 class RegisteredModelTag(_KeyValue):
     """Tag object associated with a registered model."""
-
-    __slots__ = ()
-
-
-class ModelVersionTag(_KeyValue):
-    """Tag object associated with a model version."""
 
     __slots__ = ()
