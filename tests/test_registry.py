@@ -875,3 +875,24 @@ def test_entities_match_mlflow(real_mlflow):
                                      [theirs.RegisteredModelAlias("a", 1)])
     assert repr(rm) == repr(real_rm)
     assert plain(rm) == plain(real_rm)
+
+
+def test_registry_on_a_server_while_tracking_locally(mlflow, tmp_path, rest_server):
+    from conftest import reset_server_store
+
+    reset_server_store(rest_server)
+    local = f"sqlite:///{tmp_path}/local.db"
+    mlflow.set_tracking_uri(local)
+    mlflow.set_registry_uri(rest_server.url)
+    with mlflow.start_run() as run:
+        mlflow.log_param("p", 1)
+    client = mlflow.MlflowClient()
+    client.create_registered_model("served")
+    mv = client.create_model_version("served", "s3://bucket/model", run_id=run.info.run_id)
+    assert str(mv.version) == "1"
+    mlflow.set_model_version_tag("served", "1", "where", "server")
+    server = mlflow.MlflowClient(tracking_uri=rest_server.url, registry_uri=rest_server.url)
+    version = server.get_model_version("served", "1")
+    assert (version.run_id, version.tags) == (run.info.run_id, {"where": "server"})
+    assert mlflow.MlflowClient(registry_uri=local).search_registered_models() == []
+    assert mlflow.get_run(run.info.run_id).data.params == {"p": "1"}
