@@ -10,7 +10,6 @@ timestamps.
 
 from __future__ import annotations
 
-import shlex
 
 from ...exceptions import INTERNAL_ERROR, MlflowException
 from ...registry_searches import MODEL_VERSIONS, REGISTERED_MODELS, RegistrySearch
