@@ -177,15 +177,16 @@ class ModelVersion(_RegistryEntity):
                     workspace: str) -> "ModelVersion":
         """A version as a store row gives it, tags already a dict: a search builds tens of
         thousands, so the fields are set in one step."""
-        version_entity = cls.__new__(cls)
-        version_entity.__dict__.update(
-            _name=name, _version=version, _creation_time=creation_timestamp,
-            _last_updated_timestamp=last_updated_timestamp, _description=description,
-            _user_id=user_id, _current_stage=current_stage, _source=source, _run_id=run_id,
-            _run_link=run_link, _status=status, _status_message=status_message, _tags=tags,
-            _aliases=aliases, _model_id=None, _params=None, _metrics=None,
-            _deployment_job_state=None, _workspace=workspace)
-        return version_entity
+        entity = cls.__new__(cls)
+        entity.__dict__ = {
+            "_name": name, "_version": version, "_creation_time": creation_timestamp,
+            "_last_updated_timestamp": last_updated_timestamp, "_description": description,
+            "_user_id": user_id, "_current_stage": current_stage, "_source": source,
+            "_run_id": run_id, "_run_link": run_link, "_status": status,
+            "_status_message": status_message, "_tags": tags, "_aliases": aliases,
+            "_model_id": None, "_params": None, "_metrics": None,
+            "_deployment_job_state": None, "_workspace": workspace}
+        return entity
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelVersion":

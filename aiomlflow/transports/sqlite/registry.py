@@ -75,17 +75,6 @@ def _versions(db, rows, with_aliases: bool = False) -> list[ModelVersion]:
     if not rows:
         return []
     names = sorted({row[0] for row in rows})
-    if json_functions():
-        loads = orjson.loads
-        tags = {(row[0], row[1]): loads(row[12]) for row in rows if row[12] != "{}"}
-    else:
-        wanted = {(row[0], row[1]) for row in rows}
-        tags = {}
-        for name, version, key, value in in_ids(
-                db, "SELECT name, version, key, value FROM model_version_tags "
-                    "WHERE workspace = ? AND name IN ({ids})", names, (WORKSPACE,)):
-            if (name, version) in wanted:
-                tags.setdefault((name, version), {})[key] = value
     aliases: dict[tuple, list] = {}
     if with_aliases:
         for name, alias, version in in_ids(
@@ -94,12 +83,28 @@ def _versions(db, rows, with_aliases: bool = False) -> list[ModelVersion]:
                 (WORKSPACE,)):
             aliases.setdefault((name, version), []).append(alias)
     make = ModelVersion._from_store
-    no_tags: dict = {}
+    if json_functions():
+        loads = orjson.loads
+        with paused_gc():
+            # (one pass: a search may build tens of thousands of these)
+            return [
+                make(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                     row[9], row[10], row[11], {} if row[12] == "{}" else loads(row[12]),
+                     aliases.get((row[0], row[1])) or [], WORKSPACE)
+                for row in rows
+            ]
+    wanted = {(row[0], row[1]) for row in rows}
+    tags: dict[tuple, dict] = {}
+    for name, version, key, value in in_ids(
+            db, "SELECT name, version, key, value FROM model_version_tags "
+                "WHERE workspace = ? AND name IN ({ids})", names, (WORKSPACE,)):
+        if (name, version) in wanted:
+            tags.setdefault((name, version), {})[key] = value
     with paused_gc():
         return [
             make(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
-                 row[9], row[10], row[11], dict(tags.get((row[0], row[1]), no_tags)),
-                 aliases.get((row[0], row[1]), []), WORKSPACE)
+                 row[9], row[10], row[11], tags.get((row[0], row[1])) or {},
+                 aliases.get((row[0], row[1])) or [], WORKSPACE)
             for row in rows
         ]
 
