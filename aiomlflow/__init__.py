@@ -100,6 +100,9 @@ _LAZY = {
     "run": "aiomlflow.projects",
     "evaluate": "aiomlflow.sdk.evaluation.api",
     "validate_evaluation_results": "aiomlflow.sdk.evaluation.validation",
+    **dict.fromkeys(
+        ("register_model", "search_model_versions", "search_registered_models",
+         "set_model_version_tag"), "aiomlflow.sdk.registry.fluent"),
 }
 _LAZY_SUBMODULES = ("tracing", "system_metrics", "aio", "projects", "metrics")
 
@@ -153,5 +156,8 @@ __all__ = [
     "projects", "run",
     # model evaluation
     "evaluate", "metrics", "validate_evaluation_results",
+    # the model registry
+    "register_model", "search_model_versions", "search_registered_models",
+    "set_model_version_tag",
 ]
 

@@ -289,6 +289,9 @@ _TRACKING_TABLES = (
     "runs", "experiment_tags",
     "assessments", "spans", "trace_tags", "trace_request_metadata", "trace_info",
     "entity_associations",
+    # the model registry (children before parents)
+    "model_version_tags", "registered_model_aliases", "model_versions",
+    "registered_model_tags", "registered_models",
 )
 
 

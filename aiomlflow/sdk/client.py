@@ -22,6 +22,7 @@ from .artifacts import reads as artifact_reads
 from .artifacts import roots as artifact_roots
 from .models import active as active_model
 from .models.client import LoggedModelClientMethods
+from .registry.client import RegistryClientMethods
 from .run_names import random_run_name
 
 
@@ -38,7 +39,7 @@ def _stringify_tags(tags) -> list[tuple[str, str]]:
     return [validation.validate_tag(key, value) for key, value in (tags or {}).items()]
 
 
-class MlflowClient(LoggedModelClientMethods):
+class MlflowClient(LoggedModelClientMethods, RegistryClientMethods):
     """Client of a tracking store; the same operations as the fluent API by explicit id."""
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None):

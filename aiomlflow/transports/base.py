@@ -251,6 +251,92 @@ class Transport(ABC):
         """Record LoggedModelOutputs as outputs of a run."""
         raise _unsupported(self, "run outputs")
 
+    # the model registry (versions are ints; tags (key, value) pairs; a store without a
+    # registry refuses clearly)
+    async def create_registered_model(self, name: str, tags: list, description: str | None):
+        """Create a registered model; return it (RESOURCE_ALREADY_EXISTS if taken)."""
+        raise _unsupported(self, "the model registry")
+
+    async def get_registered_model(self, name: str):
+        """The RegisteredModel with its tags, aliases and latest versions."""
+        raise _unsupported(self, "the model registry")
+
+    async def update_registered_model(self, name: str, description: str | None):
+        """Set the description; return the RegisteredModel."""
+        raise _unsupported(self, "the model registry")
+
+    async def rename_registered_model(self, name: str, new_name: str):
+        """Rename a model and its versions; return the RegisteredModel."""
+        raise _unsupported(self, "the model registry")
+
+    async def delete_registered_model(self, name: str) -> None:
+        """Delete a model, its versions, tags and aliases."""
+        raise _unsupported(self, "the model registry")
+
+    async def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
+        """Set (overwrite) a registered model's tag."""
+        raise _unsupported(self, "the model registry")
+
+    async def delete_registered_model_tag(self, name: str, key: str) -> None:
+        """Delete a registered model's tag (none is no error)."""
+        raise _unsupported(self, "the model registry")
+
+    async def get_latest_versions(self, name: str, stages: list) -> list:
+        """The latest ModelVersion of each stage (of ``stages`` if not empty)."""
+        raise _unsupported(self, "the model registry")
+
+    async def create_model_version(self, name: str, source: str, run_id: str | None,
+                                   tags: list, run_link: str | None, description: str | None,
+                                   model_id: str | None, storage_location: str):
+        """Create the next version of a model; return the ModelVersion."""
+        raise _unsupported(self, "the model registry")
+
+    async def get_model_version(self, name: str, version: int):
+        """One ModelVersion (RESOURCE_DOES_NOT_EXIST if unknown or deleted)."""
+        raise _unsupported(self, "the model registry")
+
+    async def update_model_version(self, name: str, version: int, description: str | None):
+        """Set a version's description; return the ModelVersion."""
+        raise _unsupported(self, "the model registry")
+
+    async def transition_model_version_stage(self, name: str, version: int, stage: str,
+                                             archive_existing: bool):
+        """Move a version to a stage; return the ModelVersion."""
+        raise _unsupported(self, "the model registry")
+
+    async def delete_model_version(self, name: str, version: int) -> None:
+        """Delete a version and its aliases."""
+        raise _unsupported(self, "the model registry")
+
+    async def get_model_version_download_uri(self, name: str, version: int) -> str:
+        """Where a version's files can be downloaded from."""
+        raise _unsupported(self, "the model registry")
+
+    async def set_model_version_tag(self, name: str, version: int, key: str,
+                                    value: str) -> None:
+        """Set (overwrite) a version's tag."""
+        raise _unsupported(self, "the model registry")
+
+    async def delete_model_version_tag(self, name: str, version: int, key: str) -> None:
+        """Delete a version's tag (none is no error)."""
+        raise _unsupported(self, "the model registry")
+
+    async def set_registered_model_alias(self, name: str, alias: str, version: int) -> None:
+        """Point an alias at a version."""
+        raise _unsupported(self, "the model registry")
+
+    async def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        """Remove an alias (none is no error)."""
+        raise _unsupported(self, "the model registry")
+
+    async def get_model_version_by_alias(self, name: str, alias: str):
+        """The ModelVersion an alias points at (``latest``: the highest)."""
+        raise _unsupported(self, "the model registry")
+
+    async def search_registry(self, query):
+        """One page for a ``RegistrySearch``: ``(entities, next_page_token)``."""
+        raise _unsupported(self, "the model registry")
+
 
 def _unsupported(transport: Transport, what: str):
     from ..exceptions import MlflowException

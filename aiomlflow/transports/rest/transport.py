@@ -60,6 +60,7 @@ from . import journal
 from .spooler import Spooler
 from .traces import RestTraceMethods
 from .logged_models import RestLoggedModelMethods
+from .registry import RestRegistryMethods
 from .packing import pack
 from .settings import HttpSettings, url_credentials
 
@@ -78,7 +79,7 @@ def _token(token):
     return token
 
 
-class RestTransport(RestLoggedModelMethods, RestTraceMethods, Transport):
+class RestTransport(RestLoggedModelMethods, RestRegistryMethods, RestTraceMethods, Transport):
     """Client of an MLflow tracking server (``http://`` / ``https://`` tracking URIs)."""
 
     #: Runs whose requests are in flight at once in one ``write_runs`` call.

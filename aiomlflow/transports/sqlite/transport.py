@@ -21,6 +21,7 @@ from ...exceptions import MlflowException
 from ..base import Transport
 from . import assessments, reads, search, settings, traces, writes
 from .logged_models import SqliteLoggedModelMethods
+from .registry import SqliteRegistryMethods
 from .schema import SCHEMA_REVISION, SCHEMA_SCRIPT, read_revision
 
 # How long one statement waits for another process's write lock before SQLITE_BUSY.
@@ -146,7 +147,7 @@ def checkpoint(db: sqlite3.Connection) -> None:
     db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
 
-class SqliteTransport(SqliteLoggedModelMethods, Transport):
+class SqliteTransport(SqliteLoggedModelMethods, SqliteRegistryMethods, Transport):
     """sqlite3 store on MLflow 3.17.2's SQLite schema, driven from the engine's loop."""
 
     def __init__(self, uri: str):

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Registry benchmark: search_model_versions, real mlflow 3.17.2 vs aiomlflow, on one
+SQLite store holding 10,000 model versions.
+
+Usage:
+    python benchmarks/registry.py                  # 10,000 versions, 5 rounds
+    python benchmarks/registry.py --versions 2000 --repeat 3
+
+The store (100 registered models x 100 versions, 2 tags per version, 1 alias per model)
+is created by aiomlflow (MLflow's schema) and filled with SQL, so building it takes a
+second.  Each library runs in a fresh subprocess that imports it, points the tracking
+URI at the store and makes the same warm-up search (engine, connection, schema check);
+then every case is timed over the same ``--repeat`` rounds.  Figures are the best round
+and the mean; the machines are shared and noisy, so the ratios are what matter.
+
+Cases (target: >= 10x mlflow):
+  all      mlflow.search_model_versions(): every one of the 10,000 versions
+  name     search_model_versions("name = 'model-042'"): one model's 100 versions
+  filter   search_model_versions("tags.env = 'prod' AND version_number > 50"
+           " AND name LIKE 'model-0%'"): a tag, a number and a pattern
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(HERE)
+CASES = {
+    "all": None,
+    "name": "name = 'model-042'",
+    "filter": "tags.env = 'prod' AND version_number > 50 AND name LIKE 'model-0%'",
+}
+WARM_UP = "name = 'model-001'"
+TARGET = 10.0
+
+
+def build_store(directory: str, n_versions: int) -> str:
+    """A store created by aiomlflow and filled with registered models and versions."""
+    path = os.path.join(directory, "registry.db")
+    uri = f"sqlite:///{path}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    code = f"import aiomlflow as m; m.MlflowClient({uri!r}).search_experiments()"
+    subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, check=True)
+    rng = random.Random(7)
+    per_model = 100
+    n_models = max(1, n_versions // per_model)
+    now = int(time.time() * 1000)
+    db = sqlite3.connect(path)
+    with db:
+        for m in range(n_models):
+            name = f"model-{m:03d}"
+            db.execute("INSERT INTO registered_models (name, creation_time, last_updated_time, "
+                       "description, workspace) VALUES (?, ?, ?, ?, 'default')",
+                       (name, now + m, now + m, f"model {m}"))
+            db.execute("INSERT INTO registered_model_tags (key, value, name, workspace) "
+                       "VALUES ('owner', ?, ?, 'default')", (f"team-{m % 7}", name))
+            rows, tags = [], []
+            for v in range(1, per_model + 1):
+                t = now + m * per_model + v
+                run_id = "%032x" % rng.getrandbits(128)
+                rows.append((name, v, t, t, None, None, "None", f"s3://bucket/{name}/{v}",
+                             run_id, "READY", None, "", f"s3://bucket/{name}/{v}"))
+                tags.append(("env", rng.choice(("prod", "dev", "test")), name, v))
+                tags.append(("score", f"{rng.random():.4f}", name, v))
+            db.executemany(
+                "INSERT INTO model_versions (name, version, creation_time, last_updated_time, "
+                "description, user_id, current_stage, source, run_id, status, status_message, "
+                "run_link, storage_location, workspace) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'default')", rows)
+            db.executemany("INSERT INTO model_version_tags (key, value, name, version, "
+                           "workspace) VALUES (?, ?, ?, ?, 'default')", tags)
+            db.execute("INSERT INTO registered_model_aliases (alias, version, name, workspace) "
+                       "VALUES ('champion', ?, ?, 'default')", (per_model, name))
+    db.close()
+    return uri
+
+
+def child(lib: str, uri: str, repeat: int) -> dict:
+    """Run in a fresh interpreter: warm up, then time every case ``repeat`` times."""
+    if lib == "aiomlflow":
+        sys.path.insert(0, REPO_ROOT)
+        import aiomlflow as mlflow
+    else:
+        import mlflow
+    mlflow.set_tracking_uri(uri)
+    mlflow.search_model_versions(filter_string=WARM_UP)
+    results = {}
+    for case, filter_string in CASES.items():
+        times, count = [], None
+        for _ in range(repeat):
+            start = time.perf_counter()
+            found = mlflow.search_model_versions(filter_string=filter_string)
+            times.append(time.perf_counter() - start)
+            count = len(found)
+        results[case] = {"best": min(times), "mean": statistics.mean(times), "count": count}
+    return results
+
+
+def run_child(lib: str, uri: str, repeat: int) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    proc = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--child", lib, "--uri", uri,
+         "--repeat", str(repeat)], env=env, cwd=tempfile.gettempdir(), capture_output=True,
+        text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"{lib} failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="registry benchmark: mlflow vs aiomlflow")
+    ap.add_argument("--versions", type=int, default=10_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--uri", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, args.uri, args.repeat)))
+        return 0
+    with tempfile.TemporaryDirectory() as directory:
+        uri = build_store(directory, args.versions)
+        rows = {lib: run_child(lib, uri, args.repeat) for lib in ("mlflow", "aiomlflow")}
+    print(f"search_model_versions over {args.versions:,} versions; best / mean of "
+          f"{args.repeat} rounds after one warm-up search")
+    print(f"{'case':8} {'results':>8} {'mlflow best':>12} {'aiomlflow best':>15} "
+          f"{'ratio best':>11} {'ratio mean':>11}  target")
+    ok = True
+    for case in CASES:
+        theirs, ours = rows["mlflow"][case], rows["aiomlflow"][case]
+        if theirs["count"] != ours["count"]:
+            print(f"{case}: result counts differ: mlflow {theirs['count']}, "
+                  f"aiomlflow {ours['count']}")
+            ok = False
+        ratio = theirs["best"] / ours["best"]
+        ratio_mean = theirs["mean"] / ours["mean"]
+        met = "met" if ratio >= TARGET else "NOT met"
+        ok = ok and ratio >= TARGET
+        print(f"{case:8} {ours['count']:>8} {theirs['best'] * 1000:>10.1f}ms "
+              f"{ours['best'] * 1000:>13.1f}ms {ratio:>10.1f}x {ratio_mean:>10.1f}x  "
+              f">= {TARGET:.0f}x {met}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
