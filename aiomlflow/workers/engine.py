@@ -42,6 +42,12 @@ _logger = logging.getLogger("aiomlflow")
 _NEW, _RUNNING, _CLOSED = 0, 1, 2
 # While data is queued, how often the worker looks whether producers went quiet.
 _QUIET_SECONDS = 0.05
+# Producers that appended at most this many operations over one tick are a trickle (a
+# service logging per request), not a hot loop: their data is written at that tick, in a
+# small transaction, instead of piling up for flush_interval.  One large drain every
+# flush_interval is a burst of CPU that, beside the service's own thread on a busy
+# machine, shows up as a stall in its tail latency; a small one every tick does not.
+_TRICKLE_OPS = 2_000
 # After this long with nothing logged, the worker sleeps with no timer at all.
 _IDLE_SECONDS = 1.0
 # At exit, once the transport gave up on the server: time to move the queue to its journal.
@@ -206,9 +212,9 @@ class Engine:
 
     async def _worker(self) -> None:
         # Drain when asked (a synchronous call, a flush, a half-full queue), when the
-        # producers have gone quiet for a tick, or when data has waited flush_interval.
-        # Not draining while a producer is mid-burst matters under the GIL: a writer
-        # running beside a hot loop slows both down.  Once nothing has been logged for
+        # producers have gone quiet or only trickled for a tick, or when data has waited
+        # flush_interval.  Not draining while a producer is mid-burst matters under the
+        # GIL: a writer running beside a hot loop slows both down.  Once nothing has been logged for
         # _IDLE_SECONDS no timer runs: slow_at drops to 0, so the next append takes the
         # slow path and wakes us.  Until then the timer keeps slow_at up, so callers
         # that write their own operations (synchronous logging) never wake this loop.
@@ -250,7 +256,7 @@ class Engine:
             self._wake_pending = False
             pending = len(queue)
             now = time.monotonic()
-            if pending and (asked or self._stopping or pending == seen
+            if pending and (asked or self._stopping or pending - seen <= _TRICKLE_OPS
                             or now - last_drain >= max_wait):
                 try:
                     await self._drain()
