@@ -118,9 +118,29 @@ async def _until_complete(engine, seq: int) -> None:
 
 
 async def _durable(engine, seq: int):
-    """Wait until ``seq`` is durable; raise its failure or return its result."""
+    """Wait until ``seq`` is durable; raise its failure or return its result.
+
+    Where the transport lets a caller write (SQLite), a worker thread of the caller's
+    own loop writes the head of the queue up to ``seq`` (as a synchronous caller does
+    on its thread): one hop there and back, instead of waking the engine's loop, which
+    hops to its connection thread, which wakes this loop.  One such helper per engine
+    at a time; other waiters, and every case the helper cannot cover (another drain
+    running, a queued transport call at the head), wait for the engine as before.
+    The write is not abandoned on cancellation: it is one transaction, never half done.
+    """
+    if (engine not in _helping and engine.caller_may_write()
+            and not engine.completions.completed(seq) and not engine.on_engine_thread()):
+        _helping.add(engine)
+        try:
+            await anyio.to_thread.run_sync(engine.writer.help, seq, None)
+        finally:
+            _helping.discard(engine)
     await _until_complete(engine, seq)
     return engine.completions.outcome(seq)
+
+
+# Engines with a durable-write helper thread in flight (see _durable).
+_helping: set = set()
 
 
 async def _finish(engine, seq: int, synchronous: bool | None):
