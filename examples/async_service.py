@@ -271,6 +271,7 @@ def bench(requests: int, concurrency: int, rounds: int, fraction: float,
     import tempfile
 
     workdir = tempfile.mkdtemp(prefix="aiomlflow-service-bench-")
+    load_before = os.getloadavg()[0]
     services = {False: _Service(False, workdir), True: _Service(True, workdir)}
     names = ("steady", "flat out")
     results = {(name, on): [] for name in names for on in (False, True)}
@@ -291,7 +292,9 @@ def bench(requests: int, concurrency: int, rounds: int, fraction: float,
             service.stop()
     print(f"{rounds} rounds of {requests} requests per configuration and load; capacity of "
           f"the logging-off service per round (closed loop, {concurrency} clients): "
-          f"{[round(c) for c in capacities]} req/s")
+          f"{[round(c) for c in capacities]} req/s; machine load average "
+          f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+          f"({os.cpu_count()} CPUs)")
     for name in names:
         if name == "steady":
             what = (f"open loop at {fraction:.0%} of the round's capacity: "
