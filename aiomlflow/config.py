@@ -19,10 +19,9 @@ def getenv(name: str) -> str | None:
     for an unset variable, which made it cost more than the rest of a logging call."""
     environ = os.environ
     try:
-        key = _encoded_names[name]
-    except KeyError:
-        key = _encoded_names[name] = environ.encodekey(name)
-    try:
+        key = _encoded_names.get(name)
+        if key is None:
+            key = _encoded_names[name] = environ.encodekey(name)
         raw = environ._data.get(key)
     except AttributeError:  # not CPython's os._Environ (replaced by a plain mapping)
         return environ.get(name)
