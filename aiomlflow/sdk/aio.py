@@ -7,9 +7,11 @@ that never block the calling event loop:
   caller's task and append to the engine's queue, as the synchronous API does; the
   ``await`` then resolves once the operation is durable (``synchronous=True``, or
   MLFLOW_ENABLE_ASYNC_LOGGING unset), or at once with the RunOperations
-  (``synchronous=False``).  Waiting registers a completion callback (completions.py)
-  that sets an event on the caller's loop through its thread-safe entry point; the
-  asynchronous hot path registers nothing.  A full queue is waited for the same way,
+  (``synchronous=False``).  Waiting first lets a worker thread of the caller's loop
+  write the head of the queue itself where the transport allows it (SQLite, see
+  ``_durable``), else registers a completion callback (completions.py) that sets an
+  event on the caller's loop through its thread-safe entry point; the asynchronous hot
+  path registers nothing.  A full queue is waited for the same way,
   never by blocking the loop.
 - calls that read or write with round trips (``start_run``, ``end_run``, ``get_run``,
   ``search_runs``, experiments, ``flush``) run the synchronous implementation in a
