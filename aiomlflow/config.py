@@ -10,6 +10,24 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
 
 
+_encoded_names: dict[str, object] = {}
+
+
+def getenv(name: str) -> str | None:
+    """``os.environ.get(name)`` for per-call paths: the same answer (read each time, so
+    a change is seen at once) without the two exceptions the mapping raises internally
+    for an unset variable, which made it cost more than the rest of a logging call."""
+    environ = os.environ
+    try:
+        key = _encoded_names.get(name)
+        if key is None:
+            key = _encoded_names[name] = environ.encodekey(name)
+        raw = environ._data.get(key)
+    except AttributeError:  # not CPython's os._Environ (replaced by a plain mapping)
+        return environ.get(name)
+    return None if raw is None else environ.decodevalue(raw)
+
+
 def env_bool(name: str, default: bool) -> bool:
     """A boolean environment variable; an unparseable value raises ValueError naming it."""
     raw = os.environ.get(name)

@@ -157,6 +157,44 @@ async def test_cancelled_task_never_leaves_a_half_written_batch(aio):
         assert data.params in ({}, {k: str(v) for k, v in params.items()})
 
 
+async def test_durable_awaits_from_many_tasks_some_cancelled(aio, mlflow):
+    # Each awaited (durable) log is stored once its await returns, whether the task's
+    # own helper wrote it or another task's did; a task cancelled mid-write leaves only
+    # whole calls behind.
+    run = await aio.start_run()
+    run_id = run.info.run_id
+    returned: dict[int, list] = {i: [] for i in range(20)}
+
+    async def task(i):
+        for step in range(30):
+            await aio.log_metric(f"t{i}", float(step), step=step, run_id=run_id,
+                                 synchronous=True)
+            returned[i].append(step)
+
+    async with anyio.create_task_group() as tg:
+        scopes = []
+        for i in range(20):
+            scope = anyio.CancelScope()
+            scopes.append(scope)
+
+            async def run_in(scope=scope, i=i):
+                with scope:
+                    await task(i)
+            tg.start_soon(run_in)
+        await anyio.sleep(0.01)
+        for scope in scopes[::2]:
+            scope.cancel()
+    await aio.flush()
+    client = mlflow.MlflowClient()
+    for i in range(20):
+        stored = [m.step for m in client.get_metric_history(run_id, f"t{i}")]
+        assert set(returned[i]) <= set(stored), i  # durable when the await returned
+        assert sorted(stored) == list(range(len(stored))), i  # whole calls, in order
+        if i % 2:
+            assert returned[i] == list(range(30)), i
+    await aio.end_run()
+
+
 async def test_cancelled_task_ends_its_run_killed(aio):
     started = anyio.Event()
     box = {}

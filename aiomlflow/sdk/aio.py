@@ -7,9 +7,11 @@ that never block the calling event loop:
   caller's task and append to the engine's queue, as the synchronous API does; the
   ``await`` then resolves once the operation is durable (``synchronous=True``, or
   MLFLOW_ENABLE_ASYNC_LOGGING unset), or at once with the RunOperations
-  (``synchronous=False``).  Waiting registers a completion callback (completions.py)
-  that sets an event on the caller's loop through its thread-safe entry point; the
-  asynchronous hot path registers nothing.  A full queue is waited for the same way,
+  (``synchronous=False``).  Waiting first lets a worker thread of the caller's loop
+  write the head of the queue itself where the transport allows it (SQLite, see
+  ``_durable``), else registers a completion callback (completions.py) that sets an
+  event on the caller's loop through its thread-safe entry point; the asynchronous hot
+  path registers nothing.  A full queue is waited for the same way,
   never by blocking the loop.
 - calls that read or write with round trips (``start_run``, ``end_run``, ``get_run``,
   ``search_runs``, experiments, ``flush``) run the synchronous implementation in a
@@ -118,9 +120,29 @@ async def _until_complete(engine, seq: int) -> None:
 
 
 async def _durable(engine, seq: int):
-    """Wait until ``seq`` is durable; raise its failure or return its result."""
+    """Wait until ``seq`` is durable; raise its failure or return its result.
+
+    Where the transport lets a caller write (SQLite), a worker thread of the caller's
+    own loop writes the head of the queue up to ``seq`` (as a synchronous caller does
+    on its thread): one hop there and back, instead of waking the engine's loop, which
+    hops to its connection thread, which wakes this loop.  One such helper per engine
+    at a time; other waiters, and every case the helper cannot cover (another drain
+    running, a queued transport call at the head), wait for the engine as before.
+    The write is not abandoned on cancellation: it is one transaction, never half done.
+    """
+    if (engine not in _helping and engine.caller_may_write()
+            and not engine.completions.completed(seq) and not engine.on_engine_thread()):
+        _helping.add(engine)
+        try:
+            await anyio.to_thread.run_sync(engine.writer.help, seq, None)
+        finally:
+            _helping.discard(engine)
     await _until_complete(engine, seq)
     return engine.completions.outcome(seq)
+
+
+# Engines with a durable-write helper thread in flight (see _durable).
+_helping: set = set()
 
 
 async def _finish(engine, seq: int, synchronous: bool | None):

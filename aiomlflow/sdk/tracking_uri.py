@@ -6,6 +6,8 @@ import functools
 import os
 import pathlib
 
+from ..config import getenv
+
 _tracking_uri: str | None = None
 _registry_uri: str | None = None
 _listeners: list = []
@@ -34,7 +36,7 @@ def get_tracking_uri() -> str:
     """The tracking URI: set_tracking_uri, else MLFLOW_TRACKING_URI, else ./mlflow.db."""
     if _tracking_uri is not None:
         return _tracking_uri
-    env = os.environ.get("MLFLOW_TRACKING_URI")
+    env = getenv("MLFLOW_TRACKING_URI")
     if env:
         return env
     return _default_uri(os.getcwd())

@@ -21,6 +21,8 @@ import logging
 import os
 import threading
 
+from ...config import getenv
+
 _logger = logging.getLogger("aiomlflow")
 
 ENV_ACTIVE_MODEL_ID = "MLFLOW_ACTIVE_MODEL_ID"
@@ -29,10 +31,10 @@ ENV_LEGACY_ACTIVE_MODEL_ID = "_MLFLOW_ACTIVE_MODEL_ID"
 
 def active_model_id_from_env() -> str | None:
     """MLFLOW_ACTIVE_MODEL_ID, else the legacy _MLFLOW_ACTIVE_MODEL_ID, else None."""
-    public = os.environ.get(ENV_ACTIVE_MODEL_ID)
+    public = getenv(ENV_ACTIVE_MODEL_ID)  # read per task: the fast read
     if public is not None:
         return public
-    return os.environ.get(ENV_LEGACY_ACTIVE_MODEL_ID)
+    return getenv(ENV_LEGACY_ACTIVE_MODEL_ID)
 
 
 class ActiveModelContext:
