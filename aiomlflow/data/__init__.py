@@ -1,7 +1,21 @@
 """``mlflow.data``: datasets for MLflow Tracking (``from_numpy``, ``from_pandas``,
 ``MetaDataset``), their sources, and ``get_source``."""
 
-from aiomlflow.data import sources
+# (the submodules ``import mlflow.data`` loads, reachable as attributes as in MLflow; none
+# imports pandas)
+from aiomlflow.data import (  # noqa: F401
+    code_dataset_source,
+    dataset,
+    dataset_source,
+    dataset_source_registry,
+    filesystem_dataset_source,
+    http_dataset_source,
+    meta_dataset,
+    numpy_dataset,
+    pandas_dataset,
+    schema,
+    sources,
+)
 from aiomlflow.sdk.data.datasets import Dataset, from_numpy, from_pandas, get_source
 from aiomlflow.sdk.data.sources import (
     DatasetSource,
