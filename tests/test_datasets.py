@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import IS_MLFLOW, skip_on_mlflow
+from conftest import skip_on_mlflow
 
 REFERENCE = pathlib.Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_a0d6af5c2fb3ad62.txt"
 
@@ -40,12 +40,26 @@ def _quiet_source_warnings():
         yield
 
 
+class _LazyClient:
+    """Real mlflow's client of a store, made on first use: by then the module under test
+    has created the SQLite store (real mlflow creating one runs all its migrations)."""
+
+    def __init__(self, uri: str):
+        self._uri = uri
+        self._client = None
+
+    def __getattr__(self, name):
+        if self._client is None:
+            import mlflow as real
+
+            self._client = real.MlflowClient(tracking_uri=self._uri)
+        return getattr(self._client, name)
+
+
 @pytest.fixture
 def real_client(transport):
     """Real mlflow 3.17.2's client of the test's store."""
-    import mlflow as real
-
-    return real.MlflowClient(tracking_uri=transport)
+    return _LazyClient(transport)
 
 
 def _entities(module):
@@ -105,7 +119,10 @@ def as_mlflow(module):
     try:
         yield
     finally:
-        sys.modules["mlflow"] = saved
+        if saved is None:
+            sys.modules.pop("mlflow", None)
+        else:
+            sys.modules["mlflow"] = saved
 
 
 def _inputs(run) -> list:
@@ -309,6 +326,7 @@ def test_get_run_and_search_runs_return_inputs(mlflow, transport, real_client):
 
 def test_real_mlflow_inputs_read_identically(mlflow, transport, real_mlflow):
     """What real mlflow logged (datasets, model inputs and outputs), read here."""
+    mlflow.search_experiments()  # the store, created here (real mlflow's migrations are slow)
     real_mlflow.set_tracking_uri(transport)
     try:
         run = _log_inputs(real_mlflow)
