@@ -20,6 +20,14 @@ MAX_INPUT_TAG_KEY_SIZE = 255
 MAX_INPUT_TAG_VALUE_SIZE = 500
 
 
+class _NotIterable(MlflowException, TypeError):
+    """No list where MLflow fails iterating it: INTERNAL_ERROR from its SQL store, a
+    TypeError from its REST client; ours is both."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+
+
 def create_dataset_input(dataset, context: str | None = None,
                          tags: dict | None = None) -> DatasetInput | None:
     """The DatasetInput of an ``mlflow.data`` dataset with its tags, the context last;
@@ -76,12 +84,13 @@ def validate_dataset(dataset) -> None:
 
 def validate_input_tag(tag) -> None:
     """MLflow's checks on an input tag: key and value present and not too long."""
+    # (None is a TypeError too: MLflow's REST client fails so, its SQL store as here)
     if tag is None:
         raise MlflowException("InputTag cannot be None", INVALID_PARAMETER_VALUE)
     if tag.key is None:
-        raise MlflowException("InputTag key cannot be None", INVALID_PARAMETER_VALUE)
+        raise MlflowTypeError("InputTag key cannot be None")
     if tag.value is None:
-        raise MlflowException("InputTag value cannot be None", INVALID_PARAMETER_VALUE)
+        raise MlflowTypeError("InputTag value cannot be None")
     if _length(tag.key, "InputTag key") > MAX_INPUT_TAG_KEY_SIZE:
         raise _too_long("key", MAX_INPUT_TAG_KEY_SIZE)
     if _length(tag.value, f"InputTag value for key {tag.key!r}") > MAX_INPUT_TAG_VALUE_SIZE:
@@ -118,8 +127,8 @@ def validate_model_inputs(models) -> list[LoggedModelInput]:
 def validate_model_outputs(models) -> list[LoggedModelOutput]:
     """LoggedModelOutputs (a model id and a step); None fails as in MLflow."""
     if models is None:
-        raise MlflowException("Invalid model outputs None: expected a list of "
-                              "LoggedModelOutput ('NoneType' object is not iterable)")
+        raise _NotIterable("Invalid model outputs None: expected a list of "
+                           "LoggedModelOutput ('NoneType' object is not iterable)")
     models = list(models)
     for model in models:
         if not isinstance(model, LoggedModelOutput):
