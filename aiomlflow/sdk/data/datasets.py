@@ -105,6 +105,7 @@ class NumpyDataset(Dataset):
         self._targets = targets
         self._schema = None
         self._schema_known = False
+        self._schema_text = None
         super().__init__(source=source, name=name, digest=digest)
 
     def _compute_digest(self) -> str:
@@ -112,11 +113,16 @@ class NumpyDataset(Dataset):
 
     def to_dict(self) -> dict[str, str]:
         """The base fields plus ``schema`` (tensor specs) and ``profile`` as JSON."""
-        schema = self.schema
         config = super().to_dict()
-        config.update({"schema": json.dumps(schema.to_dict()) if schema else None,
-                       "profile": json.dumps(self.profile)})
+        config.update({"schema": self._schema_json(), "profile": json.dumps(self.profile)})
         return config
+
+    def _schema_json(self) -> str | None:
+        # (the schema is inferred once, so is its JSON)
+        if self._schema_text is None:
+            schema = self.schema
+            self._schema_text = (json.dumps(schema.to_dict()) if schema else None,)
+        return self._schema_text[0]
 
     @property
     def features(self):
@@ -167,6 +173,7 @@ class PandasDataset(Dataset):
         self._predictions = predictions
         self._schema = None
         self._schema_known = False
+        self._schema_text = None
         super().__init__(source=source, name=name, digest=digest)
 
     def _compute_digest(self) -> str:
@@ -174,12 +181,16 @@ class PandasDataset(Dataset):
 
     def to_dict(self) -> dict[str, str]:
         """The base fields plus ``schema`` (column specs) and ``profile`` as JSON."""
-        schema = self.schema
         config = super().to_dict()
-        config.update({
-            "schema": json.dumps({"mlflow_colspec": schema.to_dict()}) if schema else None,
-            "profile": json.dumps(self.profile)})
+        config.update({"schema": self._schema_json(), "profile": json.dumps(self.profile)})
         return config
+
+    def _schema_json(self) -> str | None:
+        if self._schema_text is None:
+            schema = self.schema
+            self._schema_text = (
+                json.dumps({"mlflow_colspec": schema.to_dict()}) if schema else None,)
+        return self._schema_text[0]
 
     @property
     def df(self):

@@ -61,6 +61,23 @@ def _length(value, field: str) -> int:
             f"'{type(value).__name__}' has no len())") from None
 
 
+def _plainly_valid(dataset, tags) -> bool:
+    # the usual input, checked in one expression: str fields within MLflow's limits
+    name, digest, source = dataset._name, dataset._digest, dataset._source
+    schema, profile = dataset._schema, dataset._profile
+    return (type(name) is str and len(name) <= MAX_DATASET_NAME_SIZE
+            and type(digest) is str and len(digest) <= MAX_DATASET_DIGEST_SIZE
+            and type(dataset._source_type) is str
+            and type(source) is str and len(source) <= MAX_DATASET_SOURCE_SIZE
+            and (schema is None or (type(schema) is str
+                                    and len(schema) <= MAX_DATASET_SCHEMA_SIZE))
+            and (profile is None or (type(profile) is str
+                                     and len(profile) <= MAX_DATASET_PROFILE_SIZE))
+            and all(type(t._key) is str and len(t._key) <= MAX_INPUT_TAG_KEY_SIZE
+                    and type(t._value) is str and len(t._value) <= MAX_INPUT_TAG_VALUE_SIZE
+                    for t in tags))
+
+
 def validate_dataset(dataset) -> None:
     """MLflow's checks on a Dataset entity: every field present, none too long."""
     if dataset is None:
@@ -108,7 +125,10 @@ def validate_dataset_inputs(dataset_inputs) -> list[DatasetInput]:
         if not isinstance(dataset_input, DatasetInput):
             raise wrong_kind("dataset input", dataset_input, "an aiomlflow.entities.DatasetInput",
                              "dataset")
-        validate_dataset(dataset_input.dataset)
+        dataset = dataset_input.dataset
+        if type(dataset) is DatasetEntity and _plainly_valid(dataset, dataset_input.tags):
+            continue
+        validate_dataset(dataset)
         for tag in dataset_input.tags:
             validate_input_tag(tag)
     return list(dataset_inputs)
