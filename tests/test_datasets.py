@@ -585,3 +585,29 @@ def test_public_names(mlflow, real_mlflow):
     assert set(real_mlflow.data.sources.__all__) - {
         "HuggingFaceDatasetSource", "SparkDatasetSource", "DeltaDatasetSource",
         "UCVolumeDatasetSource"} <= set(mlflow.data.sources.__all__)
+
+
+@skip_on_mlflow("aiomlflow.aio is aiomlflow's awaitable API")
+def test_aio_log_inputs(mlflow, transport):
+    import asyncio
+
+    from aiomlflow import aio
+
+    ds = mlflow.data.from_numpy(np.arange(3), source="x.csv", name="a")
+    ds2 = mlflow.data.from_numpy(np.arange(4), source="y.csv", name="b")
+    E = _entities(mlflow)
+
+    async def main():
+        async with aio.start_run() as run:  # (a task of its own: its own active run)
+            await aio.log_input(ds, context="training")
+            await aio.log_inputs([ds2], ["eval"], [{"k": "v"}])
+            await aio.log_outputs([E.LoggedModelOutput("m-" + "3" * 32, 1)])
+        return run.info.run_id
+
+    run_id = asyncio.run(main())
+    got = mlflow.get_run(run_id)
+    assert _dataset_dicts(got) == [
+        (json.dumps(ds._to_mlflow_entity().to_dictionary()), [("mlflow.data.context", "training")]),
+        (json.dumps(ds2._to_mlflow_entity().to_dictionary()),
+         [("k", "v"), ("mlflow.data.context", "eval")])]
+    assert _links(got) == ([], [("m-" + "3" * 32, 1)])
