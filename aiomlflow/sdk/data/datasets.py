@@ -103,6 +103,7 @@ class NumpyDataset(Dataset):
             _check_arrays(targets, "numpy dataset targets")
         self._features = features
         self._targets = targets
+        self._entity = None
         self._schema = None
         self._schema_known = False
         self._schema_text = None
@@ -110,6 +111,15 @@ class NumpyDataset(Dataset):
 
     def _compute_digest(self) -> str:
         return digests.numpy_digest(self._features, self._targets)
+
+    def _to_mlflow_entity(self) -> DatasetEntity:
+        # Arrays keep their shape, and the name, digest and source are fixed: the entity
+        # is built once (log_inputs of many datasets, and again for each run).
+        if self._entity is None:
+            self._entity = super()._to_mlflow_entity()
+        entity = self._entity
+        return DatasetEntity(entity.name, entity.digest, entity.source_type, entity.source,
+                             entity.schema, entity.profile)
 
     def to_dict(self) -> dict[str, str]:
         """The base fields plus ``schema`` (tensor specs) and ``profile`` as JSON."""
@@ -121,7 +131,7 @@ class NumpyDataset(Dataset):
         # (the schema is inferred once, so is its JSON)
         if self._schema_text is None:
             schema = self.schema
-            self._schema_text = (json.dumps(schema.to_dict()) if schema else None,)
+            self._schema_text = (schema.to_json() if schema else None,)
         return self._schema_text[0]
 
     @property
