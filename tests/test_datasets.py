@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import os
 import pathlib
 import sys
 import warnings
@@ -611,3 +612,25 @@ def test_aio_log_inputs(mlflow, transport):
         (json.dumps(ds2._to_mlflow_entity().to_dictionary()),
          [("k", "v"), ("mlflow.data.context", "eval")])]
     assert _links(got) == ([], [("m-" + "3" * 32, 1)])
+
+
+@skip_on_mlflow("mlflow's numpy datasets import pandas; aiomlflow hashes numbers with numpy")
+def test_numeric_numpy_datasets_need_no_pandas(tmp_path):
+    import subprocess
+
+    code = ("import sys, warnings; warnings.simplefilter('ignore'); import numpy as np, aiomlflow;"
+            "d = aiomlflow.data.from_numpy({'x': np.arange(12.0).reshape(4, 3)},"
+            " targets=np.array([True, False, True, True]), source='x.csv'); d.to_dict();"
+            "print(d.digest, 'pandas' in sys.modules)")
+    root = pathlib.Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(root)},
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    digest, pandas_loaded = out.stdout.split()
+    import mlflow as real
+
+    assert digest == real.data.from_numpy({"x": np.arange(12.0).reshape(4, 3)},
+                                          targets=np.array([True, False, True, True]),
+                                          source="x.csv").digest
+    assert pandas_loaded == "False"
