@@ -75,7 +75,7 @@ for _name in ("artifacts", "client", "protos.databricks_pb2", "tracking.client",
     _importlib.import_module(f"{__name__}.{_name}")
 del _name
 
-# Tracing, assessments, system metrics and logged models load on first use (PEP 562): `import aiomlflow`
+# Tracing, assessments, system metrics, logged models and datasets load on first use (PEP 562): `import aiomlflow`
 # stays cheap for the training loops that never trace.
 _LAZY = {
     **dict.fromkeys(
@@ -103,8 +103,9 @@ _LAZY = {
     **dict.fromkeys(
         ("register_model", "search_model_versions", "search_registered_models",
          "set_model_version_tag"), "aiomlflow.sdk.registry.fluent"),
+    **dict.fromkeys(("log_input", "log_inputs", "log_outputs"), "aiomlflow.sdk.data.fluent"),
 }
-_LAZY_SUBMODULES = ("tracing", "system_metrics", "aio", "projects", "metrics")
+_LAZY_SUBMODULES = ("tracing", "system_metrics", "aio", "projects", "metrics", "data")
 
 
 def __getattr__(name: str):
@@ -159,5 +160,7 @@ __all__ = [
     # the model registry
     "register_model", "search_model_versions", "search_registered_models",
     "set_model_version_tag",
+    # datasets and run inputs / outputs
+    "data", "log_input", "log_inputs", "log_outputs",
 ]
 
