@@ -98,7 +98,7 @@ _LAZY = {
          "search_logged_models", "set_active_model", "set_logged_model_tags"),
         "aiomlflow.sdk.models.fluent"),
 }
-_LAZY_SUBMODULES = ("tracing", "system_metrics", "aio")
+_LAZY_SUBMODULES = ("tracing", "system_metrics", "aio", "pyfunc", "models", "types")
 
 
 def __getattr__(name: str):
