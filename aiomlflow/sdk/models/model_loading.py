@@ -18,11 +18,11 @@ from ...exceptions import MlflowException
 _MODEL_ID = re.compile(r"^m-[0-9a-f]{32}$")
 
 
-def _engine():
+def _engine(uri: str | None = None):
     from ...workers.registry import get_engine
     from .. import tracking_uri
 
-    return get_engine(tracking_uri.get_tracking_uri())
+    return get_engine(uri or tracking_uri.get_tracking_uri())
 
 
 def _local(model_uri: str) -> str | None:
@@ -60,10 +60,11 @@ def _split_models_uri(model_uri: str) -> tuple[str, str]:
     return first, rest
 
 
-def download_model(model_uri, dst_path: str | None = None) -> str:
+def download_model(model_uri, dst_path: str | None = None, in_place: bool = True,
+                   tracking_uri: str | None = None) -> str:
     """The local directory (or file) holding the model named by ``model_uri``:
-    downloaded into ``dst_path`` (a new temporary directory when None), or the path
-    itself for local models."""
+    downloaded into ``dst_path``, or (when None) the files themselves where they are
+    local (``in_place``), else a new temporary directory."""
     from ..artifacts import reads, roots
 
     model_uri = os.fspath(model_uri)
@@ -74,9 +75,9 @@ def download_model(model_uri, dst_path: str | None = None) -> str:
                                   error_code="RESOURCE_DOES_NOT_EXIST")
         if dst_path is None:
             return os.path.abspath(local)
-        return reads.download_under(_engine(), *roots.split_uri(os.path.abspath(local)),
-                                    dst_path)
-    engine = _engine()
+        return reads.download_under(_engine(tracking_uri),
+                                    *roots.split_uri(os.path.abspath(local)), dst_path)
+    engine = _engine(tracking_uri)
     if model_uri.startswith("runs:"):
         run_id, path = roots.parse_runs_uri(model_uri)
         return reads.download_of_run(engine, run_id, path, dst_path)
@@ -85,12 +86,12 @@ def download_model(model_uri, dst_path: str | None = None) -> str:
         if _MODEL_ID.match(first):
             from ..client import MlflowClient
 
-            model = MlflowClient().get_logged_model(first)
+            model = MlflowClient(tracking_uri).get_logged_model(first)
             return reads.download_under(engine, model.artifact_location, rest or None,
-                                        dst_path, in_place=True)
-        return download_model(_registry_uri(model_uri), dst_path)
+                                        dst_path, in_place=in_place)
+        return download_model(_registry_uri(model_uri), dst_path, in_place, tracking_uri)
     root, name = roots.split_uri(model_uri)
-    return reads.download_under(engine, root, name, dst_path, in_place=True)
+    return reads.download_under(engine, root, name, dst_path, in_place=in_place)
 
 
 def download_model_file(model_uri: str) -> str:

@@ -114,7 +114,7 @@ class PyFuncModel:
     @property
     def model_config(self) -> dict:
         """The model configuration (empty when there is none)."""
-        return self._model_meta.flavors.get(FLAVOR_NAME, {}).get("model_config") or {}
+        return self._model_meta.flavors.get(FLAVOR_NAME, {}).get("config") or {}
 
     @property
     def loader_module(self) -> str | None:
@@ -147,7 +147,7 @@ def _config(conf: dict, model_config) -> dict | None:
     from .saving import _load_config
 
     model_config = _load_config(model_config)
-    saved = conf.get("model_config")
+    saved = conf.get("config")
     if saved and model_config:
         return {**saved, **model_config}
     return model_config or saved

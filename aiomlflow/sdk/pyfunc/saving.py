@@ -54,7 +54,7 @@ def add_to_model(model: Model, loader_module: str, data=None, code=None, conda_e
         if python_env:
             params["env"]["virtualenv"] = python_env
     if model_config:
-        params["model_config"] = model_config
+        params["config"] = model_config  # (MLflow's key for the model config)
     if model_code_path:
         params["model_code_path"] = model_code_path
     return model.add_flavor(FLAVOR_NAME, **params)
