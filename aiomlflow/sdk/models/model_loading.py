@@ -1,6 +1,7 @@
 """Where a model URI's files are, locally: ``download_model``.
 
-Accepted: a local path or ``file://`` URI (used in place), ``runs:/<run_id>/<path>``,
+Accepted: a local path or ``file://`` URI (used in place), ``runs:/<run_id>/<path>``
+(the run's artifacts, or, as in MLflow 3, the run's logged model named ``<path>``),
 ``models:/<model_id>`` (a logged model's artifact location), registered models
 (``models:/<name>/<version>``, ``models:/<name>@<alias>``: resolved by the model
 registry, ``aiomlflow.sdk.registry.uris.resolve_model_uri``), and any artifact URI the
@@ -60,6 +61,26 @@ def _split_models_uri(model_uri: str) -> tuple[str, str]:
     return first, rest
 
 
+def _run_model(run_id: str, name: str, tracking_uri: str | None):
+    """The latest logged model named ``name`` that run ``run_id`` made (MLflow 3 reads
+    ``runs:/<run_id>/<name>`` as that model when the run has no such artifact)."""
+    from ..client import MlflowClient
+
+    client = MlflowClient(tracking_uri)
+    experiment_id = client.get_run(run_id).info.experiment_id
+    escaped = name.replace("'", "\\'")
+    token = None
+    while True:
+        page = client.search_logged_models([experiment_id], f"name = '{escaped}'",
+                                           page_token=token)
+        for model in page:
+            if model.source_run_id == run_id:
+                return model
+        token = page.token
+        if not token:
+            return None
+
+
 def download_model(model_uri, dst_path: str | None = None, in_place: bool = True,
                    tracking_uri: str | None = None) -> str:
     """The local directory (or file) holding the model named by ``model_uri``:
@@ -80,7 +101,17 @@ def download_model(model_uri, dst_path: str | None = None, in_place: bool = True
     engine = _engine(tracking_uri)
     if model_uri.startswith("runs:"):
         run_id, path = roots.parse_runs_uri(model_uri)
-        return reads.download_of_run(engine, run_id, path, dst_path)
+        try:
+            return reads.download_of_run(engine, run_id, path, dst_path)
+        except MlflowException as exc:
+            if exc.error_code != "RESOURCE_DOES_NOT_EXIST" or not path:
+                raise
+            model = _run_model(run_id, path.split("/", 1)[0], tracking_uri)
+            if model is None:
+                raise
+        rest = path.split("/", 1)[1] if "/" in path else None
+        return reads.download_under(engine, model.artifact_location, rest, dst_path,
+                                    in_place=in_place)
     if model_uri.startswith("models:"):
         first, rest = _split_models_uri(model_uri)
         if _MODEL_ID.match(first):

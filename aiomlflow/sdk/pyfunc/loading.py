@@ -138,9 +138,9 @@ class PyFuncModel:
             if getattr(self._model_meta, "artifact_path", None) is not None:
                 info["artifact_path"] = self._model_meta.artifact_path
             info["flavor"] = self.loader_module
-        import yaml
+        from ..models.mlmodel import _yaml
 
-        return yaml.safe_dump({"mlflow.pyfunc.loaded_model": info}, default_flow_style=False)
+        return _yaml().safe_dump({"mlflow.pyfunc.loaded_model": info}, default_flow_style=False)
 
 
 def _config(conf: dict, model_config) -> dict | None:

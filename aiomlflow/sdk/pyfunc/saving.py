@@ -211,6 +211,11 @@ def save_model(path, loader_module=None, data_path=None, code_paths=None,
                     "`python_model` must be a PythonModel instance, callable object, or path "
                     "to a script that uses set_model() to set a PythonModel instance or "
                     "callable object.", error_code="INVALID_PARAMETER_VALUE")
+            if input_example is None and pip_requirements is None and (
+                    extra_pip_requirements is None):
+                raise MlflowException(
+                    "If `python_model` is a callable object, at least one of `input_example`, "
+                    "`pip_requirements`, or `extra_pip_requirements` must be specified.")
             python_model = pm._FunctionPythonModel(python_model, signature)
     path = _prepare_dir(path)
     mlflow_model = mlflow_model if mlflow_model is not None else Model()
