@@ -409,7 +409,7 @@ def test_mlmodel_files_of_real_mlflow_round_trip(mlflow, tmp_path):
 
     real.pyfunc.save_model(str(tmp_path / "m"), python_model=Plain(),
                            input_example=pd.DataFrame({"a": [1], "b": ["x"]}),
-                           metadata={"owner": "me"})
+                           metadata={"owner": "me"}, pip_requirements=["cloudpickle"])
     text = (tmp_path / "m" / "MLmodel").read_text()
     model = mlflow.models.Model.load(str(tmp_path / "m"))
     assert model.to_yaml() == text
@@ -482,6 +482,7 @@ def test_real_mlflow_loads_our_model(mlflow, transport, tmp_path):
 
 
 def test_we_load_real_mlflows_model(mlflow, transport, tmp_path):
+    mlflow.search_experiments()  # (the store exists: real mlflow need not create it)
     result = run_real_mlflow("""
         class Echo(mlflow.pyfunc.PythonModel):
             def predict(self, context, model_input: list[str]) -> list[str]:
@@ -495,10 +496,13 @@ def test_we_load_real_mlflows_model(mlflow, transport, tmp_path):
                 return model_input.assign(total=model_input["a"] * self.scale)
 
         example = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})
+        # (pip_requirements given: mlflow's requirement inference, a subprocess, is skipped)
         with mlflow.start_run():
-            echo = mlflow.pyfunc.log_model(name="echo", python_model=Echo())
+            echo = mlflow.pyfunc.log_model(name="echo", python_model=Echo(),
+                                           pip_requirements=["cloudpickle"])
             frame = mlflow.pyfunc.log_model(name="frame", python_model=Frame(),
-                                            input_example=example, model_config={"scale": 3})
+                                            input_example=example, model_config={"scale": 3},
+                                            pip_requirements=["cloudpickle"])
         print(json.dumps({"echo": echo.model_uri, "frame": frame.model_uri,
                           "echo_out": mlflow.pyfunc.load_model(echo.model_uri).predict(["a"]),
                           "frame_out": mlflow.pyfunc.load_model(frame.model_uri).predict(
