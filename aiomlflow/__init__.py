@@ -129,6 +129,8 @@ __all__ = [
     "set_experiment", "set_experiment_tag", "set_experiment_tags", "set_registry_uri",
     "set_tag", "set_tags", "set_tracking_uri", "start_run",
     "search_experiments", "search_runs",
+    # the python_function flavour
+    "pyfunc",
     # system metrics
     "system_metrics", "disable_system_metrics_logging", "enable_system_metrics_logging",
     "set_system_metrics_node_id", "set_system_metrics_samples_before_logging",

@@ -226,6 +226,11 @@ def test_input_example_infers_signature_and_is_saved(mlflow, transport):
     assert exc.value.error_code == "INVALID_PARAMETER_VALUE"
     # a dict is one row
     assert loaded.predict({"a": 2.0, "b": "w"})["total"].tolist() == [2.0]
+    serving = mlflow.models.convert_input_example_to_serving_input(example)
+    with open(os.path.join(path, "serving_input_example.json")) as f:
+        assert json.loads(serving) == json.load(f)
+    served = mlflow.models.validate_serving_input(info.model_uri, serving)
+    assert served["total"].tolist() == [1.0, 2.0]
 
 
 def test_type_hint_validation_at_predict(mlflow, tmp_path):

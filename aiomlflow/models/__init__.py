@@ -38,5 +38,15 @@ def convert_input_example_to_serving_input(input_example) -> str | None:
     return json.dumps(example_payload(input_example)[2], indent=2)
 
 
+def validate_serving_input(model_uri: str, serving_input):
+    """The predictions of the model at ``model_uri`` for a model-server request body
+    (JSON string or dict), as a served model would compute them."""
+    from aiomlflow.sdk.models.input_example import parse_serving_input
+    from aiomlflow.sdk.pyfunc.loading import load_model
+
+    data, params = parse_serving_input(serving_input)
+    return load_model(model_uri).predict(data, params=params)
+
+
 __all__ = ["Model", "ModelInfo", "ModelSignature", "convert_input_example_to_serving_input",
-           "get_model_info", "infer_signature", "set_model"]
+           "get_model_info", "infer_signature", "set_model", "validate_serving_input"]
