@@ -141,6 +141,17 @@ def test_log_model_writes_mlflow_layout(mlflow, transport):
     assert by_run.predict(["c"]) == ["C"] and by_run.model_id == info.model_id
 
 
+def test_every_artifact_store(mlflow, artifact_transport):
+    # (rest-artifacts: the files go through the server's proxied artifact API)
+    Echo = main_class(mlflow, ECHO, "Echo")
+    with mlflow.start_run():
+        info = mlflow.pyfunc.log_model(name="m", python_model=Echo(), input_example=["a"])
+    names = {f.path for f in mlflow.MlflowClient().list_logged_model_artifacts(info.model_id)}
+    assert {"MLmodel", "python_model.pkl", "input_example.json"} <= names
+    loaded = mlflow.pyfunc.load_model(info.model_uri)
+    assert loaded.predict(["b"]) == ["B"] and loaded.input_example == ["a"]
+
+
 def test_log_model_without_a_run_and_with_model_fields(mlflow, transport):
     Echo = main_class(mlflow, ECHO, "Echo")
     info = mlflow.pyfunc.log_model(name="free", python_model=Echo(), params={"lr": 0.1},
