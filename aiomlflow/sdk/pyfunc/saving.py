@@ -259,8 +259,9 @@ def _is_mlflow_python_model(obj) -> bool:
 
 
 def _set_size(mlflow_model: Model, path: str) -> None:
-    size = sum(os.path.getsize(os.path.join(root, name))
-               for root, _, files in os.walk(path) for name in files)
+    from ..models.mlmodel import directory_size
+
+    size = directory_size(path)
     if size:
         mlflow_model.model_size_bytes = size
 
