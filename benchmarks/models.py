@@ -11,6 +11,8 @@ call that logs it, ``call``; both see ``mlflow`` bound to the library under test
 
 * ``pyfunc``: ``mlflow.pyfunc.log_model(name="model", python_model=<a small
   PythonModel with list[str] type hints>)``.  Target: aiomlflow ≤ 1/5 of mlflow.
+* ``pyfunc_pinned``: the same with ``pip_requirements`` given (mlflow then skips its
+  requirement inference), for information.
 
 To add a case (sklearn, ...), add an entry to ``CASES``.
 
@@ -42,6 +44,20 @@ CASES: dict[str, dict[str, str]] = {
         """),
         "call": 'mlflow.pyfunc.log_model(name="model", python_model=model)',
         "target": "aiomlflow <= 1/5 of mlflow",
+    },
+    # the same with pip_requirements given, so mlflow skips its requirement inference
+    # (a subprocess that imports the model): what is left is the logging itself
+    "pyfunc_pinned": {
+        "setup": textwrap.dedent("""
+            class Echo(mlflow.pyfunc.PythonModel):
+                def predict(self, context, model_input: list[str]) -> list[str]:
+                    return model_input
+
+            model = Echo()
+        """),
+        "call": ('mlflow.pyfunc.log_model(name="model", python_model=model, '
+                 'pip_requirements=["cloudpickle"])'),
+        "target": "for information",
     },
 }
 
