@@ -269,6 +269,24 @@ def test_params_schema_defaults_and_conversion(mlflow, tmp_path):
     assert exc.value.error_code == "INVALID_PARAMETER_VALUE"
 
 
+def test_input_example_with_params(mlflow, tmp_path):
+    Frame = main_class(mlflow, FRAME, "Frame")
+    example = pd.DataFrame({"a": [1.0, 2.0]})
+    mlflow.pyfunc.save_model(tmp_path / "m", python_model=Frame(),
+                             input_example=(example, {"scale": 2.0}))
+    meta = read_mlmodel(str(tmp_path / "m"))
+    assert meta["saved_input_example_info"]["params"] == "true"
+    assert json.loads(meta["signature"]["params"]) == [
+        {"name": "scale", "default": 2.0, "shape": None, "type": "double"}]
+    assert json.loads((tmp_path / "m" / "input_example.json").read_text()) == {
+        "inputs": {"columns": ["a"], "data": [[1.0], [2.0]]}, "params": {"scale": 2.0}}
+    serving = json.loads((tmp_path / "m" / "serving_input_example.json").read_text())
+    assert serving["params"] == {"scale": 2.0}
+    loaded = mlflow.pyfunc.load_model(str(tmp_path / "m"))
+    pd.testing.assert_frame_equal(loaded.input_example, example)
+    assert loaded.predict(example)["total"].tolist() == [2.0, 4.0]
+
+
 def test_tensor_signature(mlflow, tmp_path):
     Frame = main_class(mlflow, '''
 class Sum(mlflow.pyfunc.PythonModel):

@@ -31,11 +31,15 @@ def convert_input_example_to_serving_input(input_example) -> str | None:
     """The serving request (JSON) for an input example, as the model server takes it."""
     import json
 
-    from aiomlflow.sdk.models.input_example import example_payload
+    from aiomlflow.sdk.models.input_example import example_payload, split_example
 
     if input_example is None:
         return None
-    return json.dumps(example_payload(input_example)[2], indent=2)
+    model_input, params = split_example(input_example)
+    serving = example_payload(model_input)[2]
+    if params is not None:
+        serving["params"] = params
+    return json.dumps(serving, indent=2)
 
 
 def validate_serving_input(model_uri: str, serving_input):

@@ -59,11 +59,6 @@ def example_payload(input_example) -> tuple[str, object, dict]:
             and all(isinstance(v, np.ndarray) for v in input_example.values())):
         content = _jsonable(input_example)
         return "ndarray", content, {"inputs": content}
-    if isinstance(input_example, tuple):
-        raise MlflowException.invalid_parameter_value(
-            "Input examples with inference params (a tuple of input and params) are not "
-            "supported by aiomlflow yet: pass the input alone and give the params in the "
-            "signature.")
     try:
         content = _jsonable(input_example)
         json.dumps(content)
@@ -74,16 +69,35 @@ def example_payload(input_example) -> tuple[str, object, dict]:
     return "json_object", content, {"inputs": content}
 
 
+def split_example(input_example) -> tuple[object, dict | None]:
+    """(model input, params) of an example: a ``(input, params)`` tuple carries
+    inference params, as in MLflow."""
+    if isinstance(input_example, tuple):
+        if len(input_example) != 2 or not isinstance(input_example[1], dict):
+            raise MlflowException.invalid_parameter_value(
+                "An input example given as a tuple must be (model_input, params) with params "
+                f"a dict, got {input_example!r}")
+        return input_example
+    return input_example, None
+
+
 def save_input_example(mlflow_model, input_example, path) -> None:
     """Write the example's files into the model directory ``path`` and record them in
     ``mlflow_model.saved_input_example_info``."""
+    input_example, params = split_example(input_example)
     kind, content, serving = example_payload(input_example)
+    if params is not None:
+        params = _jsonable(params)
+        content = {"inputs": content, "params": params}
+        serving = {**serving, "params": params}
     path = os.fspath(path)
     with open(os.path.join(path, EXAMPLE_FILE), "w") as f:
         json.dump(content, f)
     with open(os.path.join(path, SERVING_FILE), "w") as f:
         json.dump(serving, f, indent=2)
     info = {"artifact_path": EXAMPLE_FILE, "type": kind}
+    if params is not None:
+        info["params"] = "true"  # (a string, as MLflow writes it)
     if kind == "dataframe":
         info["pandas_orient"] = "split"
     info["serving_input_path"] = SERVING_FILE
@@ -97,6 +111,8 @@ def load_input_example(mlflow_model, path: str | None):
         return None
     with open(os.path.join(path or ".", info["artifact_path"])) as f:
         content = json.load(f)
+    if info.get("params"):
+        content = content["inputs"]
     kind = info.get("type")
     if kind == "dataframe":
         import pandas as pd
@@ -153,7 +169,8 @@ def signature_from_example(input_example, model_output=None):
     output on it is known, its outputs."""
     from .signature import infer_signature
 
-    return infer_signature(input_example, model_output)
+    model_input, params = split_example(input_example)
+    return infer_signature(model_input, model_output, params)
 
 
 __all__ = ["load_input_example", "save_input_example", "signature_from_example"]

@@ -148,6 +148,7 @@ def _signature(python_model, signature, input_example, model_config, artifacts_c
     """The signature MLflow 3.17.2 records: the given one, else the predict function's
     ``list[...]`` type hints, else inferred from the input example and the model's
     output on it."""
+    from ..models.input_example import split_example
     from ..models.signature import infer_signature, signature_from_type_hints
 
     if signature is not None:
@@ -157,18 +158,19 @@ def _signature(python_model, signature, input_example, model_config, artifacts_c
         return hinted
     if input_example is None:
         return None
+    model_input, params = split_example(input_example)
     output = None
     try:
         artifacts = {name: os.path.join(path, entry["path"])
                      for name, entry in artifacts_config.items()}
         context = pm.PythonModelContext(artifacts, model_config)
         python_model.load_context(context)
-        output = pm.PythonModelWrapper(python_model, context).predict(input_example)
+        output = pm.PythonModelWrapper(python_model, context).predict(model_input, params)
     except Exception as exc:
         _logger.warning("Failed to run the model on the input example to infer its output "
                         "schema: %s", exc)
     try:
-        return infer_signature(input_example, output)
+        return infer_signature(model_input, output, params)
     except Exception as exc:
         _logger.warning("Failed to infer the model signature from the input example: %s", exc)
         return None
