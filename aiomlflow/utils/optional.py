@@ -12,6 +12,7 @@ _EXTRAS = {
     "pandas": "pandas",
     "sklearn": "evaluation",
     "yaml": "yaml",
+    "cloudpickle": "models",
     "psutil": "system",
     "pynvml": "system",
 }
