@@ -97,8 +97,9 @@ _LAZY = {
          "initialize_logged_model", "last_logged_model", "log_model_params",
          "search_logged_models", "set_active_model", "set_logged_model_tags"),
         "aiomlflow.sdk.models.fluent"),
+    "autolog": "aiomlflow.sdk.autolog.fluent",
 }
-_LAZY_SUBMODULES = ("tracing", "system_metrics", "aio")
+_LAZY_SUBMODULES = ("tracing", "system_metrics", "aio", "sklearn")
 
 
 def __getattr__(name: str):
@@ -146,5 +147,7 @@ __all__ = [
     "finalize_logged_model", "get_active_model_id", "get_logged_model",
     "initialize_logged_model", "last_logged_model", "log_model_params",
     "search_logged_models", "set_active_model", "set_logged_model_tags",
+    # autologging and the sklearn flavour
+    "autolog", "sklearn",
 ]
 

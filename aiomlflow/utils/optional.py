@@ -13,6 +13,9 @@ _EXTRAS = {
     "yaml": "yaml",
     "psutil": "system",
     "pynvml": "system",
+    "sklearn": "sklearn",
+    "skops": "sklearn",
+    "cloudpickle": "sklearn",
 }
 
 
