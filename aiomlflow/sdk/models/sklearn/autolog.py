@@ -127,10 +127,20 @@ def _fit_and_log(original, estimator, args, kwargs):
 
         last = search_logging.log_search(estimator, run, X, y, dataset, model_id,
                                          config.get(FLAVOR_NAME, "max_tuning_runs", 5)) or last
+    if y is not None and _is_classifier(estimator):
+        from . import plots
+
+        plots.log_classifier_plots(engine, run_id, estimator, X, y, sample_weight)
     _log_estimator_html(engine, run_id, estimator)
     if last is not None and synchronous_mode(None) and run.info.run_id not in runs.managed_ids():
         last.wait()  # a managed run's end waits for all of it
     return result
+
+
+def _is_classifier(estimator) -> bool:
+    from sklearn.base import is_classifier
+
+    return is_classifier(estimator)
 
 
 def _params(params: dict) -> list[tuple[str, str]]:
