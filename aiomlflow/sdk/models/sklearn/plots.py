@@ -74,11 +74,11 @@ def render(estimator, X, y_true, sample_weight, prefix: str) -> list[tuple[str, 
 def log_classifier_plots(engine, run_id: str, estimator, X, y_true, sample_weight,
                          prefix: str = "training_") -> None:
     """Queue the plots of a fitted classifier for the artifact worker."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError as exc:
-        _logger.warning(f"Failed to import matplotlib (error: {exc!r}). Skipping artifact "
-                        "logging.")
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        _logger.warning("Failed to import matplotlib (error: ModuleNotFoundError(\"No module "
+                        "named 'matplotlib'\")). Skipping artifact logging.")
         return
     from ...artifacts import roots
 
