@@ -11,6 +11,7 @@ _EXTRAS = {
     "plotly": "figures",
     "pandas": "pandas",
     "yaml": "yaml",
+    "cloudpickle": "models",
     "psutil": "system",
     "pynvml": "system",
     "sklearn": "sklearn",
