@@ -75,7 +75,7 @@ for _name in ("artifacts", "client", "protos.databricks_pb2", "tracking.client",
     _importlib.import_module(f"{__name__}.{_name}")
 del _name
 
-# Tracing, assessments, system metrics and logged models load on first use (PEP 562): `import aiomlflow`
+# Tracing, assessments, system metrics, logged models and datasets load on first use (PEP 562): `import aiomlflow`
 # stays cheap for the training loops that never trace.
 _LAZY = {
     **dict.fromkeys(
@@ -97,9 +97,10 @@ _LAZY = {
          "initialize_logged_model", "last_logged_model", "log_model_params",
          "search_logged_models", "set_active_model", "set_logged_model_tags"),
         "aiomlflow.sdk.models.fluent"),
+    **dict.fromkeys(("log_input", "log_inputs", "log_outputs"), "aiomlflow.sdk.data.fluent"),
     "autolog": "aiomlflow.sdk.autolog.fluent",
 }
-_LAZY_SUBMODULES = ("tracing", "system_metrics", "aio", "sklearn")
+_LAZY_SUBMODULES = ("tracing", "system_metrics", "aio", "data", "sklearn")
 
 
 def __getattr__(name: str):
@@ -147,6 +148,8 @@ __all__ = [
     "finalize_logged_model", "get_active_model_id", "get_logged_model",
     "initialize_logged_model", "last_logged_model", "log_model_params",
     "search_logged_models", "set_active_model", "set_logged_model_tags",
+    # datasets and run inputs / outputs
+    "data", "log_input", "log_inputs", "log_outputs",
     # autologging and the sklearn flavour
     "autolog", "sklearn",
 ]

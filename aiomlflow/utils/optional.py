@@ -16,7 +16,6 @@ _EXTRAS = {
     "pynvml": "system",
     "sklearn": "sklearn",
     "skops": "sklearn",
-    "cloudpickle": "sklearn",
 }
 
 

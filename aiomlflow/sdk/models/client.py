@@ -160,18 +160,32 @@ class LoggedModelClientMethods:
 
     # ---------------------------------------------------------------- run links
     def log_inputs(self, run_id: str, datasets=None, models=None) -> None:
-        """Record DatasetInputs and LoggedModelInputs as inputs of a run."""
+        """Record DatasetInputs and LoggedModelInputs as inputs of a run (checked here as
+        MLflow's store checks them; queued in order with the run's other writes, waited
+        for unless MLFLOW_ENABLE_ASYNC_LOGGING is on)."""
         from .. import validation
+        from ..data import inputs
 
         validation.validate_run_id(run_id)
-        if datasets is not None and not isinstance(datasets, list):
-            raise TypeError(f"Argument 'datasets' should be a list, got '{type(datasets)}'")
-        self._engine.call("log_inputs", run_id, list(datasets or ()), list(models or ()))
+        datasets = inputs.validate_dataset_inputs(datasets)
+        models = inputs.validate_model_inputs(models)
+        self._submit_call("log_inputs", run_id, datasets, models)
 
     def log_outputs(self, run_id: str, models: list) -> None:
         """Record LoggedModelOutputs (a model and the step it was logged at) as outputs
         of a run."""
         from .. import validation
+        from ..data import inputs
 
         validation.validate_run_id(run_id)
-        self._engine.call("log_outputs", run_id, list(models or ()))
+        self._submit_call("log_outputs", run_id, inputs.validate_model_outputs(models))
+
+    def _submit_call(self, method: str, *args) -> None:
+        # a queued transport call, in order with the data logged before it; synchronous
+        # as the run-data path is (MLFLOW_ENABLE_ASYNC_LOGGING), failures then reach
+        # flush_async_logging
+        from ...batches import CALL
+        from ...config import synchronous_mode
+
+        engine = self._engine
+        engine.finish(engine.submit(CALL, None, method, args), synchronous_mode(None))
