@@ -18,7 +18,7 @@ from ....config import synchronous_mode
 from ....exceptions import MlflowException
 from ... import fluent
 from ...autolog import config, hooks, patching, runs
-from . import estimators, metrics
+from . import datasets, estimators, metrics
 
 FLAVOR_NAME = "sklearn"
 INPUT_EXAMPLE_SAMPLE_ROWS = 5
@@ -106,7 +106,13 @@ def _fit_and_log(original, estimator, args, kwargs):
     params = _params(estimator.get_params(deep=not search))
     tags = _truncated(estimators.info_tags(estimator), _MAX_TAG_VALUE)
     _submit(engine, run_id, params=params, tags=tags)
-    dataset = _log_dataset(run_id, X, y) if config.get(FLAVOR_NAME, "log_datasets") else None
+    dataset = _training_dataset(X, y)
+    if dataset is not None and config.get(FLAVOR_NAME, "log_datasets", True):
+        try:
+            datasets.log_dataset_input(engine, run_id, dataset)
+        except Exception as exc:
+            _logger.warning("Failed to log training dataset information to MLflow Tracking. "
+                            "Reason: %s", exc)
 
     result = original(estimator, *args, **kwargs)
 
@@ -121,7 +127,7 @@ def _fit_and_log(original, estimator, args, kwargs):
                         "training labels as inputs to the model training function.")
     last = None
     if values:
-        last = _log_metrics(run_id, values, model_id, dataset)
+        last = _log_metrics(engine, run_id, values, model_id, dataset)
     if search:
         from . import search as search_logging
 
@@ -171,22 +177,28 @@ def _submit(engine, run_id: str, params=(), tags=()):
         engine.submit(BATCH, run_id, (), params, tags)
 
 
-def _log_metrics(run_id: str, values: dict, model_id, dataset):
-    return fluent.log_metrics({k: float(v) for k, v in values.items()}, synchronous=False,
-                              run_id=run_id, model_id=model_id, dataset=dataset)
+def log_linked_metrics(engine, run_id: str, values: dict, model_id, dataset, step: int = 0):
+    """Queue metrics linked (as MLflow's autologging links them) to the logged model and
+    the training dataset; the RunOperations of the batch."""
+    from ....entities import Metric
+    from ....utils.time import get_current_time_millis
+    from ...client import MlflowClient
+
+    timestamp = get_current_time_millis()
+    name, digest = (dataset.name, dataset.digest) if dataset is not None else (None, None)
+    rows = [Metric(str(key), float(value), timestamp, step, model_id=model_id,
+                   dataset_name=name, dataset_digest=digest) for key, value in values.items()]
+    return MlflowClient(engine.tracking_uri).log_batch(run_id, metrics=rows, synchronous=False)
 
 
-def _log_dataset(run_id: str, X, y):
-    """The training data as the run's ``train`` input; None when it cannot be."""
+_log_metrics = log_linked_metrics
+
+
+def _training_dataset(X, y):
     try:
-        from . import datasets
-    except ImportError:
-        return None
-    try:
-        return datasets.log_training_dataset(run_id, X, y)
-    except Exception as exc:
-        _logger.warning("Failed to log training dataset information to MLflow Tracking. "
-                        "Reason: %s", exc)
+        return datasets.training_dataset(X, y)
+    except Exception:
+        _logger.debug("Failed to create dataset for logging.", exc_info=True)
         return None
 
 
@@ -233,9 +245,7 @@ def _example_and_signature(estimator, X, log_examples: bool, log_signatures: boo
         try:
             if example is None:
                 raise Exception(f"could not sample data to infer model signature: {problem}")
-            from importlib import import_module
-
-            infer_signature = import_module("aiomlflow.models").infer_signature
+            from ..signature import infer_signature
 
             if hasattr(estimator, "predict"):
                 output = estimator.predict(copy.deepcopy(example))

@@ -216,9 +216,7 @@ def _check_env_arguments(conda_env, pip_requirements, extra_pip_requirements) ->
 def _signature_from_example(sk_model, example, predict_fn: str):
     """As MLflow: the signature of the example and the model's output on it; None when
     the model cannot predict on it (with a warning)."""
-    from importlib import import_module
-
-    infer_signature = import_module("aiomlflow.models").infer_signature
+    from ..signature import infer_signature
     try:
         output = SklearnModelWrapper(sk_model).predict(example)
         return infer_signature(example, output)
@@ -241,7 +239,7 @@ def log_model(sk_model, artifact_path=None, conda_env=None, code_paths=None,
     if serialization_format is None:
         serialization_format = default_serialization_format()
     return log_any_model(
-        save_model, name=name, artifact_path=artifact_path,
+        save_model, flavor_name="mlflow.sklearn", name=name, artifact_path=artifact_path,
         registered_model_name=registered_model_name,
         await_registration_for=await_registration_for, params=params, tags=tags,
         model_type=model_type, step=step, model_id=model_id, sk_model=sk_model,

@@ -22,20 +22,23 @@ def log_search(search, run, X, y, dataset, model_id, max_tuning_runs):
     """Log what a fitted parameter search adds to its run; the last RunOperations."""
     from .autolog import _params
 
+    from .autolog import log_linked_metrics
+
     last = None
+    best_model_id = best_params = None
     if hasattr(search, "best_estimator_") and config.get(FLAVOR_NAME, "log_models", True):
-        _log_best_estimator(search, X)
+        best_params = search.best_estimator_.get_params(deep=True)
+        best_model_id = _log_best_estimator(search, X, best_params)
     if hasattr(search, "best_score_"):
-        last = fluent.log_metrics({"best_cv_score": float(search.best_score_)},
-                                  synchronous=False, run_id=run.info.run_id,
-                                  model_id=model_id, dataset=dataset)
+        last = log_linked_metrics(run._engine, run.info.run_id,
+                                  {"best_cv_score": search.best_score_}, model_id, dataset)
     if hasattr(search, "best_params_"):
         last = fluent.log_params(dict(_params({f"best_{k}": v for k, v in
                                                search.best_params_.items()})),
                                  synchronous=False, run_id=run.info.run_id) or last
     if hasattr(search, "cv_results_"):
         try:
-            _child_runs(search, run, max_tuning_runs)
+            _child_runs(search, run, max_tuning_runs, dataset, best_params, best_model_id)
         except Exception as exc:
             _logger.warning("Encountered exception during creation of child runs for parameter "
                             f"search. Child runs may be missing. Exception: {exc}")
@@ -47,7 +50,7 @@ def log_search(search, run, X, y, dataset, model_id, max_tuning_runs):
     return last
 
 
-def _log_best_estimator(search, X) -> None:
+def _log_best_estimator(search, X, params) -> str | None:
     from . import flavor
     from .autolog import _example_and_signature
 
@@ -55,13 +58,14 @@ def _log_best_estimator(search, X) -> None:
         search, X, config.get(FLAVOR_NAME, "log_input_examples", False),
         config.get(FLAVOR_NAME, "log_model_signatures", True))
     try:
-        flavor.log_model(search.best_estimator_, name="best_estimator", signature=signature,
-                         input_example=example,
-                         serialization_format=config.get(FLAVOR_NAME, "serialization_format",
-                                                         "cloudpickle"),
-                         params=search.best_estimator_.get_params(deep=True))
+        return flavor.log_model(
+            search.best_estimator_, name="best_estimator", signature=signature,
+            input_example=example, params=params,
+            serialization_format=config.get(FLAVOR_NAME, "serialization_format",
+                                            "cloudpickle")).model_id
     except flavor.CustomModelPicklingError as exc:
         _logger.warning(str(exc))
+        return None
 
 
 def _ranked_rows(results: dict, max_tuning_runs) -> list[int]:
@@ -94,8 +98,9 @@ def _log_child_runs_info(max_tuning_runs: int, total: int) -> None:
         _logger.info("Logging %s, %s will be omitted.", logging_phrase, omitting_phrase)
 
 
-def _child_runs(search, parent, max_tuning_runs) -> None:
-    from .autolog import _params
+def _child_runs(search, parent, max_tuning_runs, dataset, best_params, best_model_id) -> None:
+    from . import datasets
+    from .autolog import _params, log_linked_metrics
 
     results = search.cv_results_
     seed = search.estimator
@@ -118,9 +123,14 @@ def _child_runs(search, parent, max_tuning_runs) -> None:
             value = column[row]
             if isinstance(value, Number):
                 metrics[key] = float(value)
-        timestamp = now_ms()
-        client.log_batch(child_id, metrics=[(k, v, timestamp, 0) for k, v in metrics.items()],
-                         params=_params(params), synchronous=False)
+        client.log_batch(child_id, params=_params(params), synchronous=False)
+        # linked to the best estimator's model when this candidate is the best one
+        candidate = results["params"][row]
+        model_id = (best_model_id if best_params and candidate.items() <= best_params.items()
+                    else None)
+        log_linked_metrics(parent._engine, child_id, metrics, model_id, dataset)
+        if dataset is not None:
+            datasets.log_dataset_input(parent._engine, child_id, dataset)
         client._terminate(child_id, "FINISHED", end, wait=False)
 
 
