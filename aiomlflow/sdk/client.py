@@ -288,7 +288,13 @@ class MlflowClient(LoggedModelClientMethods):
     def list_artifacts(self, run_id: str, path: str | None = None) -> list:
         """FileInfo of the artifacts directly under ``path`` of the run."""
         engine = self._engine
-        return artifact_reads.list_under(engine, artifact_roots.run_root(engine, run_id), path)
+        found = artifact_reads.list_under(engine, artifact_roots.run_root(engine, run_id), path)
+        if path:
+            # as MLflow 3: a logged model the run produced is listed under its name too
+            from .models.run_models import list_model_artifacts
+
+            found = found + list_model_artifacts(self, run_id, path)
+        return found
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
         """Download an artifact file or directory of the run; return its local path."""

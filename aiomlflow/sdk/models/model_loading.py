@@ -79,6 +79,13 @@ def download_model(model_uri, dst_path: str | None = None) -> str:
     engine = _engine()
     if model_uri.startswith("runs:"):
         run_id, path = roots.parse_runs_uri(model_uri)
+        from ..client import MlflowClient
+        from .run_models import download_model_of_run
+
+        # as MLflow 3: runs:/<run_id>/<name> is the logged model <name> the run produced
+        local = download_model_of_run(engine, MlflowClient(), run_id, path, dst_path)
+        if local is not None:
+            return local
         return reads.download_of_run(engine, run_id, path, dst_path)
     if model_uri.startswith("models:"):
         first, rest = _split_models_uri(model_uri)

@@ -34,8 +34,6 @@ def autolog(log_input_examples=False, log_model_signatures=True, log_models=True
     """Enable (or disable) and configure autologging for scikit-learn estimators.
 
     Estimators are patched when scikit-learn is imported (at once if it already is)."""
-    from .serialization import check_format
-
     arguments = dict(locals())
     if max_tuning_runs is not None and max_tuning_runs < 0:
         raise MlflowException.invalid_parameter_value(
@@ -45,7 +43,6 @@ def autolog(log_input_examples=False, log_model_signatures=True, log_models=True
         patching.revert(FLAVOR_NAME)
         if disable:
             return
-        check_format(serialization_format)
         runs.resolve_extra_tags(FLAVOR_NAME, extra_tags)  # bad extra_tags fail here
         hooks.when_imported("sklearn", "aiomlflow.sklearn.autolog",
                             lambda module: _patch_sklearn(module, extra_tags))
