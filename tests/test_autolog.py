@@ -366,13 +366,29 @@ def test_parameter_search_child_runs(mlflow, transport):
 
 
 def test_cross_validation_helpers_start_no_runs(mlflow, transport):
+    mlflow.sklearn.autolog(log_models=False)  # before the import, as MLflow documents
     from sklearn.linear_model import LinearRegression
     from sklearn.model_selection import cross_val_score
 
-    mlflow.sklearn.autolog(log_models=False)
     X, y = np.random.RandomState(0).rand(20, 2), np.random.RandomState(1).rand(20)
     cross_val_score(LinearRegression(), X, y, cv=2)
     assert mlflow.search_runs(output_format="list") == []
+
+
+def _model_info(tracking_uri: str, model_id: str):
+    """The MLmodel of a logged model, read by real mlflow (interop is tested elsewhere)."""
+    import mlflow as real
+
+    if IS_MLFLOW:
+        return real.models.get_model_info(f"models:/{model_id}")
+    import mlflow.tracking._tracking_service.utils as tracking_utils
+
+    real.set_tracking_uri(tracking_uri)
+    try:
+        return real.models.get_model_info(f"models:/{model_id}")
+    finally:
+        tracking_utils._tracking_uri = None
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
 
 
 def test_log_models_with_input_example_and_signature(mlflow, transport):
@@ -384,9 +400,9 @@ def test_log_models_with_input_example_and_signature(mlflow, transport):
     model = LinearRegression().fit(X, y)
     run = mlflow.last_active_run()
     (output,) = run.outputs.model_outputs
-    info = mlflow.models.get_model_info(f"models:/{output.model_id}")
+    info = _model_info(transport, output.model_id)
     assert info.signature is not None
-    assert info.signature.inputs.to_dict()[0]["tensor-spec"]["shape"] == [-1, 3]
+    assert list(info.signature.inputs.to_dict()[0]["tensor-spec"]["shape"]) == [-1, 3]
     assert info.saved_input_example_info["type"] == "ndarray"
     loaded = mlflow.sklearn.load_model(f"models:/{output.model_id}")
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
@@ -400,7 +416,7 @@ def test_no_signature_no_example(mlflow, transport):
     X, y = _data()
     LinearRegression().fit(X, y)
     (output,) = mlflow.last_active_run().outputs.model_outputs
-    info = mlflow.models.get_model_info(f"models:/{output.model_id}")
+    info = _model_info(transport, output.model_id)
     assert info.signature is None
     assert info.saved_input_example_info is None
 
@@ -558,15 +574,19 @@ def test_unsupported_integrations_log_one_line_and_skip(tmp_path):
     assert "xgboost" not in excluded.stderr
 
 
-def _probe(target: str, directory: pathlib.Path, *args: str) -> dict:
+def _start_probe(target: str, directory: pathlib.Path, *args: str) -> subprocess.Popen:
     directory.mkdir()
-    result = subprocess.run(
+    return subprocess.Popen(
         [sys.executable, str(HERE / "autolog_probe.py"), target, *args], cwd=directory,
         env={**{k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")},
-             "PYTHONPATH": str(WORKTREE)}, capture_output=True, text=True, timeout=400)
-    assert result.returncode == 0, result.stderr[-3000:]
-    line = next(line for line in result.stdout.splitlines()
-                if line.startswith("AUTOLOG_PROBE "))
+             "PYTHONPATH": str(WORKTREE)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+
+
+def _probe_result(process: subprocess.Popen) -> dict:
+    stdout, stderr = process.communicate(timeout=400)
+    assert process.returncode == 0, stderr[-3000:]
+    line = next(line for line in stdout.splitlines() if line.startswith("AUTOLOG_PROBE "))
     return json.loads(line[len("AUTOLOG_PROBE "):])
 
 
@@ -574,10 +594,12 @@ def _probe(target: str, directory: pathlib.Path, *args: str) -> dict:
 @pytest.mark.parametrize("log_models,log_datasets,which", [("0", "1", "all"),
                                                            ("1", "0", "small")])
 def test_autolog_logs_what_real_mlflow_logs(tmp_path, log_models, log_datasets, which):
-    """The same estimators under both autologgers: identical params (keys and values),
-    metric keys, tags, artifacts, dataset inputs, logged models and child runs."""
-    ours = _probe("aiomlflow", tmp_path / "ours", log_models, log_datasets, which)
-    theirs = _probe("mlflow", tmp_path / "theirs", log_models, log_datasets, which)
+    """The same estimators under both autologgers (each in a fresh process, side by
+    side): identical params (keys and values), metric keys, tags, artifacts, dataset
+    inputs, logged models (names, params, linked metrics) and child runs."""
+    ours = _start_probe("aiomlflow", tmp_path / "ours", log_models, log_datasets, which)
+    theirs = _start_probe("mlflow", tmp_path / "theirs", log_models, log_datasets, which)
+    ours, theirs = _probe_result(ours), _probe_result(theirs)
     assert sorted(ours) == sorted(theirs)
     for name in theirs:
         if isinstance(theirs[name], dict):
