@@ -28,7 +28,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import IS_MLFLOW, TARGET, skip_on_mlflow
+from conftest import IS_MLFLOW, skip_on_mlflow
 
 HERE = pathlib.Path(__file__).resolve().parent
 WORKTREE = HERE.parent

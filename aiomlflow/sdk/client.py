@@ -92,9 +92,12 @@ class MlflowClient(LoggedModelClientMethods):
         """End a run with a status (default FINISHED)."""
         self._terminate(run_id, status, end_time, wait=True)
 
-    def _terminate(self, run_id: str, status, end_time, wait: bool) -> None:
+    def _terminate(self, run_id: str, status, end_time, wait: bool,
+                   with_artifacts: bool = True) -> None:
         # queued as run data: in order with the run's pending data, and journaled with
-        # it while a remote server is unreachable
+        # it while a remote server is unreachable.  ``with_artifacts=False``: a waiting
+        # end does not also wait for the run's artifact uploads (autologging's
+        # rendered files, which reads through this engine still see: reads flush them)
         status = validation.validate_run_status(status)
         validation.validate_run_id(run_id)
         engine = self._engine
@@ -102,7 +105,7 @@ class MlflowClient(LoggedModelClientMethods):
         # system metrics are queued before the end
         engine.system_metrics.stop(run_id)
         run_links.print_links(engine.tracking_uri, run_id)
-        if wait and engine.artifacts.pending():
+        if wait and with_artifacts and engine.artifacts.pending():
             # a run ends with its artifacts in place; their failures stay for the flush
             engine.artifacts.flush(raise_errors=False)
         seq = engine.submit(TERMINATE, run_id, status, end_time or now_ms())

@@ -72,7 +72,9 @@ def end_managed_run(run, status: str) -> None:
     managed_ids().discard(run.info.run_id)
     active = fluent.active_run()
     if active is not None and active.info.run_id == run.info.run_id:
-        fluent.end_run(status)
+        # durable when the training call returns, as in MLflow; the files autologging
+        # renders off the caller's thread (estimator.html, plots) are not waited for
+        fluent._end_active_run(status, wait=True, with_artifacts=False)
 
 
 # ----------------------------------------------------------------- training sessions
