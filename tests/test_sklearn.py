@@ -145,8 +145,20 @@ def _needs_registry(mlflow):
 
 
 def test_reference_log_model_and_register_example(mlflow, tmp_path, monkeypatch, capsys):
+    """MLflow 3.17.2 with skops >= 0.16 refuses this example as written: the default
+    skops format marks a random forest's tree type untrusted.  The example then runs
+    with that type trusted, as the error message advises."""
     _needs_registry(mlflow)
-    namespace = _run_example(mlflow, LOG_MODEL_EXAMPLE, tmp_path, monkeypatch)
+    with pytest.raises(mlflow.MlflowException) as info:
+        _run_example(mlflow, LOG_MODEL_EXAMPLE.split("model_uri =")[0], tmp_path,
+                     monkeypatch)
+    assert "The saved sklearn model references untrusted types" in str(info.value)
+    assert "sklearn.tree._tree.Tree" in str(info.value)
+    trusted = LOG_MODEL_EXAMPLE.replace(
+        'name="sklearn-model", signature=signature)',
+        'name="sklearn-model", signature=signature,\n'
+        '                             skops_trusted_types=["sklearn.tree._tree.Tree"])')
+    namespace = _run_example(mlflow, trusted, tmp_path, monkeypatch)
     assert capsys.readouterr().out.splitlines()[-2:] == [
         "Name: RandomForestRegressionModel", "Version: 1"]
     loaded = mlflow.sklearn.load_model(namespace["model_uri"])
@@ -346,6 +358,22 @@ def test_save_into_a_non_empty_directory(mlflow, tmp_path):
         mlflow.sklearn.save_model(model, tmp_path / "taken")
     assert info.value.error_code == "RESOURCE_ALREADY_EXISTS"
     assert f"Path '{tmp_path / 'taken'}' already exists and is not empty" in str(info.value)
+
+
+def test_skops_refuses_untrusted_tree_types(mlflow, tmp_path):
+    """(What the reference's RandomForestRegressor example meets with skops >= 0.16.)"""
+    from sklearn.tree import DecisionTreeRegressor
+
+    X = np.random.RandomState(0).rand(10, 2)
+    tree = DecisionTreeRegressor().fit(X, X.sum(axis=1))
+    with pytest.raises(mlflow.MlflowException) as info:
+        mlflow.sklearn.save_model(tree, tmp_path / "m")
+    assert "sklearn.tree._tree.Tree" in str(info.value)
+    assert not (tmp_path / "m" / "model.skops").exists()
+    mlflow.sklearn.save_model(tree, tmp_path / "ok",
+                              skops_trusted_types=["sklearn.tree._tree.Tree"])
+    np.testing.assert_allclose(mlflow.sklearn.load_model(str(tmp_path / "ok")).predict(X),
+                               tree.predict(X))
 
 
 def test_skops_refuses_untrusted_types(mlflow, tmp_path):
