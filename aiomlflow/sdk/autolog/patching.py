@@ -19,6 +19,27 @@ from . import config, runs
 _logger = logging.getLogger("aiomlflow.autolog")
 ERROR_MESSAGE = "Encountered unexpected error during {} autologging: {}"
 
+
+class _SilentFilter(logging.Filter):
+    """Drops aiomlflow's records in a thread running silent (``silent=True``) autologging
+    code; the library's own code (the original fit) is never silenced."""
+
+    state = threading.local()
+
+    def filter(self, record) -> bool:
+        return not getattr(self.state, "on", False)
+
+
+_silencer = _SilentFilter()
+for _name in ("aiomlflow", "aiomlflow.autolog"):
+    logging.getLogger(_name).addFilter(_silencer)
+
+
+def _silence(on: bool) -> bool:
+    previous = getattr(_SilentFilter.state, "on", False)
+    _SilentFilter.state.on = on
+    return previous
+
 # integration → [(owner, attribute name, what owner.__dict__ held before, or _ABSENT)]
 _patches: dict[str, list] = {}
 _ABSENT = object()
@@ -114,6 +135,7 @@ def _call_safely(integration, original, patch_fn, manage_run, extra_tags, args, 
 
     def call_original(*og_args, **og_kwargs):
         state.called = True
+        loud = _silence(False)
         try:
             with warnings.catch_warnings():
                 # the library's own warnings reach the user, also in silent mode
@@ -122,9 +144,21 @@ def _call_safely(integration, original, patch_fn, manage_run, extra_tags, args, 
         except BaseException:
             state.failed = True
             raise
+        finally:
+            _silence(loud)
         return state.result
 
     functools.update_wrapper(call_original, original)
+    previous = _silence(silent)
+    try:
+        return _run_patch(integration, original, patch_fn, manage_run, extra_tags, args,
+                          kwargs, state, silent, call_original)
+    finally:
+        _silence(previous)
+
+
+def _run_patch(integration, original, patch_fn, manage_run, extra_tags, args, kwargs, state,
+               silent, call_original):
     managed = None
     try:
         with warnings.catch_warnings():
