@@ -100,7 +100,8 @@ _LAZY = {
     **dict.fromkeys(("log_input", "log_inputs", "log_outputs"), "aiomlflow.sdk.data.fluent"),
     "autolog": "aiomlflow.sdk.autolog.fluent",
 }
-_LAZY_SUBMODULES = ("tracing", "system_metrics", "aio", "data", "sklearn")
+_LAZY_SUBMODULES = ("tracing", "system_metrics", "aio", "data", "pyfunc", "models", "types",
+                    "sklearn")
 
 
 def __getattr__(name: str):
@@ -131,6 +132,8 @@ __all__ = [
     "set_experiment", "set_experiment_tag", "set_experiment_tags", "set_registry_uri",
     "set_tag", "set_tags", "set_tracking_uri", "start_run",
     "search_experiments", "search_runs",
+    # the python_function flavour
+    "pyfunc",
     # system metrics
     "system_metrics", "disable_system_metrics_logging", "enable_system_metrics_logging",
     "set_system_metrics_node_id", "set_system_metrics_samples_before_logging",

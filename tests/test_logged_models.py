@@ -2,8 +2,8 @@
 ``mlflow server``).
 
 * the reference's logged-model and active-model examples, verbatim (those built on
-  ``mlflow.pyfunc.log_model`` wait for the pyfunc flavour; they also run adapted, with
-  ``create_external_model`` making the model);
+  ``mlflow.pyfunc.log_model`` also run adapted, with ``create_external_model`` making
+  the model);
 * the API: initialize / create / finalize / get / search logged models, tags, params,
   metrics linked to models and datasets, the active model per thread and per task;
 * interop both ways with real mlflow 3.17.2: what the module under test writes, real
@@ -32,7 +32,6 @@ from conftest import IS_MLFLOW, skip_on_mlflow
 
 REFERENCE = pathlib.Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_a0d6af5c2fb3ad62.txt"
 MODEL_ID = re.compile(r"^m-[0-9a-f]{32}$")
-PYFUNC_REASON = "pyfunc flavour lands with the models issue"
 
 
 @pytest.fixture(autouse=True)
@@ -355,7 +354,6 @@ def test_reference_example(mlflow, transport, name, monkeypatch):
     run_example(mlflow, EXAMPLES[name])
 
 
-@pytest.mark.skip(reason=PYFUNC_REASON)
 @pytest.mark.parametrize("name", PYFUNC_EXAMPLES)
 def test_reference_example_with_pyfunc(mlflow, transport, name):
     run_example(mlflow, EXAMPLES[name])

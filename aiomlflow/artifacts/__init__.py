@@ -15,6 +15,13 @@ def download_artifacts(artifact_uri: str | None = None, run_id: str | None = Non
     if registry_uri is not None:
         raise MlflowException("download_artifacts(registry_uri=...): the model registry is not "
                               "supported by aiomlflow yet", error_code="NOT_IMPLEMENTED")
+    if artifact_uri is not None and str(artifact_uri).startswith("models:"):
+        from aiomlflow.sdk.models.model_loading import download_model
+
+        if run_id is not None or artifact_path is not None:
+            raise MlflowException("`artifact_path` cannot be specified if `artifact_uri` is "
+                                  "specified", error_code="INVALID_PARAMETER_VALUE")
+        return download_model(artifact_uri, dst_path, in_place=False, tracking_uri=tracking_uri)
     engine, run_id, root, path = reads.locate(artifact_uri, run_id, artifact_path,
                                               tracking_uri)
     if run_id is not None:

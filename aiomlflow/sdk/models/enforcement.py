@@ -56,51 +56,49 @@ def _to_frame(data, schema):
     return pd.DataFrame([[data]])
 
 
-def _numpy_name(dtype: DataType) -> str:
-    return {DataType.string: "<U0", DataType.binary: "|S0"}.get(dtype, dtype.to_numpy().name)
-
-
 def _convert_column(values, spec: ColSpec, label, data, schema):
-    """The column converted to the spec's type, or an error naming it."""
+    """The column converted to the spec's type where MLflow allows it: object → string,
+    int → long and float → double upcasts, small ints → double, int64 → double for
+    0/1 values, datetimes of any precision and objects → datetime."""
     import pandas as pd
 
     kind = spec.type
     if not isinstance(kind, DataType):
         return values  # arrays, objects and maps pass as given
+    if values.dtype == object and kind not in (DataType.binary, DataType.string):
+        values = values.infer_objects()
     dtype = values.dtype
-    unsafe = (f"Incompatible input types for column {label}. Can not safely convert "
-              f"{dtype} to {_numpy_name(kind)}.")
-    nonnull = values.dropna()
-    if kind in (DataType.string, DataType.binary):
-        wanted = str if kind == DataType.string else (bytes, bytearray)
-        if dtype.kind in "OUS" and all(isinstance(v, wanted) for v in nonnull):
-            return values
-        raise _fail(data, schema, unsafe)
-    if kind == DataType.datetime:
-        if dtype.kind == "M":
-            return values
-        try:
-            return pd.to_datetime(values)
-        except Exception:
-            raise _fail(data, schema, unsafe) from None
+    if kind == DataType.string and (dtype == object or isinstance(dtype, pd.StringDtype)):
+        return values
+    if kind == DataType.binary and isinstance(dtype, pd.StringDtype):
+        return values
     target = kind.to_numpy()
     if dtype == target:
         return values
-    if dtype.kind == "O" and len(nonnull) == len(values):
+    if kind == DataType.binary and dtype.kind == "O":
+        return values
+    if kind == DataType.datetime and (dtype.kind == "M" or dtype == object):
         try:
-            converted = values.astype(target)
-        except (TypeError, ValueError):
-            raise _fail(data, schema, unsafe) from None
-        if (converted == values).all():
-            return converted
-        raise _fail(data, schema, unsafe)
-    same_kind = (dtype.kind in "iu" and target.kind == "i") or (dtype.kind == target.kind)
-    if same_kind and dtype.itemsize <= target.itemsize and dtype.kind != "u" or (
-            dtype.kind == "u" and target.kind == "i" and dtype.itemsize < target.itemsize):
+            return values.astype(np.dtype("datetime64[ns]"))
+        except (TypeError, ValueError) as exc:
+            raise _fail(data, schema, f"Failed to convert column {label} from type {dtype} to "
+                                      f"{kind}.") from exc
+    if kind == DataType.boolean and dtype == object:
+        return values
+    if dtype.kind == target.kind:
+        upcast = dtype.itemsize <= target.itemsize
+    elif dtype.kind == "u" and target.kind == "i":
+        upcast = dtype.itemsize < target.itemsize
+    elif dtype.kind in "iu" and target == np.float64:
+        upcast = dtype.itemsize <= 6
+    else:
+        upcast = False
+    if upcast or (dtype == np.int64 and target.kind == "f"
+                  and all(pd.isnull(x) or x in (0, 1) for x in values)):
         return values.astype(target)
-    if dtype.kind == "f" and target.kind == "f":
-        return values.astype(target)
-    raise _fail(data, schema, unsafe)
+    shown = {DataType.string: "<U0", DataType.binary: "|S0"}.get(kind, target)
+    raise _fail(data, schema, f"Incompatible input types for column {label}. Can not safely "
+                              f"convert {dtype} to {shown}.")
 
 
 def _enforce_columns(data, schema):

@@ -118,6 +118,36 @@ def load_serving_example(mlflow_model, path: str) -> str | None:
         return f.read()
 
 
+def parse_serving_input(serving_input) -> tuple[object, dict | None]:
+    """(model input, params) of a model-server request body (a JSON string or dict):
+    ``dataframe_split``, ``dataframe_records``, ``instances`` or ``inputs``."""
+    payload = json.loads(serving_input) if isinstance(serving_input, (str, bytes)) \
+        else dict(serving_input)
+    params = payload.pop("params", None)
+    keys = [k for k in ("dataframe_split", "dataframe_records", "instances", "inputs")
+            if k in payload]
+    if len(keys) != 1 or payload.keys() - set(keys):
+        raise MlflowException.invalid_parameter_value(
+            "Invalid input. The input must contain exactly one of the keys 'dataframe_split', "
+            "'dataframe_records', 'instances' or 'inputs' (and optionally 'params'), got "
+            f"{sorted(payload)}")
+    key = keys[0]
+    value = payload[key]
+    if key.startswith("dataframe"):
+        import pandas as pd
+
+        if key == "dataframe_records":
+            return pd.DataFrame(value), params
+        return pd.DataFrame(value["data"], columns=value.get("columns"),
+                            index=value.get("index")), params
+    if isinstance(value, list) and value and all(isinstance(v, (int, float, list))
+                                                 for v in value):
+        return np.array(value), params
+    if isinstance(value, dict) and all(isinstance(v, list) for v in value.values()):
+        return {k: np.array(v) for k, v in value.items()}, params
+    return value, params
+
+
 def signature_from_example(input_example, model_output=None):
     """The signature MLflow infers from an example: its inputs and, when the model's
     output on it is known, its outputs."""

@@ -197,4 +197,12 @@ class Model:
             logged_model=logged_model)
 
 
-__all__ = ["MLMODEL_FILE_NAME", "Model"]
+def directory_size(path) -> int:
+    """Total bytes of the files under ``path``: a flavour's ``model_size_bytes``, which
+    MLflow measures after writing the model's files and before the MLmodel file."""
+    path = os.fspath(path)
+    return sum(os.path.getsize(os.path.join(root, name))
+               for root, _, files in os.walk(path) for name in files)
+
+
+__all__ = ["MLMODEL_FILE_NAME", "Model", "directory_size"]

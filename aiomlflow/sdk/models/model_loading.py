@@ -1,6 +1,7 @@
 """Where a model URI's files are, locally: ``download_model``.
 
-Accepted: a local path or ``file://`` URI (used in place), ``runs:/<run_id>/<path>``,
+Accepted: a local path or ``file://`` URI (used in place), ``runs:/<run_id>/<path>``
+(the run's artifacts, or, as in MLflow 3, the run's logged model named ``<path>``),
 ``models:/<model_id>`` (a logged model's artifact location), registered models
 (``models:/<name>/<version>``, ``models:/<name>@<alias>``: resolved by the model
 registry, ``aiomlflow.sdk.registry.uris.resolve_model_uri``), and any artifact URI the
@@ -18,11 +19,11 @@ from ...exceptions import MlflowException
 _MODEL_ID = re.compile(r"^m-[0-9a-f]{32}$")
 
 
-def _engine():
+def _engine(uri: str | None = None):
     from ...workers.registry import get_engine
     from .. import tracking_uri
 
-    return get_engine(tracking_uri.get_tracking_uri())
+    return get_engine(uri or tracking_uri.get_tracking_uri())
 
 
 def _local(model_uri: str) -> str | None:
@@ -60,10 +61,31 @@ def _split_models_uri(model_uri: str) -> tuple[str, str]:
     return first, rest
 
 
-def download_model(model_uri, dst_path: str | None = None) -> str:
+def _run_model(run_id: str, name: str, tracking_uri: str | None):
+    """The latest logged model named ``name`` that run ``run_id`` made (MLflow 3 reads
+    ``runs:/<run_id>/<name>`` as that model when the run has no such artifact)."""
+    from ..client import MlflowClient
+
+    client = MlflowClient(tracking_uri)
+    experiment_id = client.get_run(run_id).info.experiment_id
+    escaped = name.replace("'", "\\'")
+    token = None
+    while True:
+        page = client.search_logged_models([experiment_id], f"name = '{escaped}'",
+                                           page_token=token)
+        for model in page:
+            if model.source_run_id == run_id:
+                return model
+        token = page.token
+        if not token:
+            return None
+
+
+def download_model(model_uri, dst_path: str | None = None, in_place: bool = True,
+                   tracking_uri: str | None = None) -> str:
     """The local directory (or file) holding the model named by ``model_uri``:
-    downloaded into ``dst_path`` (a new temporary directory when None), or the path
-    itself for local models."""
+    downloaded into ``dst_path``, or (when None) the files themselves where they are
+    local (``in_place``), else a new temporary directory."""
     from ..artifacts import reads, roots
 
     model_uri = os.fspath(model_uri)
@@ -74,30 +96,33 @@ def download_model(model_uri, dst_path: str | None = None) -> str:
                                   error_code="RESOURCE_DOES_NOT_EXIST")
         if dst_path is None:
             return os.path.abspath(local)
-        return reads.download_under(_engine(), *roots.split_uri(os.path.abspath(local)),
-                                    dst_path)
-    engine = _engine()
+        return reads.download_under(_engine(tracking_uri),
+                                    *roots.split_uri(os.path.abspath(local)), dst_path)
+    engine = _engine(tracking_uri)
     if model_uri.startswith("runs:"):
         run_id, path = roots.parse_runs_uri(model_uri)
-        from ..client import MlflowClient
-        from .run_models import download_model_of_run
-
-        # as MLflow 3: runs:/<run_id>/<name> is the logged model <name> the run produced
-        local = download_model_of_run(engine, MlflowClient(), run_id, path, dst_path)
-        if local is not None:
-            return local
-        return reads.download_of_run(engine, run_id, path, dst_path)
+        try:
+            return reads.download_of_run(engine, run_id, path, dst_path)
+        except MlflowException as exc:
+            if exc.error_code != "RESOURCE_DOES_NOT_EXIST" or not path:
+                raise
+            model = _run_model(run_id, path.split("/", 1)[0], tracking_uri)
+            if model is None:
+                raise
+        rest = path.split("/", 1)[1] if "/" in path else None
+        return reads.download_under(engine, model.artifact_location, rest, dst_path,
+                                    in_place=in_place)
     if model_uri.startswith("models:"):
         first, rest = _split_models_uri(model_uri)
         if _MODEL_ID.match(first):
             from ..client import MlflowClient
 
-            model = MlflowClient().get_logged_model(first)
+            model = MlflowClient(tracking_uri).get_logged_model(first)
             return reads.download_under(engine, model.artifact_location, rest or None,
-                                        dst_path, in_place=True)
-        return download_model(_registry_uri(model_uri), dst_path)
+                                        dst_path, in_place=in_place)
+        return download_model(_registry_uri(model_uri), dst_path, in_place, tracking_uri)
     root, name = roots.split_uri(model_uri)
-    return reads.download_under(engine, root, name, dst_path, in_place=True)
+    return reads.download_under(engine, root, name, dst_path, in_place=in_place)
 
 
 def download_model_file(model_uri: str) -> str:

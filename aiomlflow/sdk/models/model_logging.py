@@ -144,6 +144,9 @@ def log_model(flavor_save: Callable, *, name: str | None = None,
     client = MlflowClient()
     active = run_fluent.active_run()
     run_id = active.info.run_id if active is not None else None
+    if run_id:
+        # the run's params and metrics logged asynchronously before this call count too
+        client._engine.flush(raise_errors=False)
     run = client.get_run(run_id) if run_id else None
     if model_id is not None:
         model = client.get_logged_model(model_id)

@@ -1,6 +1,6 @@
 """A run's logged models seen through the run's artifact paths, as MLflow 3 does:
-``list_artifacts(run_id, "model")`` and ``runs:/<run_id>/model`` reach the artifacts of
-the logged model named ``model`` that the run produced."""
+``list_artifacts(run_id, "model")`` lists the artifacts of the logged model named
+``model`` that the run produced (``runs:/<run_id>/model`` downloads: model_loading.py)."""
 
 from __future__ import annotations
 
@@ -39,17 +39,3 @@ def list_model_artifacts(client, run_id: str, path: str | None) -> list:
         return []
     return [FileInfo(f"{name}/{info.path}", info.is_dir, info.file_size)
             for info in client.list_logged_model_artifacts(model.model_id, rest or None)]
-
-
-def download_model_of_run(engine, client, run_id: str, path: str | None, dst_path):
-    """The local path of the run's model named by ``path``'s first part, or None."""
-    from ..artifacts import reads
-
-    name, rest = _split(path)
-    if not name:
-        return None
-    model = model_of_run(client, run_id, name)
-    if model is None:
-        return None
-    return reads.download_under(engine, model.artifact_location, rest or None, dst_path,
-                                in_place=True)

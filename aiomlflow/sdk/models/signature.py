@@ -167,7 +167,25 @@ def _tensor_spec(array: np.ndarray, name: str | None = None) -> TensorSpec:
 
 
 def infer_schema(data) -> Schema:
-    """The Schema of a model input or output (see the module docstring for the rules)."""
+    """The Schema of a model input or output (see the module docstring for the rules);
+    warns, as MLflow, when it has integer columns (missing values would break them)."""
+    schema = _infer_schema(data)
+    if not schema.is_tensor_spec() and any(
+            t in (DataType.integer, DataType.long) for t in schema.input_types()):
+        import warnings
+
+        warnings.warn(
+            "Hint: Inferred schema contains integer column(s). Integer columns in Python "
+            "cannot represent missing values. If your input data contains missing values at "
+            "inference time, it will be encoded as floats and will cause a schema "
+            "enforcement error. The best way to avoid this problem is to infer the model "
+            "schema based on a realistic data sample (training dataset) that includes missing "
+            "values. Alternatively, you can declare integer columns as doubles (float64) "
+            "whenever these columns may have missing values.", stacklevel=3)
+    return schema
+
+
+def _infer_schema(data) -> Schema:
     import sys
 
     pd = sys.modules.get("pandas")

@@ -1,0 +1,1 @@
+"""The python_function ("pyfunc") flavour: PythonModel, save/log/load, PyFuncModel."""
