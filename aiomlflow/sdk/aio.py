@@ -47,8 +47,9 @@ from .validation import KNOWN_KEYS
 __all__ = [
     "active_run", "create_experiment", "delete_experiment", "delete_experiment_tag",
     "delete_run", "delete_tag", "end_run", "flush", "flush_async_logging", "get_experiment",
-    "get_experiment_by_name", "get_parent_run", "get_run", "last_active_run", "log_metric",
-    "log_metrics", "log_param", "log_params", "search_experiments", "search_runs",
+    "get_experiment_by_name", "get_parent_run", "get_run", "last_active_run", "log_input",
+    "log_inputs", "log_metric", "log_metrics", "log_outputs", "log_param", "log_params",
+    "search_experiments", "search_runs",
     "set_experiment", "set_experiment_tag", "set_experiment_tags", "set_tag", "set_tags",
     "start_run",
 ]
@@ -401,6 +402,30 @@ async def delete_tag(key: str) -> None:
     validation.validate_delete_tag_key(key)
     run_id, engine = await _target(None)
     await _in_thread(MlflowClient(engine.tracking_uri).delete_tag, run_id, key)
+
+
+# ------------------------------------------------------------------ run inputs / outputs
+async def log_input(dataset=None, context: str | None = None, tags: dict | None = None,
+                    model=None) -> None:
+    """Record a dataset (and/or a LoggedModelInput) as an input of the task's active run."""
+    from .data import fluent as data
+
+    await _in_thread_adopting(data.log_input, dataset, context, tags, model)
+
+
+async def log_inputs(datasets: list | None = None, contexts: list | None = None,
+                     tags_list: list | None = None, models: list | None = None) -> None:
+    """Record several datasets as inputs of the task's active run (as ``log_inputs``)."""
+    from .data import fluent as data
+
+    await _in_thread_adopting(data.log_inputs, datasets, contexts, tags_list, models)
+
+
+async def log_outputs(models: list | None = None) -> None:
+    """Record LoggedModelOutputs as outputs of the task's active run."""
+    from .data import fluent as data
+
+    await _in_thread_adopting(data.log_outputs, models)
 
 
 # ------------------------------------------------------------------ experiments

@@ -71,6 +71,14 @@ class Transport(ABC):
         """``write_runs`` run synchronously on the calling thread (one caller at a time)."""
         raise NotImplementedError
 
+    # Queued transport calls (engine.call) that ``call_in_caller`` can run.
+    caller_calls: frozenset = frozenset()
+
+    def call_in_caller(self, method: str, args: tuple):
+        """Transport ``method(*args)`` (one of ``caller_calls``) run synchronously on the
+        calling thread, as ``write_in_caller`` (one caller at a time)."""
+        raise NotImplementedError
+
     # runs
     @abstractmethod
     async def create_run(self, experiment_id: str, user_id: str, start_time: int,

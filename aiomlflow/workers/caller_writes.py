@@ -25,7 +25,7 @@ from __future__ import annotations
 import threading
 import time
 
-from ..batches import LAST_DATA_KIND, NOOP, group_by_run
+from ..batches import CALL, LAST_DATA_KIND, NOOP, group_by_run
 from ..exceptions import MlflowException
 from .completions import Durable
 
@@ -34,9 +34,10 @@ class WriteInterrupted(MlflowException):
     """A wait from a signal handler that interrupted its own thread's write."""
 
 
-def helpable(op: tuple) -> bool:
-    """Operations a caller may write itself: run data and flush markers."""
-    return op[1] <= LAST_DATA_KIND or op[1] == NOOP
+def helpable(op: tuple, calls: frozenset = frozenset()) -> bool:
+    """Operations a caller may write itself: run data, flush markers, and the transport
+    calls its transport can make on the caller's thread (``calls``)."""
+    return op[1] <= LAST_DATA_KIND or op[1] == NOOP or (op[1] == CALL and op[3] in calls)
 
 
 class CallerWriter:
@@ -65,12 +66,14 @@ class CallerWriter:
             self.writing = threading.get_ident()
             # caller_may_write again, under the lock: the loop turns it off before closing
             # the transport, and takes this lock to let a write in progress finish first
+            calls = engine.transport.caller_calls
+            accept = helpable if not calls else (lambda op: helpable(op, calls))
             while (not completions.completed(seq) and engine.caller_may_write()
                    and (deadline is None or time.monotonic() < deadline)):
-                ops = engine.queue.take_leading(engine.settings.batch_size, helpable)
+                ops = engine.queue.take_leading(engine.settings.batch_size, accept)
                 if not ops:
                     break
-                self._write(ops)
+                self._write_in_order(ops)
             if not engine.items:
                 completions.fill_gaps()
         finally:
@@ -96,7 +99,34 @@ class CallerWriter:
         self._deferred = (handler, *args)
         return True
 
-    def _write(self, ops: list) -> None:
+    def _write_in_order(self, ops: list) -> None:
+        # run data and markers in runs written together; a transport call alone, in its
+        # place in the queue
+        start = 0
+        for n, op in enumerate(ops):
+            if op[1] == CALL:
+                if start < n:
+                    self._write(ops[start:n], ops[n:])
+                self._call(op, ops[n + 1:])
+                start = n + 1
+        if start < len(ops):
+            self._write(ops[start:])
+
+    def _call(self, op: tuple, rest: list) -> None:
+        engine = self._engine
+        try:
+            result = engine.transport.call_in_caller(op[3], op[4])
+        except BaseException as exc:
+            if isinstance(exc, Exception) and not isinstance(exc, WriteInterrupted):
+                from .completions import as_mlflow_exception
+
+                engine.completions.complete((op,), {op[0]: as_mlflow_exception(exc)})
+                return
+            engine.items.extendleft(reversed([op, *rest]))  # cut short: see _write
+            raise
+        engine.completions.complete((op,), None, {op[0]: result})
+
+    def _write(self, ops: list, rest: list = ()) -> None:
         engine = self._engine
         data = [op for op in ops if op[1] <= LAST_DATA_KIND]
         durable = Durable(engine.completions, ops)
@@ -114,5 +144,7 @@ class CallerWriter:
             # KeyboardInterrupt, SystemExit from a handler): the operations go back to
             # the head of the queue for a later drain or the exit flush.
             if not durable.called:
-                engine.items.extendleft(reversed(ops))
+                engine.items.extendleft(reversed([*ops, *rest]))
+            elif rest:
+                engine.items.extendleft(reversed(rest))
             raise

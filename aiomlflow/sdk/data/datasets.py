@@ -103,20 +103,36 @@ class NumpyDataset(Dataset):
             _check_arrays(targets, "numpy dataset targets")
         self._features = features
         self._targets = targets
+        self._entity = None
         self._schema = None
         self._schema_known = False
+        self._schema_text = None
         super().__init__(source=source, name=name, digest=digest)
 
     def _compute_digest(self) -> str:
         return digests.numpy_digest(self._features, self._targets)
 
+    def _to_mlflow_entity(self) -> DatasetEntity:
+        # Arrays keep their shape, and the name, digest and source are fixed: the entity
+        # is built once (log_inputs of many datasets, and again for each run).
+        if self._entity is None:
+            self._entity = super()._to_mlflow_entity()
+        entity = self._entity
+        return DatasetEntity(entity.name, entity.digest, entity.source_type, entity.source,
+                             entity.schema, entity.profile)
+
     def to_dict(self) -> dict[str, str]:
         """The base fields plus ``schema`` (tensor specs) and ``profile`` as JSON."""
-        schema = self.schema
         config = super().to_dict()
-        config.update({"schema": json.dumps(schema.to_dict()) if schema else None,
-                       "profile": json.dumps(self.profile)})
+        config.update({"schema": self._schema_json(), "profile": json.dumps(self.profile)})
         return config
+
+    def _schema_json(self) -> str | None:
+        # (the schema is inferred once, so is its JSON)
+        if self._schema_text is None:
+            schema = self.schema
+            self._schema_text = (schema.to_json() if schema else None,)
+        return self._schema_text[0]
 
     @property
     def features(self):
@@ -167,6 +183,7 @@ class PandasDataset(Dataset):
         self._predictions = predictions
         self._schema = None
         self._schema_known = False
+        self._schema_text = None
         super().__init__(source=source, name=name, digest=digest)
 
     def _compute_digest(self) -> str:
@@ -174,12 +191,16 @@ class PandasDataset(Dataset):
 
     def to_dict(self) -> dict[str, str]:
         """The base fields plus ``schema`` (column specs) and ``profile`` as JSON."""
-        schema = self.schema
         config = super().to_dict()
-        config.update({
-            "schema": json.dumps({"mlflow_colspec": schema.to_dict()}) if schema else None,
-            "profile": json.dumps(self.profile)})
+        config.update({"schema": self._schema_json(), "profile": json.dumps(self.profile)})
         return config
+
+    def _schema_json(self) -> str | None:
+        if self._schema_text is None:
+            schema = self.schema
+            self._schema_text = (
+                json.dumps({"mlflow_colspec": schema.to_dict()}) if schema else None,)
+        return self._schema_text[0]
 
     @property
     def df(self):

@@ -5,17 +5,13 @@ catches, with MLflow's own wording kept at the end of the message."""
 from __future__ import annotations
 
 from ...exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from ..validation import MlflowTypeError
+
+__all__ = ["MlflowAttributeError", "MlflowTypeError", "wrong_kind"]
 
 
 class MlflowAttributeError(MlflowException, AttributeError):
     """An object of the wrong kind where MLflow fails with an AttributeError."""
-
-    def __init__(self, message: str):
-        super().__init__(message, error_code=INVALID_PARAMETER_VALUE)
-
-
-class MlflowTypeError(MlflowException, TypeError):
-    """A value of the wrong type where MLflow fails with a TypeError."""
 
     def __init__(self, message: str):
         super().__init__(message, error_code=INVALID_PARAMETER_VALUE)

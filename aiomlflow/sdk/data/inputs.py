@@ -20,6 +20,14 @@ MAX_INPUT_TAG_KEY_SIZE = 255
 MAX_INPUT_TAG_VALUE_SIZE = 500
 
 
+class _NotIterable(MlflowException, TypeError):
+    """No list where MLflow fails iterating it: INTERNAL_ERROR from its SQL store, a
+    TypeError from its REST client; ours is both."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+
+
 def create_dataset_input(dataset, context: str | None = None,
                          tags: dict | None = None) -> DatasetInput | None:
     """The DatasetInput of an ``mlflow.data`` dataset with its tags, the context last;
@@ -53,6 +61,23 @@ def _length(value, field: str) -> int:
             f"'{type(value).__name__}' has no len())") from None
 
 
+def _plainly_valid(dataset, tags) -> bool:
+    # the usual input, checked in one expression: str fields within MLflow's limits
+    name, digest, source = dataset._name, dataset._digest, dataset._source
+    schema, profile = dataset._schema, dataset._profile
+    return (type(name) is str and len(name) <= MAX_DATASET_NAME_SIZE
+            and type(digest) is str and len(digest) <= MAX_DATASET_DIGEST_SIZE
+            and type(dataset._source_type) is str
+            and type(source) is str and len(source) <= MAX_DATASET_SOURCE_SIZE
+            and (schema is None or (type(schema) is str
+                                    and len(schema) <= MAX_DATASET_SCHEMA_SIZE))
+            and (profile is None or (type(profile) is str
+                                     and len(profile) <= MAX_DATASET_PROFILE_SIZE))
+            and all(type(t._key) is str and len(t._key) <= MAX_INPUT_TAG_KEY_SIZE
+                    and type(t._value) is str and len(t._value) <= MAX_INPUT_TAG_VALUE_SIZE
+                    for t in tags))
+
+
 def validate_dataset(dataset) -> None:
     """MLflow's checks on a Dataset entity: every field present, none too long."""
     if dataset is None:
@@ -76,12 +101,13 @@ def validate_dataset(dataset) -> None:
 
 def validate_input_tag(tag) -> None:
     """MLflow's checks on an input tag: key and value present and not too long."""
+    # (None is a TypeError too: MLflow's REST client fails so, its SQL store as here)
     if tag is None:
         raise MlflowException("InputTag cannot be None", INVALID_PARAMETER_VALUE)
     if tag.key is None:
-        raise MlflowException("InputTag key cannot be None", INVALID_PARAMETER_VALUE)
+        raise MlflowTypeError("InputTag key cannot be None")
     if tag.value is None:
-        raise MlflowException("InputTag value cannot be None", INVALID_PARAMETER_VALUE)
+        raise MlflowTypeError("InputTag value cannot be None")
     if _length(tag.key, "InputTag key") > MAX_INPUT_TAG_KEY_SIZE:
         raise _too_long("key", MAX_INPUT_TAG_KEY_SIZE)
     if _length(tag.value, f"InputTag value for key {tag.key!r}") > MAX_INPUT_TAG_VALUE_SIZE:
@@ -99,7 +125,10 @@ def validate_dataset_inputs(dataset_inputs) -> list[DatasetInput]:
         if not isinstance(dataset_input, DatasetInput):
             raise wrong_kind("dataset input", dataset_input, "an aiomlflow.entities.DatasetInput",
                              "dataset")
-        validate_dataset(dataset_input.dataset)
+        dataset = dataset_input.dataset
+        if type(dataset) is DatasetEntity and _plainly_valid(dataset, dataset_input.tags):
+            continue
+        validate_dataset(dataset)
         for tag in dataset_input.tags:
             validate_input_tag(tag)
     return list(dataset_inputs)
@@ -118,8 +147,8 @@ def validate_model_inputs(models) -> list[LoggedModelInput]:
 def validate_model_outputs(models) -> list[LoggedModelOutput]:
     """LoggedModelOutputs (a model id and a step); None fails as in MLflow."""
     if models is None:
-        raise MlflowException("Invalid model outputs None: expected a list of "
-                              "LoggedModelOutput ('NoneType' object is not iterable)")
+        raise _NotIterable("Invalid model outputs None: expected a list of "
+                           "LoggedModelOutput ('NoneType' object is not iterable)")
     models = list(models)
     for model in models:
         if not isinstance(model, LoggedModelOutput):

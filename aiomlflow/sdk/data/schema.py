@@ -54,26 +54,42 @@ class SchemaError(Exception):
 
 
 # ----------------------------------------------------------------------------- tensors
-def _tensor_spec(array: np.ndarray, name=None) -> dict:
+def _tensor_key(array, name=None) -> tuple:
+    """What a tensor spec depends on: the name, the dtype, the shape past the first axis."""
     if not isinstance(array, np.ndarray):
         raise SchemaError(f"Expected numpy.ndarray, got '{type(array)}'.")
     if array.ndim == 0:
         raise SchemaError("The specified variable_dimension 0 is out of bounds with respect to "
                           "the number of dimensions 0 in the input dataset")
-    dtype = array.dtype
+    return (name, array.dtype, array.shape[1:])
+
+
+def _tensor_spec(name, dtype, rest: tuple) -> dict:
     dtype = np.dtype("str") if dtype.char == "U" else np.dtype("bytes") if dtype.char == "S" \
         else dtype
-    spec = {"type": "tensor", "tensor-spec": {"dtype": dtype.name,
-                                              "shape": [-1, *array.shape[1:]]}}
+    spec = {"type": "tensor", "tensor-spec": {"dtype": dtype.name, "shape": [-1, *rest]}}
     return spec if name is None else {"name": name, **spec}
+
+
+# Tensor specs as JSON, by what they depend on: datasets of arrays alike (a batch of
+# from_numpy calls) share one; a bounded cache (dtype.name alone costs microseconds).
+_SPEC_JSON: dict = {}
+_SCHEMA_JSON: dict = {}
+_SPEC_CACHE_SIZE = 1024
 
 
 def _tensor_schema(data) -> str:
     if isinstance(data, dict):
-        specs = [_tensor_spec(array, name) for name, array in data.items()]
+        key = tuple(_tensor_key(array, name) for name, array in data.items())
     else:
-        specs = [_tensor_spec(data)]
-    return json.dumps(specs)
+        key = (_tensor_key(data),)
+    found = _SPEC_JSON.get(key)  # (names are dict keys, dtypes and shapes hashable)
+    if found is None:
+        found = json.dumps([_tensor_spec(*item) for item in key])
+        if len(_SPEC_JSON) >= _SPEC_CACHE_SIZE:
+            _SPEC_JSON.clear()
+        _SPEC_JSON[key] = found
+    return found
 
 
 class TensorDatasetSchema:
@@ -86,6 +102,17 @@ class TensorDatasetSchema:
     def to_dict(self) -> dict:
         """``{"mlflow_tensorspec": {"features": <json>, "targets": <json or None>}}``."""
         return {"mlflow_tensorspec": {"features": self.features, "targets": self.targets}}
+
+    def to_json(self) -> str:
+        """``to_dict`` as JSON (the dataset's stored schema)."""
+        key = (self.features, self.targets)
+        found = _SCHEMA_JSON.get(key)
+        if found is None:
+            found = json.dumps(self.to_dict())
+            if len(_SCHEMA_JSON) >= _SPEC_CACHE_SIZE:
+                _SCHEMA_JSON.clear()
+            _SCHEMA_JSON[key] = found
+        return found
 
     def __eq__(self, other) -> bool:
         return (isinstance(other, TensorDatasetSchema) and self.features == other.features
@@ -109,7 +136,7 @@ def tensor_schema(features, targets=None) -> TensorDatasetSchema | None:
 def tensor_schema_json(features, targets=None) -> str | None:
     """``{"mlflow_tensorspec": {...}}`` as MLflow stores it, or None."""
     schema = tensor_schema(features, targets)
-    return None if schema is None else json.dumps(schema.to_dict())
+    return None if schema is None else schema.to_json()
 
 
 # ----------------------------------------------------------------------------- columns

@@ -185,45 +185,57 @@ def _active_run_experiment(db, run_id: str) -> int:
 
 def log_inputs(db, run_id: str, datasets: list, models: list) -> None:
     """Record datasets (DatasetInput) and logged models (LoggedModelInput) as inputs of
-    a run; ones it already has are kept as they are (MLflow's de-duplication)."""
+    a run; ones it already has are kept as they are (MLflow's de-duplication: the first
+    input of a name and digest wins).  A handful of statements whatever the count."""
     with transaction(db):
         experiment_id = _active_run_experiment(db, run_id)
-        seen = set()
+        unique: dict = {}
         for dataset_input in datasets or ():
-            dataset = dataset_input.dataset
-            if (dataset.name, dataset.digest) in seen:
-                continue
-            seen.add((dataset.name, dataset.digest))
-            row = db.execute("SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND "
-                             "name = ? AND digest = ?",
-                             (experiment_id, dataset.name, dataset.digest)).fetchone()
-            if row is None:
-                dataset_uuid = uuid.uuid4().hex
-                db.execute(
-                    "INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, "
-                    "dataset_source_type, dataset_source, dataset_schema, dataset_profile) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (dataset_uuid, experiment_id, dataset.name, dataset.digest,
-                     dataset.source_type, dataset.source, dataset.schema, dataset.profile))
-            else:
-                dataset_uuid = row[0]
-            if db.execute("SELECT 1 FROM inputs WHERE source_type = 'DATASET' AND "
-                          "source_id = ? AND destination_type = 'RUN' AND destination_id = ?",
-                          (dataset_uuid, run_id)).fetchone():
-                continue
-            input_uuid = uuid.uuid4().hex
-            db.execute("INSERT INTO inputs (input_uuid, source_type, source_id, "
-                       "destination_type, destination_id, step) "
-                       "VALUES (?, 'DATASET', ?, 'RUN', ?, 0)", (input_uuid, dataset_uuid, run_id))
-            db.executemany("INSERT OR REPLACE INTO input_tags (input_uuid, name, value) "
-                           "VALUES (?, ?, ?)",
-                           [(input_uuid, tag.key, tag.value) for tag in dataset_input.tags])
-        for model in models or ():
-            db.execute("INSERT INTO inputs (input_uuid, source_type, source_id, "
+            unique.setdefault((dataset_input.dataset.name, dataset_input.dataset.digest),
+                              dataset_input)
+        if unique:
+            _link_datasets(db, experiment_id, run_id, unique)
+        db.executemany("INSERT INTO inputs (input_uuid, source_type, source_id, "
                        "destination_type, destination_id, step) "
                        "VALUES (?, 'RUN_INPUT', ?, 'MODEL_INPUT', ?, 0) "
                        "ON CONFLICT (source_type, source_id, destination_type, destination_id) "
-                       "DO NOTHING", (uuid.uuid4().hex, run_id, model.model_id))
+                       "DO NOTHING",
+                       [(uuid.uuid4().hex, run_id, model.model_id) for model in models or ()])
+
+
+def _link_datasets(db, experiment_id, run_id: str, unique: dict) -> None:
+    """The experiment's dataset rows (existing or new) of ``unique`` ((name, digest) ->
+    DatasetInput), each linked to the run once, with its input tags."""
+    names = sorted({name for name, _ in unique})
+    known = {(name, digest): dataset_uuid for name, digest, dataset_uuid in in_ids(
+        db, "SELECT name, digest, dataset_uuid FROM datasets WHERE experiment_id = ? AND "
+            "name IN ({ids})", names, (experiment_id,)) if (name, digest) in unique}
+    new_rows = []
+    for key, dataset_input in unique.items():
+        if key not in known:
+            dataset = dataset_input.dataset
+            known[key] = uuid.uuid4().hex
+            new_rows.append((known[key], experiment_id, dataset.name, dataset.digest,
+                             dataset.source_type, dataset.source, dataset.schema,
+                             dataset.profile))
+    db.executemany("INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, "
+                   "dataset_source_type, dataset_source, dataset_schema, dataset_profile) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", new_rows)
+    linked = {row[0] for row in in_ids(
+        db, "SELECT source_id FROM inputs WHERE source_type = 'DATASET' AND "
+            "destination_type = 'RUN' AND destination_id = ? AND source_id IN ({ids})",
+        sorted(known.values()), (run_id,))}
+    input_rows, tag_rows = [], []
+    for key, dataset_input in unique.items():
+        if known[key] in linked:
+            continue
+        input_uuid = uuid.uuid4().hex
+        input_rows.append((input_uuid, known[key], run_id))
+        tag_rows.extend((input_uuid, tag.key, tag.value) for tag in dataset_input.tags)
+    db.executemany("INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, "
+                   "destination_id, step) VALUES (?, 'DATASET', ?, 'RUN', ?, 0)", input_rows)
+    db.executemany("INSERT OR REPLACE INTO input_tags (input_uuid, name, value) "
+                   "VALUES (?, ?, ?)", tag_rows)
 
 
 def log_outputs(db, run_id: str, models: list) -> None:

@@ -226,6 +226,18 @@ class SqliteTransport(SqliteLoggedModelMethods, Transport):
     def write_in_caller(self, batches, durable=None):
         # A plain connection of our own, used by one caller thread at a time (the
         # engine's drain lock): a synchronous call then writes without thread hops.
+        return self._in_caller(writes.write_runs, batches, durable)
+
+    # the run links (a batch of datasets for log_inputs): one transaction each, written
+    # by the waiting caller as run data is
+    caller_calls = frozenset({"log_inputs", "log_outputs"})
+
+    def call_in_caller(self, method: str, args: tuple):
+        from . import logged_models
+
+        return self._in_caller(getattr(logged_models, method), *args)
+
+    def _in_caller(self, fn, *args):
         db = self._caller_db
         if db is None:
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
@@ -234,13 +246,13 @@ class SqliteTransport(SqliteLoggedModelMethods, Transport):
             self._caller_db = db
         try:
             try:
-                return writes.write_runs(db, batches, durable)
+                return fn(db, *args)
             except sqlite3.OperationalError as exc:
                 if not _is_transient(exc):
                     raise
             for attempt in tenacity.Retrying(**_LOCKED_RETRY):  # as in _run
                 with attempt:
-                    return writes.write_runs(db, batches, durable)
+                    return fn(db, *args)
         except BaseException:
             # The caller's thread also runs signal handlers: a KeyboardInterrupt can land
             # between BEGIN and the ``with`` block that would roll it back, and an open
