@@ -269,6 +269,15 @@ def test_log_model_and_load_by_uris(mlflow, transport):
     assert [(o.model_id, o.step) for o in outputs] == [(info.model_id, 4)]
 
 
+def test_pyfunc_loads_an_sklearn_model(mlflow, transport):
+    model, X = _classifier()
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(model, name="clf", pyfunc_predict_fn="predict_proba")
+    loaded = mlflow.pyfunc.load_model(info.model_uri)
+    np.testing.assert_allclose(loaded.predict(X), model.predict_proba(X))
+    assert loaded.get_raw_model().__class__ is model.__class__
+
+
 def test_load_model_into_dst_path(mlflow, transport, tmp_path):
     model, X = _classifier()
     with mlflow.start_run():

@@ -143,7 +143,7 @@ def save_model(sk_model, path, conda_env=None, code_paths=None, mlflow_model=Non
                metadata=None, skops_trusted_types=None, extra_files=None) -> None:
     """Save a scikit-learn model as an MLflow Model directory at ``path``."""
     sklearn = _sklearn()
-    from ..environment import PYTHON_VERSION, write_environment
+    from ..environment import write_environment
     from ..input_example import save_input_example
     from ..mlmodel import Model
 
@@ -181,12 +181,11 @@ def save_model(sk_model, path, conda_env=None, code_paths=None, mlflow_model=Non
                        skops_trusted_types)
     extra_config = _copy_extra_files(extra_files, path)
     if hasattr(sk_model, pyfunc_predict_fn):
-        pyfunc_params = {"model_path": data_file, "predict_fn": pyfunc_predict_fn,
-                         "loader_module": "mlflow.sklearn", "python_version": PYTHON_VERSION}
-        if code_dir:
-            pyfunc_params["code"] = code_dir
-        pyfunc_params["env"] = {"conda": "conda.yaml", "virtualenv": "python_env.yaml"}
-        mlflow_model.add_flavor(PYFUNC_FLAVOR, **pyfunc_params)
+        from ...pyfunc.saving import add_to_model
+
+        add_to_model(mlflow_model, loader_module="mlflow.sklearn", model_path=data_file,
+                     conda_env="conda.yaml", python_env="python_env.yaml", code=code_dir,
+                     predict_fn=pyfunc_predict_fn)
     else:
         _logger.warning(f"Model was missing function: {pyfunc_predict_fn}. Not logging "
                         "python_function flavor!")
