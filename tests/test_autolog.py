@@ -425,6 +425,19 @@ def test_no_signature_no_example(mlflow, transport):
     assert info.saved_input_example_info is None
 
 
+def test_registered_model_name_registers_each_fit(mlflow, transport):
+    if not hasattr(mlflow, "register_model"):
+        pytest.skip("the model registry (register_model) is not in this aiomlflow yet")
+    from sklearn.linear_model import LinearRegression
+
+    mlflow.sklearn.autolog(registered_model_name="AutologgedModel")
+    X, y = _data()
+    LinearRegression().fit(X, y)
+    LinearRegression().fit(X, y)
+    versions = mlflow.search_model_versions(filter_string="name = 'AutologgedModel'")
+    assert sorted(int(v.version) for v in versions) == [1, 2]
+
+
 # ------------------------------------------------------------------ configuration
 def test_disable_logs_nothing(mlflow, transport):
     from sklearn.linear_model import LinearRegression
