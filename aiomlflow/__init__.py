@@ -104,9 +104,10 @@ _LAZY = {
         ("register_model", "search_model_versions", "search_registered_models",
          "set_model_version_tag"), "aiomlflow.sdk.registry.fluent"),
     **dict.fromkeys(("log_input", "log_inputs", "log_outputs"), "aiomlflow.sdk.data.fluent"),
+    "autolog": "aiomlflow.sdk.autolog.fluent",
 }
 _LAZY_SUBMODULES = ("tracing", "system_metrics", "aio", "projects", "metrics", "data",
-                    "pyfunc", "models", "types")
+                    "pyfunc", "models", "types", "sklearn")
 
 
 def __getattr__(name: str):
@@ -165,5 +166,7 @@ __all__ = [
     "set_model_version_tag",
     # datasets and run inputs / outputs
     "data", "log_input", "log_inputs", "log_outputs",
+    # autologging and the sklearn flavour
+    "autolog", "sklearn",
 ]
 

@@ -93,9 +93,12 @@ class MlflowClient(LoggedModelClientMethods, RegistryClientMethods):
         """End a run with a status (default FINISHED)."""
         self._terminate(run_id, status, end_time, wait=True)
 
-    def _terminate(self, run_id: str, status, end_time, wait: bool) -> None:
+    def _terminate(self, run_id: str, status, end_time, wait: bool,
+                   with_artifacts: bool = True) -> None:
         # queued as run data: in order with the run's pending data, and journaled with
-        # it while a remote server is unreachable
+        # it while a remote server is unreachable.  ``with_artifacts=False``: a waiting
+        # end does not also wait for the run's artifact uploads (autologging's
+        # rendered files, which reads through this engine still see: reads flush them)
         status = validation.validate_run_status(status)
         validation.validate_run_id(run_id)
         engine = self._engine
@@ -103,7 +106,7 @@ class MlflowClient(LoggedModelClientMethods, RegistryClientMethods):
         # system metrics are queued before the end
         engine.system_metrics.stop(run_id)
         run_links.print_links(engine.tracking_uri, run_id)
-        if wait and engine.artifacts.pending():
+        if wait and with_artifacts and engine.artifacts.pending():
             # a run ends with its artifacts in place; their failures stay for the flush
             engine.artifacts.flush(raise_errors=False)
         seq = engine.submit(TERMINATE, run_id, status, end_time or now_ms())
@@ -289,7 +292,13 @@ class MlflowClient(LoggedModelClientMethods, RegistryClientMethods):
     def list_artifacts(self, run_id: str, path: str | None = None) -> list:
         """FileInfo of the artifacts directly under ``path`` of the run."""
         engine = self._engine
-        return artifact_reads.list_under(engine, artifact_roots.run_root(engine, run_id), path)
+        found = artifact_reads.list_under(engine, artifact_roots.run_root(engine, run_id), path)
+        if path:
+            # as MLflow 3: a logged model the run produced is listed under its name too
+            from .models.run_models import list_model_artifacts
+
+            found = found + list_model_artifacts(self, run_id, path)
+        return found
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
         """Download an artifact file or directory of the run; return its local path."""

@@ -201,7 +201,7 @@ def end_run(status: str = "FINISHED") -> None:
     _end_active_run(status, wait=True)
 
 
-def _end_active_run(status: str, wait: bool) -> None:
+def _end_active_run(status: str, wait: bool, with_artifacts: bool = True) -> None:
     stack = _active_runs.get()
     if not stack:
         return
@@ -213,7 +213,8 @@ def _end_active_run(status: str, wait: bool) -> None:
     if run_owner.owned_elsewhere(run):
         _running[run._run_id] = run._engine  # still active in the task that owns it
         return  # inherited from the task that started it: only leaves this task's stack
-    MlflowClient(run._engine.tracking_uri)._terminate(run._run_id, status, None, wait)
+    MlflowClient(run._engine.tracking_uri)._terminate(run._run_id, status, None, wait,
+                                                      with_artifacts)
 
 
 def active_run() -> ActiveRun | None:

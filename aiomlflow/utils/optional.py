@@ -15,6 +15,8 @@ _EXTRAS = {
     "cloudpickle": "models",
     "psutil": "system",
     "pynvml": "system",
+    "sklearn": "sklearn",
+    "skops": "sklearn",
 }
 
 

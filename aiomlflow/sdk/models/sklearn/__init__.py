@@ -1,0 +1,1 @@
+"""The scikit-learn flavour and its autologging (faced by ``aiomlflow.sklearn``)."""
