@@ -51,9 +51,13 @@ def _original_of(function):
 
 
 def patch_method(integration: str, owner, name: str, patch_fn, *, manage_run: bool,
-                 extra_tags: dict | None = None) -> bool:
+                 extra_tags: dict | None = None, bypass=None) -> bool:
     """Patch ``owner.<name>`` (a plain function, possibly inherited, or an ``available_if``
-    descriptor's function); return whether it was patched."""
+    descriptor's function); return whether it was patched.
+
+    ``bypass(args)``, when given, is asked first on every call: True calls the original
+    at once (the cheap path of calls that will not log, e.g. ``predict`` of an estimator
+    autologging did not train)."""
     raw = None
     for klass in owner.__mro__:
         if name in klass.__dict__:
@@ -71,7 +75,7 @@ def patch_method(integration: str, owner, name: str, patch_fn, *, manage_run: bo
     else:
         return False
     original = _original_of(current)
-    wrapper = _make_wrapper(integration, original, patch_fn, manage_run, extra_tags)
+    wrapper = _make_wrapper(integration, original, patch_fn, manage_run, extra_tags, bypass)
     with _lock:
         before = holder.__dict__.get(attribute, _ABSENT) if isinstance(holder, type) \
             else getattr(holder, attribute)
@@ -80,10 +84,11 @@ def patch_method(integration: str, owner, name: str, patch_fn, *, manage_run: bo
     return True
 
 
-def patch_function(integration: str, module, name: str, patch_fn) -> None:
-    """Patch the module-level function ``module.<name>`` (no run management)."""
+def patch_function(integration: str, module, name: str, patch_fn, bypass=None) -> None:
+    """Patch the module-level function ``module.<name>`` (no run management); ``bypass``
+    as in patch_method."""
     current = getattr(module, name)
-    wrapper = _make_wrapper(integration, _original_of(current), patch_fn, False, None)
+    wrapper = _make_wrapper(integration, _original_of(current), patch_fn, False, None, bypass)
     with _lock:
         setattr(module, name, wrapper)
         _patches.setdefault(integration, []).append((module, name, current))
@@ -103,12 +108,21 @@ def revert(integration: str) -> None:
             pass
 
 
-def _make_wrapper(integration: str, original, patch_fn, manage_run: bool, extra_tags):
-    def patched(*args, **kwargs):
-        if config.is_disabled(integration) or runs.skip_for_exclusive(integration):
-            return original(*args, **kwargs)
-        return _call_safely(integration, original, patch_fn, manage_run, extra_tags,
-                            args, kwargs)
+def _make_wrapper(integration: str, original, patch_fn, manage_run: bool, extra_tags,
+                  bypass=None):
+    if bypass is None:
+        def patched(*args, **kwargs):
+            if config.is_disabled(integration) or runs.skip_for_exclusive(integration):
+                return original(*args, **kwargs)
+            return _call_safely(integration, original, patch_fn, manage_run, extra_tags,
+                                args, kwargs)
+    else:
+        def patched(*args, **kwargs):
+            if bypass(args) or config.is_disabled(integration) \
+                    or runs.skip_for_exclusive(integration):
+                return original(*args, **kwargs)
+            return _call_safely(integration, original, patch_fn, manage_run, extra_tags,
+                                args, kwargs)
 
     functools.update_wrapper(patched, original)
     patched.__aiomlflow_original__ = original

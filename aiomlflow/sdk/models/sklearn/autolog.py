@@ -18,7 +18,7 @@ from ....config import synchronous_mode
 from ....exceptions import MlflowException
 from ... import fluent
 from ...autolog import config, hooks, patching, runs
-from . import datasets, estimators, metrics
+from . import datasets, estimators, metrics, post_training
 
 FLAVOR_NAME = "sklearn"
 INPUT_EXAMPLE_SAMPLE_ROWS = 5
@@ -74,6 +74,23 @@ def _patch_sklearn(sklearn_module, extra_tags) -> None:
             for name in estimators.FIT_METHODS:
                 patching.patch_method(FLAVOR_NAME, kind, name, _patched_fit, manage_run=True,
                                       extra_tags=user_tags)
+            # predictions and scores of estimators an autologged fit trained (the others
+            # take the bypass: one attribute lookup)
+            for name in post_training.PREDICTION_METHODS:
+                patching.patch_method(FLAVOR_NAME, kind, name,
+                                      post_training.patched_prediction, manage_run=False,
+                                      bypass=post_training.untracked_estimator)
+            patching.patch_method(FLAVOR_NAME, kind, "score", post_training.patched_score,
+                                  manage_run=False, bypass=post_training.untracked_estimator)
+        if config.get(FLAVOR_NAME, "log_post_training_metrics", True):
+            import sklearn.metrics as sklearn_metrics
+
+            # (MLflow also patches the scorer objects get_scorer() returns; those are
+            # copies nobody else holds, so that has no effect and is not reproduced)
+            for name in post_training.metric_function_names(sklearn_metrics):
+                patching.patch_function(FLAVOR_NAME, sklearn_metrics, name,
+                                        post_training.patched_metric,
+                                        bypass=post_training.no_tracked_predictions)
         import sklearn.model_selection as model_selection
 
         for name in estimators.AUTOLOG_DISABLED_APIS:
@@ -87,13 +104,23 @@ def _without_autolog(original, *args, **kwargs):
 
 
 def _patched_fit(original, self, *args, **kwargs):
+    # decided before this fit's session opens: a fit inside another one is never tracked
+    track = (config.get(FLAVOR_NAME, "log_post_training_metrics", True)
+             and post_training.logging_enabled())
     with runs.TrainingSession(self, allow_children=False) as session:
         if not session.should_log():
             return original(self, *args, **kwargs)
-        return _fit_and_log(original, self, args, kwargs)
+        # the fit's own predictions and metrics are not post-training ones
+        with post_training.suspended():
+            result, run, model_id = _fit_and_log(original, self, args, kwargs)
+        if track:
+            post_training.register_model(self, run.info.run_id, run._engine, model_id)
+        return result
 
 
 def _fit_and_log(original, estimator, args, kwargs):
+    """Train ``estimator`` and log what MLflow logs for the fit; (the fit's result, the
+    run, the logged model's id or None)."""
     X, y, sample_weight = estimators.training_data(estimator, args, kwargs)
     # copies, so the example, signature and metrics see the data as it was passed
     X, y = copy.deepcopy(X), copy.deepcopy(y)
@@ -137,7 +164,7 @@ def _fit_and_log(original, estimator, args, kwargs):
     _log_estimator_html(engine, run_id, estimator)
     if last is not None and synchronous_mode(None) and run.info.run_id not in runs.managed_ids():
         last.wait()  # a managed run's end waits for all of it
-    return result
+    return result, run, model_id
 
 
 def _is_classifier(estimator) -> bool:

@@ -1,5 +1,6 @@
 """The training data as an ``mlflow.data`` dataset: the run's ``train`` input (with
-``log_datasets``) and the dataset the training metrics are linked to."""
+``log_datasets``) and the dataset the training metrics are linked to; the data of a
+tracked prediction, the run's ``eval`` input."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ _logger = logging.getLogger("aiomlflow.autolog")
 
 
 def training_dataset(X, y):
-    """A NumpyDataset / PandasDataset of the training data (a code source); None for
-    data of another kind."""
+    """A NumpyDataset / PandasDataset of ``X`` (and targets ``y``, if not None) with a
+    code source: the training data, or an evaluation set; None for data of another
+    kind."""
     import numpy as np
 
     from ...data.datasets import from_numpy, from_pandas
