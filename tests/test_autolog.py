@@ -8,6 +8,9 @@
 * the configuration: disable, exclusive, silent, extra_tags, log_models,
   log_input_examples, log_model_signatures, exclude_flavors, the precedence of an
   integration's own autolog() over ``mlflow.autolog()``;
+* post-training metrics: ``sklearn.metrics`` calls on a prediction of an autologged
+  model and its ``score`` logged to the run that trained it, with metric_info.json, the
+  eval dataset and the model link; nothing for other predictions, nor when disabled;
 * patching applied when scikit-learn is imported, never breaking the user's fit;
   integrations aiomlflow does not implement are skipped with one log line;
 * bad input with MLflow's error codes.
@@ -51,12 +54,14 @@ def _disable(mlflow):
         AUTOLOGGING_INTEGRATIONS.clear()  # no integration configured by the user
         return
     from aiomlflow.sdk.autolog import config, fluent, hooks, patching
+    from aiomlflow.sdk.models.sklearn import post_training
 
     mlflow.sklearn.autolog(disable=True)
     patching.revert("sklearn")
     hooks.reset()
     config.reset()
     fluent._reset_for_tests()
+    post_training.reset()
 
 
 def _data():
@@ -505,6 +510,215 @@ def test_logging_failure_never_breaks_fit(mlflow, tmp_path, library_log):
     assert mlflow.active_run() is None
 
 
+# ------------------------------------------------------------------ post-training metrics
+def _split(classes: bool = False):
+    rng = np.random.RandomState(3)
+    X_train, X_test = rng.rand(30, 3), rng.rand(12, 3)
+    y_train, y_test = X_train @ [1.0, 2.0, 3.0], X_test @ [1.0, 2.0, 3.0] + 0.05
+    if classes:
+        threshold = y_train.mean()
+        y_train, y_test = (y_train > threshold).astype(int), (y_test > threshold).astype(int)
+    return X_train, X_test, y_train, y_test
+
+
+def _post_training_metrics(mlflow, run_id: str) -> dict:
+    mlflow.flush_async_logging()  # post-training metrics are logged asynchronously
+    return {k: v for k, v in mlflow.get_run(run_id).data.metrics.items()
+            if not k.startswith("training_")}
+
+
+def _metric_info(mlflow, run_id: str):
+    mlflow.flush_async_logging()
+    names = [f.path for f in mlflow.MlflowClient().list_artifacts(run_id)]
+    if "metric_info.json" not in names:
+        return None
+    return mlflow.artifacts.load_dict(f"runs:/{run_id}/metric_info.json")
+
+
+def test_post_training_metrics_of_a_regressor(mlflow, transport):
+    """Metric calls on a tracked prediction and the model's score: keys named after the
+    function (with a call index from the second call) and the dataset variable, values
+    as sklearn computed them, metric_info.json with each call, the eval dataset as an
+    input, the metrics linked to the logged model."""
+    from sklearn import metrics
+    from sklearn.linear_model import Ridge
+
+    mlflow.sklearn.autolog()
+    X_train, X_test, y_train, y_test = _split()
+    model = Ridge(alpha=0.1).fit(X_train, y_train)
+    run_id = mlflow.last_active_run().info.run_id
+    y_pred = model.predict(X_test)
+    mse = metrics.mean_squared_error(y_test, y_pred)
+    mae = metrics.mean_absolute_error(y_true=y_test, y_pred=y_pred)
+    mse_weighted = metrics.mean_squared_error(y_test, y_pred, sample_weight=np.ones(12))
+    score = model.score(X_test, y_test)
+    logged = _post_training_metrics(mlflow, run_id)
+    assert logged == {"mean_squared_error_X_test": pytest.approx(mse),
+                      "mean_absolute_error_X_test": pytest.approx(mae),
+                      "mean_squared_error-2_X_test": pytest.approx(mse_weighted),
+                      "Ridge_score_X_test": pytest.approx(score)}
+    assert _metric_info(mlflow, run_id) == {
+        "Ridge_score_X_test": "Ridge.score(X=X_test, y=y_test)",
+        "mean_absolute_error_X_test": "mean_absolute_error(y_true=y_test, y_pred=y_pred)",
+        "mean_squared_error-2_X_test":
+            "mean_squared_error(y_true=y_test, y_pred=y_pred, sample_weight=<ndarray>)",
+        "mean_squared_error_X_test": "mean_squared_error(y_true=y_test, y_pred=y_pred)",
+    }
+    run = mlflow.get_run(run_id)
+    contexts = sorted(tag.value for d in run.inputs.dataset_inputs for tag in d.tags)
+    assert contexts == ["eval", "train"]
+    (model_output,) = run.outputs.model_outputs
+    linked = mlflow.get_logged_model(model_output.model_id).metrics
+    assert {m.key for m in linked} >= set(logged)
+    assert {m.run_id for m in linked} == {run_id}
+
+
+def test_post_training_metrics_of_a_classifier_probabilities(mlflow, transport):
+    from sklearn import metrics
+    from sklearn.linear_model import LogisticRegression
+
+    mlflow.sklearn.autolog(log_models=False)
+    X_train, X_test, y_train, y_test = _split(classes=True)
+    model = LogisticRegression().fit(X_train, y_train)
+    run_id = mlflow.last_active_run().info.run_id
+    proba = model.predict_proba(X_test)
+    loss = metrics.log_loss(y_test, proba)
+    metrics.roc_auc_score(y_test, proba[:, 1])  # a slice is not the prediction: not logged
+    predicted = model.predict(X_test)
+    metrics.confusion_matrix(y_test, predicted)  # not a number: not logged
+    accuracy = metrics.accuracy_score(y_test, predicted, normalize=False)
+    assert _post_training_metrics(mlflow, run_id) == {
+        "log_loss_X_test": pytest.approx(loss), "accuracy_score_X_test": accuracy}
+    info = _metric_info(mlflow, run_id)
+    assert info["accuracy_score_X_test"] == (
+        "accuracy_score(y_true=y_test, y_pred=predicted, normalize=False)")
+    assert list(info) == sorted(info)
+
+
+def test_post_training_eval_sets_are_named_after_variables(mlflow, transport):
+    """A second object under a name already used gets ``-2``; a helper's parameter is
+    named as its caller's variable; an expression is ``unknown_dataset``."""
+    from sklearn import metrics
+    from sklearn.linear_model import LinearRegression
+
+    mlflow.sklearn.autolog(log_models=False, log_datasets=False)
+    X_train, X_test, y_train, y_test = _split()
+    model = LinearRegression().fit(X_train, y_train)
+    run_id = mlflow.last_active_run().info.run_id
+    X_valid = X_test[:6]
+
+    def evaluate(estimator, data, truth):
+        return metrics.r2_score(truth, estimator.predict(data))
+
+    evaluate(model, X_valid, y_test[:6])
+    metrics.r2_score(y_test, model.predict(X_test))
+    X_test = X_test.copy()  # another object under the same name
+    metrics.r2_score(y_test, model.predict(X_test))
+    metrics.r2_score(y_test, model.predict(X_test * 1.0))
+    assert sorted(_post_training_metrics(mlflow, run_id)) == [
+        "r2_score-2_X_test", "r2_score-3_X_test-2", "r2_score-4_unknown_dataset",
+        "r2_score_X_valid"]
+    inputs = mlflow.get_run(run_id).inputs.dataset_inputs
+    assert inputs == []  # log_datasets=False: neither the train nor the eval sets
+
+
+def test_post_training_metrics_go_to_the_run_that_trained_the_model(mlflow, transport):
+    """After that run ended, and while another run is active."""
+    from sklearn import metrics
+    from sklearn.linear_model import LinearRegression
+
+    mlflow.sklearn.autolog(log_models=False)
+    X_train, X_test, y_train, y_test = _split()
+    with mlflow.start_run() as training:
+        model = LinearRegression().fit(X_train, y_train)
+    other_model = LinearRegression().fit(X_train, y_train)  # a managed run of its own
+    other_model_run = mlflow.last_active_run().info.run_id
+    with mlflow.start_run() as other:
+        y_pred = model.predict(X_test)
+        metrics.max_error(y_test, y_pred)
+        other_pred = other_model.predict(X_test)
+        metrics.max_error(y_test, other_pred)
+    assert mlflow.get_run(training.info.run_id).info.status == "FINISHED"
+    assert mlflow.get_run(other_model_run).info.status == "FINISHED"
+    assert sorted(_post_training_metrics(mlflow, training.info.run_id)) == [
+        "max_error_X_test"]
+    assert sorted(_post_training_metrics(mlflow, other_model_run)) == ["max_error_X_test"]
+    assert _post_training_metrics(mlflow, other.info.run_id) == {}
+
+
+def test_pipeline_post_training_metrics(mlflow, transport):
+    from sklearn import metrics
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    mlflow.sklearn.autolog(log_models=False)
+    X_train, X_test, y_train, y_test = _split()
+    pipeline = Pipeline([("scale", StandardScaler()), ("lr", LinearRegression())])
+    pipeline.fit(X_train, y_train)
+    run_id = mlflow.last_active_run().info.run_id
+    metrics.median_absolute_error(y_test, pipeline.predict(X_test))
+    pipeline.score(X_test, y_test)
+    assert sorted(_post_training_metrics(mlflow, run_id)) == [
+        "Pipeline_score_X_test", "median_absolute_error_X_test"]
+    assert _metric_info(mlflow, run_id)["Pipeline_score_X_test"] == (
+        "Pipeline.score(X=X_test, y=y_test)")
+
+
+def test_untracked_predictions_log_nothing(mlflow, transport):
+    """Predictions of a model no autologged fit trained, or copies of tracked ones."""
+    from sklearn import metrics
+    from sklearn.linear_model import LinearRegression
+
+    X_train, X_test, y_train, y_test = _split()
+    untracked = LinearRegression().fit(X_train, y_train)  # before autolog
+    mlflow.sklearn.autolog(log_models=False)
+    model = LinearRegression().fit(X_train, y_train)
+    run_id = mlflow.last_active_run().info.run_id
+    assert metrics.mean_squared_error(y_test, untracked.predict(X_test)) == pytest.approx(
+        0.0025)
+    untracked.score(X_test, y_test)
+    y_pred = model.predict(X_test)
+    metrics.mean_squared_error(y_test, y_pred.copy())
+    metrics.mean_squared_error(y_test, list(y_pred))
+    assert _post_training_metrics(mlflow, run_id) == {}
+    assert _metric_info(mlflow, run_id) is None
+    assert len(mlflow.search_runs(output_format="list")) == 1
+
+
+def test_log_post_training_metrics_false_and_disable(mlflow, transport):
+    from sklearn import metrics
+    from sklearn.linear_model import LinearRegression
+
+    X_train, X_test, y_train, y_test = _split()
+    mlflow.sklearn.autolog(log_models=False, log_post_training_metrics=False)
+    model = LinearRegression().fit(X_train, y_train)
+    first = mlflow.last_active_run().info.run_id
+    metrics.mean_squared_error(y_test, model.predict(X_test))
+    model.score(X_test, y_test)
+    assert _post_training_metrics(mlflow, first) == {}
+    assert [t.value for d in mlflow.get_run(first).inputs.dataset_inputs
+            for t in d.tags] == ["train"]
+
+    mlflow.sklearn.autolog(log_models=False)
+    model = LinearRegression().fit(X_train, y_train)
+    second = mlflow.last_active_run().info.run_id
+    mlflow.sklearn.autolog(disable=True)
+    metrics.mean_squared_error(y_test, model.predict(X_test))
+    model.score(X_test, y_test)
+    assert _post_training_metrics(mlflow, second) == {}
+
+
+def test_tuple_predictions_are_returned_unchanged(mlflow, transport):
+    from sklearn.gaussian_process import GaussianProcessRegressor
+
+    mlflow.sklearn.autolog(log_models=False, silent=True)
+    X_train, X_test, y_train, y_test = _split()
+    model = GaussianProcessRegressor().fit(X_train, y_train)
+    mean, std = model.predict(X_test, return_std=True)
+    assert mean.shape == std.shape == (12,)
+
+
 # ------------------------------------------------------------------ bad input
 def test_bad_extra_tags(mlflow):
     with pytest.raises(mlflow.MlflowException) as info:
@@ -607,11 +821,13 @@ def _probe_result(process: subprocess.Popen) -> dict:
 
 @skip_on_mlflow("compares aiomlflow with real mlflow")
 @pytest.mark.parametrize("log_models,log_datasets,which", [("0", "1", "all"),
-                                                           ("1", "0", "small")])
+                                                           ("1", "0", "small"),
+                                                           ("1", "1", "post")])
 def test_autolog_logs_what_real_mlflow_logs(tmp_path, log_models, log_datasets, which):
     """The same estimators under both autologgers (each in a fresh process, side by
     side): identical params (keys and values), metric keys, tags, artifacts, dataset
-    inputs, logged models (names, params, linked metrics) and child runs."""
+    inputs, logged models (names, params, linked metrics) and child runs; with
+    ``post``, the post-training metrics' keys and values and metric_info.json."""
     ours = _start_probe("aiomlflow", tmp_path / "ours", log_models, log_datasets, which)
     theirs = _start_probe("mlflow", tmp_path / "theirs", log_models, log_datasets, which)
     ours, theirs = _probe_result(ours), _probe_result(theirs)
