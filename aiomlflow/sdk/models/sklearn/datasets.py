@@ -9,17 +9,24 @@ import logging
 _logger = logging.getLogger("aiomlflow.autolog")
 
 
-def training_dataset(X, y):
-    """A NumpyDataset / PandasDataset of ``X`` (and targets ``y``, if not None) with a
-    code source: the training data, or an evaluation set; None for data of another
-    kind."""
-    import numpy as np
-
-    from ...data.datasets import from_numpy, from_pandas
+def code_source():
+    """The dataset source autologging gives data: the code running now."""
     from ...data.sources import CodeDatasetSource
     from ...run_context import default_run_tags
 
-    source = CodeDatasetSource(default_run_tags())
+    return CodeDatasetSource(default_run_tags())
+
+
+def training_dataset(X, y, source=None):
+    """A NumpyDataset / PandasDataset of ``X`` (and targets ``y``, if not None) with a
+    code source (``source``, or one made now): the training data, or an evaluation
+    set; None for data of another kind."""
+    import numpy as np
+
+    from ...data.datasets import from_numpy, from_pandas
+
+    if source is None:
+        source = code_source()
     if type(X).__module__.startswith("pandas") and type(X).__name__ == "DataFrame":
         return from_pandas(df=X, source=source)
     if hasattr(X, "toarray") and type(X).__module__.startswith("scipy.sparse"):

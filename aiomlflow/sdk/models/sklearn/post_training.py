@@ -57,6 +57,10 @@ _calls: dict = defaultdict(lambda: defaultdict(list))
 _model_ids: dict[int, tuple] = {}  # id(estimator) → (weak reference or None, model id)
 _engines: dict[str, object] = {}  # run id → the engine of the fit that trained for it
 _info_queued: set = set()  # run ids whose metric_info.json write is queued, not started
+_sources: dict[str, object] = {}  # run id → the code source of its eval datasets
+# A metric_info.json write waits this long before rendering, so that a burst of metric
+# calls costs one write (and one wake-up of the engine's loop), not one each.
+INFO_WRITE_DELAY_S = 0.05
 
 
 def logging_enabled() -> bool:
@@ -238,7 +242,8 @@ def _metric_info(run_id: str) -> bytes:
 
 def _queue_metric_info(engine, run_id: str) -> None:
     """Rewrite the run's metric_info.json on the artifact worker; calls made while a
-    write is queued share it (it renders the latest content when it starts)."""
+    write is queued share it (it renders the latest content when it starts).  A flush
+    waits for it, as for every queued artifact."""
     from ...artifacts import roots
 
     with _lock:
@@ -247,6 +252,9 @@ def _queue_metric_info(engine, run_id: str) -> None:
         _info_queued.add(run_id)
 
     async def write(store):
+        import anyio
+
+        await anyio.sleep(INFO_WRITE_DELAY_S)
         with _lock:
             _info_queued.discard(run_id)
         await store.upload_bytes(_metric_info(run_id), METRIC_INFO_FILE)
@@ -264,7 +272,10 @@ def _log_eval_dataset(run_id: str, data) -> None:
     from . import datasets
 
     try:
-        dataset = datasets.training_dataset(data, None)  # the same kinds, no targets
+        source = _sources.get(run_id)
+        if source is None:  # (resolving the user name costs more than the rest)
+            source = _sources[run_id] = datasets.code_source()
+        dataset = datasets.training_dataset(data, None, source)  # the same kinds, no targets
         if dataset is not None:
             datasets.log_dataset_input(_engine_for(run_id), run_id, dataset, "eval")
     except Exception as exc:
@@ -354,3 +365,4 @@ def reset() -> None:
         _model_ids.clear()
         _engines.clear()
         _info_queued.clear()
+        _sources.clear()
