@@ -89,11 +89,12 @@ def register_model(estimator, run_id: str, engine, model_id) -> None:
     setattr(estimator, RUN_ID_ATTRIBUTE, run_id)
     _engines[run_id] = engine
     if model_id is not None:
-        try:
-            ref = weakref.ref(estimator)
+        key = id(estimator)
+        try:  # forgotten with the estimator (its id may be reused)
+            ref = weakref.ref(estimator, lambda _, key=key: _model_ids.pop(key, None))
         except TypeError:
             ref = None
-        _model_ids[id(estimator)] = (ref, model_id)
+        _model_ids[key] = (ref, model_id)
 
 
 def _model_id_of(estimator):
