@@ -15,7 +15,7 @@ same rounds and warm-up for both libraries.
   fit), fewer fits (mlflow's model logging costs seconds each).
 * ``predict_untracked``: ``predict`` of a LinearRegression (20×3) trained before
   ``autolog(log_models=False)`` was enabled.  Figure: added time per predict =
-  (with autolog) − (without).  Target: not measurable against the predict itself (one
+  (with autolog) − (without), each the best of 5 rounds.  Target: not measurable against the predict itself (one
   attribute lookup in the patched method).
 * ``post_training_metric``: a model trained under autolog, then ``predict(X_test)``
   and ``mean_squared_error(y_test, y_pred)`` (one post-training metric and a
@@ -90,19 +90,22 @@ CHILD = textwrap.dedent("""
                     metrics.mean_squared_error(y_test, y_pred)
             return (time.perf_counter() - start) / count
 
+        def best(count, with_metric):  # the best of 5 rounds: predict takes ~0.1 ms
+            return min(pairs(count // 5, with_metric) for _ in range(5))
+
         tracked = case == "post_training_metric"
         pairs(warmup, tracked)
-        plain = pairs(n, tracked)
+        plain = best(n, tracked)
         mlflow.sklearn.autolog(log_models=False, silent=True)
         if tracked:
             model = LinearRegression().fit(X, y)
         pairs(warmup, tracked)
-        logged = pairs(n, tracked)
+        logged = best(n, tracked)
         mlflow.flush_async_logging() if hasattr(mlflow, "flush_async_logging") else None
         if tracked:
             run = mlflow.last_active_run()
             keys = [k for k in run.data.metrics if k.startswith("mean_squared_error")]
-            assert len(keys) == n + warmup, len(keys)
+            assert len(keys) == n // 5 * 5 + warmup, len(keys)
         print("RESULT " + json.dumps({"plain_s": plain, "autolog_s": logged,
                                       "added_s": logged - plain}))
     else:
