@@ -425,11 +425,17 @@ def _where(query: RegistrySearch, table: str, tag_table: str, keys: dict,
             if comp.key == IS_PROMPT_TAG_KEY and not query.prompts:
                 continue  # the prompt filter becomes the exclusion below
             tag_groups.setdefault(comp.key, []).append(comp)
-        else:
-            clauses.append(_compare(f"t.{keys[comp.key]}", comp.op, comp.value, args))
+    tag_sets = version_key and _ROW_VALUES and bool(tag_groups)
+    for comp in query.filters:
+        if comp.kind != TAG:
+            # With a tag's (name, version) set, which holds the name and version filters
+            # too, SQLite should walk that set and look each version up; a "+" keeps
+            # it from walking the name index instead (same test, no index use).
+            plus = "+" if tag_sets and comp.key in _SHARED_WITH_TAGS else ""
+            clauses.append(_compare(f"{plus}t.{keys[comp.key]}", comp.op, comp.value, args))
     match = "g.name = t.name AND g.version = t.version" if version_key else "g.name = t.name"
     for key, comps in tag_groups.items():
-        if version_key and _ROW_VALUES:
+        if tag_sets:
             clauses.append(_version_tag_test(query, key, comps, args))
             continue
         tests = ["g.workspace = t.workspace", match, "g.key = ?"]
