@@ -21,6 +21,9 @@ _ROW_FIELDS = ("_name", "_version", "_creation_time", "_last_updated_timestamp",
                "_user_id", "_current_stage", "_source", "_run_id", "_status",
                "_status_message", "_run_link")
 
+_UNSET_FIELDS = {"_model_id": None, "_params": None, "_metrics": None,
+                 "_deployment_job_state": None}
+
 
 class ModelVersion(_RegistryEntity):
     """MLflow entity for Model Version."""
@@ -213,13 +216,11 @@ class ModelVersion(_RegistryEntity):
         if text is None:
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
         row = orjson.loads(text)
-        for key, value in zip(_ROW_FIELDS, row):
-            state.setdefault(key, value)
-        state.setdefault("_tags", row[12] or {})
-        for key in ("_model_id", "_params", "_metrics", "_deployment_job_state"):
-            state.setdefault(key, None)
-        state.setdefault("_aliases", [])
-        state.pop("_json_row", None)
+        fields = dict(zip(_ROW_FIELDS, row))
+        fields.update(_UNSET_FIELDS, _tags=row[12] or {}, _aliases=[])
+        fields.update(state)
+        del fields["_json_row"]
+        self.__dict__ = fields
         return object.__getattribute__(self, name)
 
     @classmethod
