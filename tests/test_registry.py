@@ -12,6 +12,7 @@ import importlib.util
 import json
 
 import pathlib
+import pickle
 import re
 import sqlite3
 import sys
@@ -267,6 +268,42 @@ def test_reference_example_with_external_models(mlflow, transport, name, capsys,
 
 
 # ------------------------------------------------------------------ MlflowClient
+
+
+def test_search_model_versions_sees_writes_and_combined_filters(mlflow, transport):
+    client = mlflow.MlflowClient()
+    for name in ("a-1", "a-2", "b-1"):
+        client.create_registered_model(name)
+        for n in range(4):
+            client.create_model_version(name, f"s3://x/{name}/{n}",
+                                        tags={"env": ("prod", "dev")[n % 2], "n": str(n)})
+
+    def found(filter_string):
+        return sorted(f"{v.name}/{v.version}"
+                      for v in mlflow.search_model_versions(filter_string=filter_string))
+
+    both = "tags.env = 'prod' AND version_number > 1 AND name LIKE 'a-%'"
+    assert found(both) == ["a-1/3", "a-2/3"]
+    assert found("tags.env != 'prod' AND name IN ('a-1', 'b-1') AND version_number <= 2") == [
+        "a-1/2", "b-1/2"]
+    assert found("tags.env = 'dev' AND tags.n LIKE '3' AND name NOT IN ('a-2')") == [
+        "a-1/4", "b-1/4"]
+    assert found("tags.env = 'prod' AND tags.env != 'dev' AND name = 'b-1'") == [
+        "b-1/1", "b-1/3"]
+    # a write between two searches is seen by the second
+    client.set_model_version_tag("a-2", "4", "env", "prod")
+    client.delete_model_version("a-1", "3")
+    assert found(both) == ["a-2/3", "a-2/4"]
+    # the versions a search returns are whole entities: a field set before any other is
+    # read stays set, and they pickle
+    version = mlflow.search_model_versions(filter_string="name = 'b-1' AND tags.n = '2'")[0]
+    version.description = "mine"
+    assert (version.description, version.name, str(version.version)) == ("mine", "b-1", "3")
+    assert version.tags == {"env": "prod", "n": "2"} and version.aliases == []
+    copy = pickle.loads(pickle.dumps(mlflow.search_model_versions(
+        filter_string="name = 'b-1' AND version_number = 3")[0]))
+    assert (copy.source, copy.tags, copy.status) == ("s3://x/b-1/2", {"env": "prod", "n": "2"},
+                                                     "READY")
 
 
 def _version_numbers(versions) -> list[str]:

@@ -79,6 +79,15 @@ class Transport(ABC):
         calling thread, as ``write_in_caller`` (one caller at a time)."""
         raise NotImplementedError
 
+    # Reads (engine.read) that ``read_in_caller`` can run on the calling thread, through
+    # the same connection and under the same one-caller-at-a-time rule as call_in_caller.
+    caller_reads: frozenset = frozenset()
+
+    def read_in_caller(self, method: str, args: tuple):
+        """Transport read ``method(*args)`` (one of ``caller_reads``) run synchronously on
+        the calling thread."""
+        raise NotImplementedError
+
     # runs
     @abstractmethod
     async def create_run(self, experiment_id: str, user_id: str, start_time: int,

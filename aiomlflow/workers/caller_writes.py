@@ -88,6 +88,32 @@ class CallerWriter:
                     handler(*args)
         return completions.completed(seq)
 
+    def read(self, method: str, args: tuple) -> tuple[bool, object]:
+        """Run the transport read ``method(*args)`` here, through the caller connection:
+        ``(True, result)``; ``(False, None)`` when that connection is busy (a drain or
+        another caller's read or write) or this thread is already inside a help (a
+        signal handler), for the caller to read through the loop instead."""
+        engine = self._engine
+        lock = engine.drain_lock
+        if not lock.acquire(blocking=False):
+            return False, None
+        outer = self.writing
+        try:
+            if outer is not None or not engine.caller_may_write():
+                return False, None
+            # marked as a help: a SIGTERM landing in the read waits for its end, as it
+            # waits for a write's
+            self.writing = threading.get_ident()
+            return True, engine.transport.read_in_caller(method, args)
+        finally:
+            self.writing = outer
+            lock.release()
+            if outer is None:
+                deferred, self._deferred = self._deferred, None
+                if deferred is not None:
+                    handler, *args = deferred
+                    handler(*args)
+
     def interrupted_here(self) -> bool:
         """Whether the calling thread is inside a help (so: in a signal handler)."""
         return self.writing == threading.get_ident()

@@ -428,6 +428,10 @@ class Engine:
             self._check_usable()
         if threading.current_thread() is self._thread:
             raise MlflowException("aiomlflow: blocking read called on the engine thread")
+        if method in self.transport.caller_reads:
+            done, result = self.writer.read(method, args)
+            if done:
+                return result
         import anyio.from_thread
 
         return anyio.from_thread.run(getattr(self.transport, method), *args, token=self._token)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import orjson
+
 from aiomlflow.entities.model_registry._entity import (
     DEFAULT_WORKSPACE, _RegistryEntity, rest_int,
 )
@@ -12,6 +14,15 @@ from aiomlflow.entities.model_registry.model_version_tag import ModelVersionTag
 
 # the tag that marks a registered model (or version) as a prompt
 IS_PROMPT_TAG_KEY = "mlflow.prompt.is_prompt"
+
+
+# the fields of a row of _from_json_row, in order (then the tags)
+_ROW_FIELDS = ("_name", "_version", "_creation_time", "_last_updated_timestamp", "_description",
+               "_user_id", "_current_stage", "_source", "_run_id", "_status",
+               "_status_message", "_run_link")
+
+_UNSET_FIELDS = {"_model_id": None, "_params": None, "_metrics": None,
+                 "_deployment_job_state": None}
 
 
 class ModelVersion(_RegistryEntity):
@@ -187,6 +198,30 @@ class ModelVersion(_RegistryEntity):
             "_model_id": None, "_params": None, "_metrics": None,
             "_deployment_job_state": None, "_workspace": workspace}
         return entity
+
+    @classmethod
+    def _from_json_row(cls, text: str, workspace: str) -> "ModelVersion":
+        """A version of a store search, kept as the JSON array its row was read as
+        (the ``_from_store`` fields, tags as an object) until a field is first read: a
+        search answers tens of thousands of versions, most of which nobody opens."""
+        entity = cls.__new__(cls)
+        entity.__dict__ = {"_json_row": text, "_workspace": workspace}
+        return entity
+
+    def __getattr__(self, name):
+        # only reached for a field not set yet: that of a version built by
+        # _from_json_row, whose fields are filled in now (fields set since win)
+        state = self.__dict__
+        text = state.get("_json_row")
+        if text is None:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        row = orjson.loads(text)
+        fields = dict(zip(_ROW_FIELDS, row))
+        fields.update(_UNSET_FIELDS, _tags=row[12] or {}, _aliases=[])
+        fields.update(state)
+        del fields["_json_row"]
+        self.__dict__ = fields
+        return object.__getattribute__(self, name)
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelVersion":

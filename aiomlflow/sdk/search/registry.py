@@ -200,8 +200,27 @@ def model_version_search(filter_string=None, max_results=VERSIONS_MAX_RESULTS_DE
                            "IN and NOT IN take a parenthesised list of quoted strings.")
         filters.append(comp)
     raw_order = _as_list(order_by)
+    keys = _version_order_keys(raw_order, order_by) if raw_order else _default_version_keys()
+    return RegistrySearch(MODEL_VERSIONS, tuple(filters), keys, max_results,
+                          parse_page_token(page_token), filter_string, raw_order, page_token,
+                          _asks_for_prompts(filters))
+
+
+_DEFAULT_VERSION_KEYS: tuple | None = None
+
+
+def _default_version_keys() -> tuple:
+    """The parsed DEFAULT_VERSION_ORDER (parsed once: it never changes)."""
+    global _DEFAULT_VERSION_KEYS
+    if _DEFAULT_VERSION_KEYS is None:
+        _DEFAULT_VERSION_KEYS = _version_order_keys(DEFAULT_VERSION_ORDER, None)
+    return _DEFAULT_VERSION_KEYS
+
+
+def _version_order_keys(clauses, order_by) -> tuple:
+    """``(key, ascending)`` of model-version order_by clauses, tie-breakers appended."""
     keys: list[tuple[str, bool]] = []
-    for clause in raw_order or DEFAULT_VERSION_ORDER:
+    for clause in clauses:
         text, ascending = _order_text(clause)
         kind, key = _identifier(text, _VERSION_ORDER_KEYS)
         if kind != ATTRIBUTE or key not in _VERSION_ORDER_KEYS:
@@ -214,6 +233,4 @@ def model_version_search(filter_string=None, max_results=VERSIONS_MAX_RESULTS_DE
         keys.append(("name", True))
     if not any(key == "version_number" for key, _ in keys):
         keys.append(("version_number", False))
-    return RegistrySearch(MODEL_VERSIONS, tuple(filters), tuple(keys), max_results,
-                          parse_page_token(page_token), filter_string, raw_order, page_token,
-                          _asks_for_prompts(filters))
+    return tuple(keys)

@@ -27,6 +27,27 @@ def json_functions() -> bool:
     return _json_functions
 
 
+_json_nests_subquery: bool | None = None
+
+
+def json_nests_subquery() -> bool:
+    """Whether a JSON value a scalar subquery returns (``(SELECT json_group_object(..))``)
+    keeps its JSON subtype, so json_array() embeds it as an object rather than a string
+    (the subtype does not cross a subquery in every SQLite version)."""
+    global _json_nests_subquery
+    if _json_nests_subquery is None:
+        _json_nests_subquery = False
+        if json_functions():
+            probe = sqlite3.connect(":memory:")
+            try:
+                (text,), = probe.execute(
+                    "SELECT json_array(1, (SELECT json_group_object('a', 'b')))").fetchall()
+                _json_nests_subquery = text == '[1,{"a":"b"}]'
+            finally:
+                probe.close()
+    return _json_nests_subquery
+
+
 def json_doubles_exact() -> bool:
     """Whether SQLite reads back every double orjson writes, bit for bit.
 

@@ -238,6 +238,21 @@ class SqliteTransport(SqliteLoggedModelMethods, SqliteRegistryMethods, Transport
 
         return self._in_caller(getattr(logged_models, method), *args)
 
+    # registry reads: a search or a lookup answered on the caller's thread (no hand-off
+    # to the loop and the connection thread and back); they read one snapshot, as on
+    # the worker's connection
+    caller_reads = frozenset({"search_registry", "get_registered_model", "get_model_version",
+                              "get_latest_versions", "get_model_version_by_alias",
+                              "get_model_version_download_uri"})
+
+    def read_in_caller(self, method: str, args: tuple):
+        from . import registry
+
+        try:
+            return self._in_caller(getattr(registry, method), *args)
+        except OverflowError as exc:  # as in _run
+            raise MlflowException(str(exc), "INTERNAL_ERROR") from None
+
     def _in_caller(self, fn, *args):
         db = self._caller_db
         if db is None:
