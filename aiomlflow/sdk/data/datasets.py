@@ -16,6 +16,7 @@ from ...exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from . import digest as digests
 from . import schema as schemas
 from .errors import wrong_kind
+from .pyfunc_mixin import PyFuncConvertibleDatasetMixin, PyFuncInputsOutputs
 from .sources import CodeDatasetSource, DatasetSource, resolve_dataset_source
 
 
@@ -93,7 +94,7 @@ def _numpy_profile(value, attribute: str):
     return getattr(value, attribute)
 
 
-class NumpyDataset(Dataset):
+class NumpyDataset(Dataset, PyFuncConvertibleDatasetMixin):
     """A numpy dataset: features (an array or a dict of arrays) and optional targets."""
 
     def __init__(self, features, source: DatasetSource, targets=None, name: str | None = None,
@@ -134,6 +135,10 @@ class NumpyDataset(Dataset):
             self._schema_text = (schema.to_json() if schema else None,)
         return self._schema_text[0]
 
+    def to_pyfunc(self) -> PyFuncInputsOutputs:
+        """The features as model inputs, the targets as outputs."""
+        return PyFuncInputsOutputs(self._features, self._targets)
+
     @property
     def features(self):
         """The features: an array or a dict of arrays."""
@@ -163,7 +168,7 @@ class NumpyDataset(Dataset):
         return self._schema
 
 
-class PandasDataset(Dataset):
+class PandasDataset(Dataset, PyFuncConvertibleDatasetMixin):
     """A pandas DataFrame dataset, with optional target and prediction columns."""
 
     def __init__(self, df, source: DatasetSource, targets: str | None = None,
@@ -201,6 +206,14 @@ class PandasDataset(Dataset):
             self._schema_text = (
                 json.dumps({"mlflow_colspec": schema.to_dict()}) if schema else None,)
         return self._schema_text[0]
+
+    def to_pyfunc(self) -> PyFuncInputsOutputs:
+        """The DataFrame (less the targets column) as model inputs, the targets column as
+        outputs."""
+        if self._targets:
+            return PyFuncInputsOutputs(self._df.drop(columns=[self._targets]),
+                                       self._df[self._targets])
+        return PyFuncInputsOutputs(self._df)
 
     @property
     def df(self):
