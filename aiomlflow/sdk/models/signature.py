@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from ...exceptions import MlflowException
+from . import type_inference
 from .types import (AnyType, Array, ColSpec, DataType, Map, Object, ParamSchema, ParamSpec,
-                    Property, Schema, TensorSpec)
+                    Property, Schema)
 
 
 class ModelSignature:
@@ -130,58 +131,26 @@ def _merge_objects(objects: list[Object]) -> Object:
 
 
 def _column_type(series):
-    dtype = series.dtype
-    kind = dtype.kind
-    if kind == "b":
-        return DataType.boolean
-    if kind in "iu":
-        return DataType.integer if dtype.itemsize <= 4 and kind == "i" else DataType.long
-    if kind == "f":
-        return DataType.float if dtype.itemsize <= 4 else DataType.double
-    if kind == "M":
-        return DataType.datetime
-    if kind in "US":
-        return DataType.string if kind == "U" else DataType.binary
-    values = [v for v in series.tolist() if v is not None and v == v]
-    if not values:
-        return AnyType()
-    return _merge_types([_value_type(v) for v in values], values)
+    """The type of a Series, inferred as for dataset schemas."""
+    try:
+        return type_inference.column_type(series)
+    except type_inference.TypeInferenceError as exc:
+        raise MlflowException.invalid_parameter_value(
+            f"Cannot infer the type of column {series.name!r}: {exc}") from None
 
 
 def _frame_schema(frame) -> Schema:
-    specs = []
-    for name in frame.columns:
-        column = frame[name]
-        specs.append(ColSpec(_column_type(column), str(name),
-                             required=not bool(column.isna().any())))
-    return Schema(specs)
-
-
-def _tensor_spec(array: np.ndarray, name: str | None = None) -> TensorSpec:
-    dtype = array.dtype
-    if dtype.kind == "U":
-        dtype = np.dtype(str)
-    elif dtype.kind == "S":
-        dtype = np.dtype(bytes)
-    return TensorSpec(dtype, (-1,) + tuple(array.shape[1:]), name)
+    return Schema([ColSpec(_column_type(frame[name]), str(name),
+                           required=type_inference.column_required(frame[name]))
+                   for name in frame.columns])
 
 
 def infer_schema(data) -> Schema:
     """The Schema of a model input or output (see the module docstring for the rules);
     warns, as MLflow, when it has integer columns (missing values would break them)."""
     schema = _infer_schema(data)
-    if not schema.is_tensor_spec() and any(
-            t in (DataType.integer, DataType.long) for t in schema.input_types()):
-        import warnings
-
-        warnings.warn(
-            "Hint: Inferred schema contains integer column(s). Integer columns in Python "
-            "cannot represent missing values. If your input data contains missing values at "
-            "inference time, it will be encoded as floats and will cause a schema "
-            "enforcement error. The best way to avoid this problem is to infer the model "
-            "schema based on a realistic data sample (training dataset) that includes missing "
-            "values. Alternatively, you can declare integer columns as doubles (float64) "
-            "whenever these columns may have missing values.", stacklevel=3)
+    if not schema.is_tensor_spec():
+        type_inference.warn_integer_columns(schema.input_types(), stacklevel=3)
     return schema
 
 
@@ -193,14 +162,15 @@ def _infer_schema(data) -> Schema:
         return _frame_schema(data)
     if pd is not None and isinstance(data, pd.Series):
         name = None if data.name is None else str(data.name)
-        return Schema([ColSpec(_column_type(data), name, required=not bool(data.isna().any()))])
+        return Schema([ColSpec(_column_type(data), name,
+                               required=type_inference.column_required(data))])
     if isinstance(data, np.ndarray):
-        return Schema([_tensor_spec(data)])
+        return Schema([type_inference.tensor_spec(data)])
     if isinstance(data, dict):
         if not data:
             raise MlflowException.invalid_parameter_value("Cannot infer schema from empty dict")
         if all(isinstance(v, np.ndarray) for v in data.values()):
-            return Schema([_tensor_spec(v, str(k)) for k, v in data.items()])
+            return Schema([type_inference.tensor_spec(v, str(k)) for k, v in data.items()])
         return Schema([ColSpec(_value_type(v), str(k), required=v is not None)
                        for k, v in data.items()])
     if isinstance(data, (list, tuple)):
