@@ -256,7 +256,7 @@ def test_schemas_are_mlflow_types(mlflow):
     dataset's a TensorDatasetSchema of Schemas of TensorSpecs, round-tripping its dict."""
     from importlib import import_module
 
-    types = import_module(f"{mlflow.__name__}.types")
+    types = import_module(f"{mlflow.__name__}.types.schema")
     frame = mlflow.data.from_pandas(pd.DataFrame({"a": [1.5, None], "b": [[1], [2, 3]]}))
     assert isinstance(frame.schema, types.Schema)
     assert frame.schema.inputs == [types.ColSpec(types.DataType.double, "a", required=False),
