@@ -430,8 +430,6 @@ def test_no_signature_no_example(mlflow, transport):
 
 
 def test_registered_model_name_registers_each_fit(mlflow, transport):
-    if not hasattr(mlflow, "register_model"):
-        pytest.skip("the model registry (register_model) is not in this aiomlflow yet")
     from sklearn.linear_model import LinearRegression
 
     mlflow.sklearn.autolog(registered_model_name="AutologgedModel")

@@ -251,6 +251,27 @@ def test_dataset_arguments_and_sources(mlflow, real_mlflow):
     assert mlflow.data.from_numpy(array, source=source).source is source
 
 
+def test_schemas_are_mlflow_types(mlflow):
+    """A pandas dataset's schema is an ``mlflow.types.Schema`` of ColSpecs; a numpy
+    dataset's a TensorDatasetSchema of Schemas of TensorSpecs, round-tripping its dict."""
+    from importlib import import_module
+
+    types = import_module(f"{mlflow.__name__}.types.schema")
+    frame = mlflow.data.from_pandas(pd.DataFrame({"a": [1.5, None], "b": [[1], [2, 3]]}))
+    assert isinstance(frame.schema, types.Schema)
+    assert frame.schema.inputs == [types.ColSpec(types.DataType.double, "a", required=False),
+                                   types.ColSpec(types.Array(types.DataType.long), "b")]
+    arrays = mlflow.data.from_numpy({"x": np.zeros((2, 3), dtype=np.float32)},
+                                    targets=np.array(["p", "q"]))
+    schema = arrays.schema
+    assert isinstance(schema, mlflow.data.schema.TensorDatasetSchema)
+    assert schema.features == types.Schema([types.TensorSpec(np.dtype("float32"), (-1, 3), "x")])
+    assert schema.targets == types.Schema([types.TensorSpec(np.dtype("str"), (-1,))])
+    again = mlflow.data.schema.TensorDatasetSchema.from_dict(schema.to_dict())
+    assert again == schema and again.to_dict() == schema.to_dict()
+    assert json.loads(arrays.to_dict()["schema"]) == schema.to_dict()
+
+
 def test_meta_dataset_matches_mlflow(mlflow, real_mlflow):
     url = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
     ours = mlflow.data.meta_dataset.MetaDataset(

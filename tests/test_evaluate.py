@@ -52,16 +52,8 @@ def submodule(module, name):
 
 
 def models_face(module):
-    """``mlflow.models`` of the module under test, when it re-exports the evaluation
-    names (aiomlflow's ``models`` package lands with the pyfunc branch)."""
-    try:
-        models = importlib.import_module(f"{module.__name__}.models")
-    except ImportError:
-        models = None
-    if models is None or not hasattr(models, "make_metric"):
-        pytest.skip("aiomlflow.models (re-exporting make_metric, MetricThreshold) lands with "
-                    "the pyfunc branch")
-    return models
+    """``mlflow.models`` of the module under test (it re-exports the evaluation names)."""
+    return importlib.import_module(f"{module.__name__}.models")
 
 
 # ----------------------------------------------------------------------------- models
@@ -465,20 +457,9 @@ def test_reference_validation_example(mlflow, store, sklearn_models):
                                               baseline_result) is None
 
 
-def needs_flavours(module, *names):
-    """Skip unless the module under test has ``names`` (``pyfunc``, ``sklearn``, ``data``:
-    aiomlflow's land on their own branches)."""
-    for name in names:
-        try:
-            importlib.import_module(f"{module.__name__}.{name}")
-        except ImportError:
-            pytest.skip(f"{module.__name__}.{name} is not available in this build")
-
-
 def test_reference_validation_example_with_model_uris(mlflow, store, sklearn_models):
     """The model validation example verbatim, its two model URIs those of logged
     scikit-learn models."""
-    needs_flavours(mlflow, "pyfunc", "sklearn")
     models = models_face(mlflow)
     MetricThreshold = models.MetricThreshold
     with mlflow.start_run():
@@ -527,7 +508,6 @@ def test_reference_validation_example_with_model_uris(mlflow, store, sklearn_mod
 
 def test_mlflow_dataset_as_data(mlflow, store, expected):
     """A pandas dataset of ``mlflow.data`` with its targets and predictions."""
-    needs_flavours(mlflow, "data")
     import mlflow as real
 
     frame = X.assign(y=Y_REGRESSION, p=Y_REGRESSION + 0.5)
@@ -539,6 +519,99 @@ def test_mlflow_dataset_as_data(mlflow, store, expected):
     inputs = mlflow.get_run(result.run_id).inputs.dataset_inputs
     assert [i.dataset.digest for i in inputs] == [
         real.data.from_pandas(frame, targets="y", predictions="p").digest]
+
+
+def test_logged_dataset_input_context_and_tag(mlflow, store):
+    """A DataFrame becomes the run's dataset input (its digest as mlflow.data computes it,
+    the metric prefix as its context) and the ``mlflow.datasets`` tag entry names it
+    "dataset", as MLflow."""
+    import mlflow as real
+
+    frame = X.assign(y=Y_REGRESSION, p=Y_REGRESSION + 0.25)
+    result = mlflow.evaluate(data=frame, targets="y", predictions="p", model_type="regressor",
+                             evaluator_config={"metric_prefix": "val_"})
+    assert all(key.startswith("val_") for key in result.metrics)
+    (logged,) = mlflow.get_run(result.run_id).inputs.dataset_inputs
+    assert logged.dataset.digest == real.data.from_pandas(frame, targets="y",
+                                                          predictions="p").digest
+    assert logged.dataset.name == "dataset"
+    assert {t.key: t.value for t in logged.tags} == {"mlflow.data.context": "val_"}
+
+
+def test_dataset_to_pyfunc_and_to_evaluation_dataset(mlflow):
+    frame = X.assign(y=Y_REGRESSION)
+    dataset = mlflow.data.from_pandas(frame, targets="y", name="eval")
+    pyfunc_io = dataset.to_pyfunc()
+    pd.testing.assert_frame_equal(pyfunc_io.inputs, X)
+    pd.testing.assert_series_equal(pyfunc_io.outputs, frame["y"])
+    assert mlflow.data.from_pandas(X).to_pyfunc().outputs is None
+    evaluation = dataset.to_evaluation_dataset("/data/eval.csv", ["b", "a"])
+    assert (evaluation.name, evaluation.digest, evaluation.path) == (
+        "eval", dataset.digest, "/data/eval.csv")
+    assert evaluation.feature_names == ["b", "a"]
+    np.testing.assert_array_equal(evaluation.labels_data, Y_REGRESSION)
+
+    arrays = mlflow.data.from_numpy(X.to_numpy(), targets=Y_BINARY)
+    pyfunc_io = arrays.to_pyfunc()
+    assert pyfunc_io.inputs is arrays.features and pyfunc_io.outputs is arrays.targets
+    evaluation = arrays.to_evaluation_dataset()
+    assert evaluation.feature_names == ["feature_1", "feature_2"]
+    assert (evaluation.name, evaluation.digest) == ("dataset", arrays.digest)
+
+
+def test_logged_sklearn_model_uri_uses_predict_proba(mlflow, store, sklearn_models, expected):
+    """A classifier logged with ``mlflow.sklearn.log_model`` and evaluated by its URI:
+    its probabilities and ``score`` come through the pyfunc wrapper, the metrics are
+    MLflow's for the same estimator, and they are linked to the logged model."""
+    wanted = expected(model=sklearn_models["pyfunc"]["binary"], data=X.assign(label=Y_BINARY),
+                      targets="label", model_type="classifier", evaluator_config=NO_SHAP)
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(sklearn_models["fitted"]["binary"], name="m")
+    result = mlflow.evaluate(info.model_uri, X.assign(label=Y_BINARY), targets="label",
+                             model_type="classifier", evaluator_config=NO_SHAP)
+    same_metrics(result.metrics, wanted.metrics)
+    assert {"roc_auc", "log_loss", "score"} <= set(result.metrics)
+    assert sorted(result.artifacts) == sorted(wanted.artifacts)
+    run = mlflow.get_run(result.run_id)
+    assert [i.model_id for i in run.inputs.model_inputs] == [info.model_id]
+    linked = {m.key for m in mlflow.get_logged_model(info.model_id).metrics}
+    assert linked == set(result.metrics)
+
+
+def test_registered_version_uri_and_model_id(mlflow, store, sklearn_models):
+    """``models:/<name>/<version>``: the evaluated model's id is the version's model_id,
+    which MLflow's SQL store leaves empty (the version's source names the logged model):
+    nothing is linked then unless ``model_id`` is given; a loaded PyFuncModel carries the
+    logged model's id from its MLmodel file."""
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(sklearn_models["fitted"]["regressor"], name="m",
+                                        registered_model_name="evaluated")
+    version = mlflow.MlflowClient().get_model_version("evaluated", "1")
+    assert (version.model_id, version.source) == (None, f"models:/{info.model_id}")
+    data = X.assign(y=Y_REGRESSION)
+    result = mlflow.evaluate("models:/evaluated/1", data, targets="y", model_type="regressor",
+                             evaluator_config=NO_SHAP)
+    assert "score" in result.metrics
+    assert mlflow.get_run(result.run_id).inputs.model_inputs == []
+    assert not mlflow.get_logged_model(info.model_id).metrics
+
+    result = mlflow.evaluate("models:/evaluated/1", data, targets="y", model_type="regressor",
+                             evaluator_config=NO_SHAP, model_id=info.model_id)
+    run = mlflow.get_run(result.run_id)
+    assert [i.model_id for i in run.inputs.model_inputs] == [info.model_id]
+
+    loaded = mlflow.pyfunc.load_model("models:/evaluated/1")
+    assert loaded.model_id == info.model_id
+    result = mlflow.evaluate(loaded, data, targets="y", model_type="regressor",
+                             evaluator_config=NO_SHAP)
+    run = mlflow.get_run(result.run_id)
+    assert [i.model_id for i in run.inputs.model_inputs] == [info.model_id]
+    with pytest.raises(mlflow.MlflowException, match="contradicts the model_id"):
+        mlflow.evaluate(loaded, data, targets="y", model_type="regressor",
+                        evaluator_config=NO_SHAP, model_id="m-00000000000000000000000000000000")
+    with pytest.raises(mlflow.MlflowException) as failure:
+        mlflow.evaluate("models:/evaluated/7", data, targets="y", model_type="regressor")
+    assert failure.value.error_code == "RESOURCE_DOES_NOT_EXIST"
 
 
 # ----------------------------------------------------------------------------- validation

@@ -406,6 +406,14 @@ SIGNATURE_CASES = {
     "series": lambda: pd.Series([1, 2]),
     "str": lambda: "abc",
     "int": lambda: 5,
+    # (the inference dataset schemas share: MLflow's dtype rules, object columns typed
+    # by their values, Any where values have several types)
+    "frame_uint8": lambda: pd.DataFrame({"u": np.array([1, 2], dtype=np.uint8)}),
+    "frame_object_numbers": lambda: pd.DataFrame({"a": [1, 2.5]}, dtype=object),
+    "frame_dicts": lambda: pd.DataFrame({"d": [{"x": 1}, {"y": 2.0}]}),
+    "frame_optional_bools": lambda: pd.DataFrame({"b": [True, None]}),
+    "list_mixed": lambda: [1, 2.5],
+    "dict_empty_list": lambda: {"a": []},
 }
 
 

@@ -1175,8 +1175,6 @@ def test_set_span_chat_tools(mlflow, store, capsys):
 
 
 def test_traces_are_linked_to_the_active_model(mlflow, store, capsys, read_your_writes):
-    if not hasattr(mlflow, "set_active_model"):
-        pytest.skip("logged models not built yet")
     ns, out = run_example(mlflow, "set_active_model", capsys)  # its assert holds
     assert re.fullmatch(r"m-[0-9a-f]{32}\n", out)
     (trace,) = ns["traces"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import importlib.util
 import json
 
 import pathlib
@@ -120,33 +119,23 @@ for res in results:
 # the machine shares; each test points it at a database of its own.
 SHARED_DB_URI = 'mlflow.set_tracking_uri("sqlite:////tmp/mlruns.db")'
 
-NO_SKLEARN_FLAVOR = (
-    "the examples log scikit-learn models with mlflow.sklearn.log_model, which aiomlflow "
-    "gets from the `pyfunc` branch (pyfunc/sklearn flavors); the adapted variants below "
-    "register models made with create_external_model meanwhile")
-
-
-def _has_sklearn_flavor(module) -> bool:
-    if module.__name__ == "mlflow":
-        return True
-    return importlib.util.find_spec(f"{module.__name__}.sklearn") is not None
-
-
 @contextlib.contextmanager
 def as_mlflow(module):
     """``import mlflow`` (and its submodules) bound to ``module`` while an example runs."""
-    saved = {name: sys.modules.get(name) for name in ("mlflow", "mlflow.entities")}
+    # (every mlflow.* entry: the examples' ``import mlflow.sklearn`` and ``from
+    # mlflow.models import ...`` bind submodules of the module under test too)
+    saved = {name: value for name, value in sys.modules.items()
+             if name == "mlflow" or name.startswith("mlflow.")}
     if module.__name__ != "mlflow":
         sys.modules["mlflow"] = module
         sys.modules["mlflow.entities"] = module.entities
     try:
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = value
+        for name in [n for n in sys.modules if n == "mlflow" or n.startswith("mlflow.")]:
+            if name not in saved:
+                del sys.modules[name]
+        sys.modules.update(saved)
 
 
 def run_example(module, code: str, capsys, **names) -> tuple[dict, list[str]]:
@@ -232,18 +221,18 @@ def _check_search_registered_models(lines):
 
 @pytest.mark.parametrize("name", list(EXAMPLES))
 def test_reference_example(mlflow, transport, name, capsys, tmp_path):
-    if not _has_sklearn_flavor(mlflow):
-        pytest.skip(NO_SKLEARN_FLAVOR)
     code = EXAMPLES[name]
     if name == "register_model":
         code = own_database(code, tmp_path)
-    if IS_MLFLOW and name == "register_model":
         # mlflow 3.17.2 saves scikit-learn models with skops, which refuses a random
         # forest's tree type unless log_model is given skops_trusted_types: the
-        # reference's example predates that and fails on real mlflow
+        # reference's example predates that and fails as written; it runs with the type
+        # trusted, as the error message advises
         with pytest.raises(mlflow.MlflowException, match="untrusted types"):
             run_example(mlflow, code, capsys)
-        return
+        code = code.replace("signature=signature)", 'signature=signature, '
+                            'skops_trusted_types=["sklearn.tree._tree.Tree"])')
+        assert "skops_trusted_types" in code
     namespace, lines = run_example(mlflow, code, capsys)
     if name == "register_model":
         _check_register_model(mlflow, namespace, lines)

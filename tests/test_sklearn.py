@@ -137,18 +137,10 @@ def _run_example(module, code: str, tmp_path, monkeypatch) -> dict:
     return namespace
 
 
-def _needs_registry(mlflow):
-    if not hasattr(mlflow, "register_model"):
-        pytest.skip("the model registry (register_model) is not in this aiomlflow yet")
-    if not hasattr(mlflow, "models"):
-        pytest.skip("mlflow.models (infer_signature) is not in this aiomlflow yet")
-
-
 def test_reference_log_model_and_register_example(mlflow, tmp_path, monkeypatch, capsys):
     """MLflow 3.17.2 with skops >= 0.16 refuses this example as written: the default
     skops format marks a random forest's tree type untrusted.  The example then runs
     with that type trusted, as the error message advises."""
-    _needs_registry(mlflow)
     with pytest.raises(mlflow.MlflowException) as info:
         _run_example(mlflow, LOG_MODEL_EXAMPLE.split("model_uri =")[0], tmp_path,
                      monkeypatch)
@@ -167,7 +159,6 @@ def test_reference_log_model_and_register_example(mlflow, tmp_path, monkeypatch,
 
 
 def test_reference_registered_model_name_example(mlflow, transport, tmp_path, monkeypatch):
-    _needs_registry(mlflow)
     _run_example(mlflow, REGISTERED_EXAMPLE, tmp_path, monkeypatch)
     names = {m.name for m in mlflow.search_registered_models()}
     assert {"CordobaWeatherForecastModel", "BostonWeatherForecastModel"} <= names

@@ -1,6 +1,6 @@
 """``mlflow.types``: the schema types of model signatures."""
 
-from aiomlflow.sdk.models.types import (
+from aiomlflow.types.schema import (
     Array,
     ColSpec,
     DataType,

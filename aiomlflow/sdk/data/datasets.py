@@ -14,8 +14,10 @@ from ...entities import Dataset as DatasetEntity
 from ...entities import DatasetInput
 from ...exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from . import digest as digests
+from ..models.types import Schema
 from . import schema as schemas
 from .errors import wrong_kind
+from .pyfunc_mixin import PyFuncConvertibleDatasetMixin, PyFuncInputsOutputs
 from .sources import CodeDatasetSource, DatasetSource, resolve_dataset_source
 
 
@@ -93,7 +95,36 @@ def _numpy_profile(value, attribute: str):
     return getattr(value, attribute)
 
 
-class NumpyDataset(Dataset):
+class _InferredDataset(Dataset, PyFuncConvertibleDatasetMixin):
+    """A dataset of data in memory: its schema is inferred (once, and so is its JSON) and
+    stored with its profile."""
+
+    _schema_known = False
+    _schema = None
+    _schema_text = None
+
+    def to_dict(self) -> dict[str, str]:
+        """The base fields plus ``schema`` and ``profile`` as JSON."""
+        config = super().to_dict()
+        config.update({"schema": self._schema_json(), "profile": json.dumps(self.profile)})
+        return config
+
+    def _schema_json(self) -> str | None:
+        if self._schema_text is None:
+            schema = self.schema
+            self._schema_text = (self._schema_to_json(schema) if schema else None,)
+        return self._schema_text[0]
+
+    @property
+    def schema(self):
+        """The schema MLflow infers for the data (None if it cannot be inferred)."""
+        if not self._schema_known:
+            self._schema = self._infer_schema()
+            self._schema_known = True
+        return self._schema
+
+
+class NumpyDataset(_InferredDataset):
     """A numpy dataset: features (an array or a dict of arrays) and optional targets."""
 
     def __init__(self, features, source: DatasetSource, targets=None, name: str | None = None,
@@ -104,9 +135,6 @@ class NumpyDataset(Dataset):
         self._features = features
         self._targets = targets
         self._entity = None
-        self._schema = None
-        self._schema_known = False
-        self._schema_text = None
         super().__init__(source=source, name=name, digest=digest)
 
     def _compute_digest(self) -> str:
@@ -121,18 +149,13 @@ class NumpyDataset(Dataset):
         return DatasetEntity(entity.name, entity.digest, entity.source_type, entity.source,
                              entity.schema, entity.profile)
 
-    def to_dict(self) -> dict[str, str]:
-        """The base fields plus ``schema`` (tensor specs) and ``profile`` as JSON."""
-        config = super().to_dict()
-        config.update({"schema": self._schema_json(), "profile": json.dumps(self.profile)})
-        return config
+    @staticmethod
+    def _schema_to_json(schema) -> str:
+        return schema.to_json()
 
-    def _schema_json(self) -> str | None:
-        # (the schema is inferred once, so is its JSON)
-        if self._schema_text is None:
-            schema = self.schema
-            self._schema_text = (schema.to_json() if schema else None,)
-        return self._schema_text[0]
+    def to_pyfunc(self) -> PyFuncInputsOutputs:
+        """The features as model inputs, the targets as outputs."""
+        return PyFuncInputsOutputs(self._features, self._targets)
 
     @property
     def features(self):
@@ -154,16 +177,12 @@ class NumpyDataset(Dataset):
                             for a in ("shape", "size", "nbytes")})
         return profile
 
-    @property
-    def schema(self) -> schemas.TensorDatasetSchema | None:
+    def _infer_schema(self) -> schemas.TensorDatasetSchema | None:
         """The tensor schema of the features and targets (None if it cannot be inferred)."""
-        if not self._schema_known:
-            self._schema = schemas.tensor_schema(self._features, self._targets)
-            self._schema_known = True
-        return self._schema
+        return schemas.tensor_schema(self._features, self._targets)
 
 
-class PandasDataset(Dataset):
+class PandasDataset(_InferredDataset):
     """A pandas DataFrame dataset, with optional target and prediction columns."""
 
     def __init__(self, df, source: DatasetSource, targets: str | None = None,
@@ -181,26 +200,22 @@ class PandasDataset(Dataset):
         self._df = df
         self._targets = targets
         self._predictions = predictions
-        self._schema = None
-        self._schema_known = False
-        self._schema_text = None
         super().__init__(source=source, name=name, digest=digest)
 
     def _compute_digest(self) -> str:
         return digests.pandas_digest(self._df)
 
-    def to_dict(self) -> dict[str, str]:
-        """The base fields plus ``schema`` (column specs) and ``profile`` as JSON."""
-        config = super().to_dict()
-        config.update({"schema": self._schema_json(), "profile": json.dumps(self.profile)})
-        return config
+    @staticmethod
+    def _schema_to_json(schema) -> str:
+        return json.dumps({"mlflow_colspec": schema.to_dict()})
 
-    def _schema_json(self) -> str | None:
-        if self._schema_text is None:
-            schema = self.schema
-            self._schema_text = (
-                json.dumps({"mlflow_colspec": schema.to_dict()}) if schema else None,)
-        return self._schema_text[0]
+    def to_pyfunc(self) -> PyFuncInputsOutputs:
+        """The DataFrame (less the targets column) as model inputs, the targets column as
+        outputs."""
+        if self._targets:
+            return PyFuncInputsOutputs(self._df.drop(columns=[self._targets]),
+                                       self._df[self._targets])
+        return PyFuncInputsOutputs(self._df)
 
     @property
     def df(self):
@@ -222,13 +237,9 @@ class PandasDataset(Dataset):
         """``{"num_rows": ..., "num_elements": ...}``."""
         return {"num_rows": len(self._df), "num_elements": int(self._df.size)}
 
-    @property
-    def schema(self) -> schemas.ColumnSchema | None:
-        """The column schema MLflow infers (None if it cannot be inferred)."""
-        if not self._schema_known:
-            self._schema = schemas.column_schema(self._df)
-            self._schema_known = True
-        return self._schema
+    def _infer_schema(self) -> Schema | None:
+        """The column schema (ColSpecs) MLflow infers (None if it cannot be inferred)."""
+        return schemas.column_schema(self._df)
 
 
 class MetaDataset(Dataset):

@@ -115,6 +115,16 @@ def _log_dataset_input(run_id, mlflow_dataset, model_id, bundles):
                               models=[LoggedModelInput(model_id)] if model_id else None)
 
 
+def _evaluation_dataset(mlflow_dataset, path, feature_names):
+    """What the evaluators evaluate on: an aiomlflow dataset's ``to_evaluation_dataset``
+    (as MLflow), or the same built from a real MLflow dataset's data."""
+    from ..data.pyfunc_mixin import PyFuncConvertibleDatasetMixin
+
+    if isinstance(mlflow_dataset, PyFuncConvertibleDatasetMixin):
+        return mlflow_dataset.to_evaluation_dataset(path, feature_names)
+    return datasets.from_mlflow_dataset(mlflow_dataset, path, feature_names)
+
+
 def evaluate(model=None, data=None, *, model_type=None, targets=None, predictions=None,
              dataset_path=None, feature_names=None, evaluators=None, evaluator_config=None,
              extra_metrics=None, custom_artifacts=None, env_manager="local", model_config=None,
@@ -161,8 +171,7 @@ def evaluate(model=None, data=None, *, model_type=None, targets=None, prediction
                                        predictions=predictions if model is None else None))
         with _model_active(model_id):
             if mlflow_dataset is not None:
-                dataset = datasets.from_mlflow_dataset(mlflow_dataset, dataset_path,
-                                                       feature_names)
+                dataset = _evaluation_dataset(mlflow_dataset, dataset_path, feature_names)
                 _log_dataset_input(run_id, mlflow_dataset, model_id, bundles)
             else:
                 if isinstance(data, list) and data and not isinstance(data[0], (list, tuple)):

@@ -36,13 +36,7 @@ def to_mlflow_dataset(data, targets=None, predictions=None):
         raise MlflowException.invalid_parameter_value(
             "If predictions is specified, data must be one of the following types, or an "
             f"MLflow Dataset that represents one of the following types: {[pd.DataFrame]}.")
-    try:
-        from ... import data as mlflow_data  # TODO(datasets): lands on branch `datasets`
-        from_numpy, from_pandas = mlflow_data.from_numpy, mlflow_data.from_pandas
-    except (ImportError, AttributeError):
-        _logger.debug("aiomlflow.data is not available: the evaluation dataset is not logged "
-                      "as an input of the run and metrics are not linked to it")
-        return None
+    from ..data.datasets import from_numpy, from_pandas
     if isinstance(data, list):
         if data and not isinstance(data[0], (list, np.ndarray)):
             data = [[value] for value in data]  # a flat list: one feature per sample

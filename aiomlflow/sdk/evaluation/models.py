@@ -31,11 +31,21 @@ def is_pyfunc_model(model) -> bool:
 
 
 def model_id_of_uri(uri: str) -> str | None:
-    """The logged model id a ``models:/<model_id>`` URI names, else None."""
-    if not uri.startswith("models:/"):
+    """The logged model id a ``models:/`` URI stands for: ``models:/<model_id>``'s, or
+    the registered version's (``models:/<name>/<version>``) model id; None otherwise (other
+    URIs, stages, aliases, ``latest``), as MLflow 3.17.2's evaluate."""
+    from ..registry.uris import is_models_uri, parse_model_uri
+
+    if not is_models_uri(uri):
         return None
-    rest = uri[len("models:/"):].strip("/")
-    return rest if rest.startswith("m-") and "/" not in rest else None
+    parsed = parse_model_uri(uri)
+    if parsed.model_id is not None:
+        return parsed.model_id
+    if parsed.name is not None and parsed.version is not None:
+        from ..client import MlflowClient
+
+        return MlflowClient().get_model_version(parsed.name, parsed.version).model_id
+    return None
 
 
 def resolve(model, env_manager: str, model_config):
@@ -49,18 +59,14 @@ def resolve(model, env_manager: str, model_config):
             raise MlflowException.invalid_parameter_value(
                 f"env_manager={env_manager!r} is not supported by aiomlflow yet: only 'local' "
                 "(the current Python environment) can load the model.")
+        from ..pyfunc.loading import load_model
+
         model_id = model_id_of_uri(model)
-        try:
-            from ... import pyfunc  # TODO(pyfunc): lands on branch `pyfunc`
-        except ImportError:
-            raise MlflowException.invalid_parameter_value(
-                f"Cannot load the model {model!r}: aiomlflow.pyfunc is not available in this "
-                "build; pass a loaded model or a callable instead.") from None
         if model_config is not None:
-            loaded = pyfunc.load_model(model, model_config=model_config)
+            loaded = load_model(model, model_config=model_config)
         else:
-            loaded = pyfunc.load_model(model)
-        return loaded, model_id or getattr(loaded, "model_id", None)
+            loaded = load_model(model)
+        return loaded, model_id
     if env_manager != "local":
         raise MlflowException.invalid_parameter_value(
             "The model argument must be a string URI referring to an MLflow model when a "

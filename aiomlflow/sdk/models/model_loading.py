@@ -65,20 +65,9 @@ def _run_model(run_id: str, name: str, tracking_uri: str | None):
     """The latest logged model named ``name`` that run ``run_id`` made (MLflow 3 reads
     ``runs:/<run_id>/<name>`` as that model when the run has no such artifact)."""
     from ..client import MlflowClient
+    from .run_models import model_of_run
 
-    client = MlflowClient(tracking_uri)
-    experiment_id = client.get_run(run_id).info.experiment_id
-    escaped = name.replace("'", "\\'")
-    token = None
-    while True:
-        page = client.search_logged_models([experiment_id], f"name = '{escaped}'",
-                                           page_token=token)
-        for model in page:
-            if model.source_run_id == run_id:
-                return model
-        token = page.token
-        if not token:
-            return None
+    return model_of_run(MlflowClient(tracking_uri), run_id, name)
 
 
 def download_model(model_uri, dst_path: str | None = None, in_place: bool = True,

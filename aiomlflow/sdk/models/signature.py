@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from ...exceptions import MlflowException
-from .types import (AnyType, Array, ColSpec, DataType, Map, Object, ParamSchema, ParamSpec,
-                    Property, Schema, TensorSpec)
+from . import type_inference
+from .types import AnyType, Array, ColSpec, DataType, Map, ParamSchema, ParamSpec, Schema
 
 
 class ModelSignature:
@@ -86,102 +86,49 @@ def _scalar_type(value) -> DataType | None:
     return None
 
 
+def _inferred(infer, values):
+    """``infer(values)`` (the shared type inference), Any when nothing is typed; a value
+    of no MLflow type is an MlflowException."""
+    try:
+        found = infer(values)
+    except type_inference.TypeInferenceError as exc:
+        raise MlflowException.invalid_parameter_value(
+            f"Cannot infer a schema type for {values!r}: {exc}") from None
+    return AnyType() if found is None else found
+
+
 def _value_type(value):
     """The schema type of one value (a scalar, list or dict)."""
-    scalar = _scalar_type(value)
-    if scalar is not None:
-        return scalar
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, (list, tuple)):
-        if not value:
-            return Array(AnyType())
-        types = [_value_type(v) for v in value if v is not None]
-        return Array(_merge_types(types, value))
-    if isinstance(value, dict):
-        return Object([Property(str(k), _value_type(v)) for k, v in value.items()])
-    if value is None:
-        return AnyType()
-    raise MlflowException.invalid_parameter_value(
-        f"Expected one of (pandas.DataFrame, numpy array, dictionary of (name -> numpy.ndarray),"
-        f" pyspark.sql.DataFrame) but got '{type(value)}'")
+    return _inferred(type_inference.infer_type, value)
 
 
-def _merge_types(types: list, values):
-    if not types:
-        return AnyType()
-    first = types[0]
-    if all(t == first for t in types):
-        return first
-    if all(isinstance(t, Object) for t in types):
-        return _merge_objects(types)
-    raise MlflowException.invalid_parameter_value(
-        f"Expected all values in list to be of same type, got {values!r}")
-
-
-def _merge_objects(objects: list[Object]) -> Object:
-    names: dict[str, list] = {}
-    for obj in objects:
-        for prop in obj.properties:
-            names.setdefault(prop.name, []).append(prop.dtype)
-    return Object([Property(name, _merge_types(types, types),
-                            required=len(types) == len(objects))
-                   for name, types in names.items()])
+def _list_item_type(values: list):
+    """The type of every item of ``values`` (a column's values)."""
+    found = _inferred(type_inference.list_type, values)
+    return found.dtype if isinstance(found, Array) else found
 
 
 def _column_type(series):
-    dtype = series.dtype
-    kind = dtype.kind
-    if kind == "b":
-        return DataType.boolean
-    if kind in "iu":
-        return DataType.integer if dtype.itemsize <= 4 and kind == "i" else DataType.long
-    if kind == "f":
-        return DataType.float if dtype.itemsize <= 4 else DataType.double
-    if kind == "M":
-        return DataType.datetime
-    if kind in "US":
-        return DataType.string if kind == "U" else DataType.binary
-    values = [v for v in series.tolist() if v is not None and v == v]
-    if not values:
-        return AnyType()
-    return _merge_types([_value_type(v) for v in values], values)
+    """The type of a Series, inferred as for dataset schemas."""
+    try:
+        return type_inference.column_type(series)
+    except type_inference.TypeInferenceError as exc:
+        raise MlflowException.invalid_parameter_value(
+            f"Cannot infer the type of column {series.name!r}: {exc}") from None
 
 
 def _frame_schema(frame) -> Schema:
-    specs = []
-    for name in frame.columns:
-        column = frame[name]
-        specs.append(ColSpec(_column_type(column), str(name),
-                             required=not bool(column.isna().any())))
-    return Schema(specs)
-
-
-def _tensor_spec(array: np.ndarray, name: str | None = None) -> TensorSpec:
-    dtype = array.dtype
-    if dtype.kind == "U":
-        dtype = np.dtype(str)
-    elif dtype.kind == "S":
-        dtype = np.dtype(bytes)
-    return TensorSpec(dtype, (-1,) + tuple(array.shape[1:]), name)
+    return Schema([ColSpec(_column_type(frame[name]), str(name),
+                           required=type_inference.column_required(frame[name]))
+                   for name in frame.columns])
 
 
 def infer_schema(data) -> Schema:
     """The Schema of a model input or output (see the module docstring for the rules);
     warns, as MLflow, when it has integer columns (missing values would break them)."""
     schema = _infer_schema(data)
-    if not schema.is_tensor_spec() and any(
-            t in (DataType.integer, DataType.long) for t in schema.input_types()):
-        import warnings
-
-        warnings.warn(
-            "Hint: Inferred schema contains integer column(s). Integer columns in Python "
-            "cannot represent missing values. If your input data contains missing values at "
-            "inference time, it will be encoded as floats and will cause a schema "
-            "enforcement error. The best way to avoid this problem is to infer the model "
-            "schema based on a realistic data sample (training dataset) that includes missing "
-            "values. Alternatively, you can declare integer columns as doubles (float64) "
-            "whenever these columns may have missing values.", stacklevel=3)
+    if not schema.is_tensor_spec():
+        type_inference.warn_integer_columns(schema.input_types(), stacklevel=3)
     return schema
 
 
@@ -193,14 +140,15 @@ def _infer_schema(data) -> Schema:
         return _frame_schema(data)
     if pd is not None and isinstance(data, pd.Series):
         name = None if data.name is None else str(data.name)
-        return Schema([ColSpec(_column_type(data), name, required=not bool(data.isna().any()))])
+        return Schema([ColSpec(_column_type(data), name,
+                               required=type_inference.column_required(data))])
     if isinstance(data, np.ndarray):
-        return Schema([_tensor_spec(data)])
+        return Schema([type_inference.tensor_spec(data)])
     if isinstance(data, dict):
         if not data:
             raise MlflowException.invalid_parameter_value("Cannot infer schema from empty dict")
         if all(isinstance(v, np.ndarray) for v in data.values()):
-            return Schema([_tensor_spec(v, str(k)) for k, v in data.items()])
+            return Schema([type_inference.tensor_spec(v, str(k)) for k, v in data.items()])
         return Schema([ColSpec(_value_type(v), str(k), required=v is not None)
                        for k, v in data.items()])
     if isinstance(data, (list, tuple)):
@@ -208,11 +156,10 @@ def _infer_schema(data) -> Schema:
             raise MlflowException.invalid_parameter_value(
                 "Cannot infer schema from empty list")
         if all(isinstance(v, dict) for v in data):
-            return Schema([ColSpec(_merge_types([_value_type(d[k]) for d in data if k in d],
-                                                data), str(k),
+            return Schema([ColSpec(_list_item_type([d[k] for d in data if k in d]), str(k),
                                    required=all(k in d and d[k] is not None for d in data))
                            for k in _keys_in_order(data)])
-        return Schema([ColSpec(_merge_types([_value_type(v) for v in data], data))])
+        return Schema([ColSpec(_list_item_type(list(data)))])
     if _scalar_type(data) is not None:
         return Schema([ColSpec(_scalar_type(data))])
     raise MlflowException.invalid_parameter_value(
@@ -253,12 +200,29 @@ def _infer_param_schema(params: dict) -> ParamSchema:
     return ParamSchema(specs)
 
 
+def _schema_or_any(data, key: str) -> Schema:
+    """``infer_schema(data)``; where MLflow cannot infer one (values of several types, an
+    empty list...), a column of any type, with MLflow's warning."""
+    try:
+        return infer_schema(data)
+    except MlflowException:
+        import logging
+
+        note = ("Note that MLflow doesn't validate data types during inference for AnyType. "
+                if key == "inputs" else "")
+        logging.getLogger("aiomlflow").warning(
+            f"Failed to infer schema for {key}. Setting schema to "
+            f"`Schema([ColSpec(type=AnyType())]` as default. {note}To see the full traceback, "
+            "set logging level to DEBUG.")
+        return Schema([ColSpec(AnyType())])
+
+
 def infer_signature(model_input: Any = None, model_output: Any = None,
                     params: dict[str, Any] | None = None) -> ModelSignature | None:
     """The ModelSignature of a model's example input, output and inference params.
     Returns None when neither input nor output is given."""
-    inputs = infer_schema(model_input) if model_input is not None else None
-    outputs = infer_schema(model_output) if model_output is not None else None
+    inputs = _schema_or_any(model_input, "inputs") if model_input is not None else None
+    outputs = _schema_or_any(model_output, "outputs") if model_output is not None else None
     param_schema = _infer_param_schema(params) if params else None
     if inputs is None and outputs is None:
         return None

@@ -17,6 +17,7 @@ import sys
 
 from ...exceptions import MlflowException
 from ..models import environment
+from ..models.code_paths import copy_code_paths
 from ..models.mlmodel import MLMODEL_FILE_NAME, Model
 from . import python_model as pm
 
@@ -76,26 +77,6 @@ def _prepare_dir(path: str) -> str:
                               error_code="RESOURCE_ALREADY_EXISTS")
     os.makedirs(path, exist_ok=True)
     return path
-
-
-def _copy_code(path: str, code_paths) -> str | None:
-    if not code_paths:
-        return None
-    if not isinstance(code_paths, (list, tuple)):
-        raise TypeError(f"Argument code_paths should be a list, not {type(code_paths)}")
-    code_dir = os.path.join(path, "code")
-    os.makedirs(code_dir, exist_ok=True)
-    for source in code_paths:
-        source = os.fspath(source)
-        target = os.path.join(code_dir, os.path.basename(os.path.normpath(source)))
-        if os.path.isdir(source):
-            shutil.copytree(source, target, dirs_exist_ok=True)
-        elif os.path.isfile(source):
-            shutil.copy2(source, target)
-        else:
-            raise MlflowException.invalid_parameter_value(
-                f"code path {source!r} does not exist")
-    return "code"
 
 
 def _copy_artifacts(path: str, artifacts: dict) -> dict:
@@ -241,7 +222,7 @@ def save_model(path, loader_module=None, data_path=None, code_paths=None,
                 shutil.copytree(data_path, target)
             else:
                 shutil.copy2(data_path, target)
-        code = _copy_code(path, code_paths)
+        code = copy_code_paths(code_paths, path)
         add_to_model(mlflow_model, loader_module, data=data, code=code,
                      conda_env=environment.CONDA_ENV_FILE_NAME,
                      python_env=environment.PYTHON_ENV_FILE_NAME, model_config=model_config)
@@ -298,7 +279,7 @@ def _save_python_model(path, mlflow_model, python_model, artifacts, signature, i
                  python_env=environment.PYTHON_ENV_FILE_NAME, model_config=model_config,
                  streamable=streamable, **params)
     _set_size(mlflow_model, path)
-    mlflow_model.flavors[FLAVOR_NAME]["code"] = _copy_code(path, code_paths)
+    mlflow_model.flavors[FLAVOR_NAME]["code"] = copy_code_paths(code_paths, path)
     mlflow_model.save(os.path.join(path, MLMODEL_FILE_NAME))
 
 

@@ -16,6 +16,7 @@ import sys
 
 from ....exceptions import MlflowException
 from ....utils.optional import require
+from ..code_paths import copy_code_paths
 from . import serialization
 from .serialization import (CLOUDPICKLE, PICKLE, SKOPS, SUPPORTED_FORMATS,
                             CustomModelPicklingError)
@@ -88,30 +89,6 @@ def _prepare_directory(path: str) -> None:
     os.makedirs(path, exist_ok=True)
 
 
-def _copy_code_paths(code_paths, path: str) -> str | None:
-    if code_paths is None:
-        return None
-    if not isinstance(code_paths, list):
-        raise TypeError(f"Argument code_paths should be a list, not {type(code_paths)}")
-    target = os.path.join(path, "code")
-    os.makedirs(target, exist_ok=True)
-    for code_path in code_paths:
-        code_path = os.fspath(code_path)
-        destination = os.path.join(target, os.path.basename(os.path.normpath(code_path)))
-        try:
-            if os.path.isdir(code_path):
-                shutil.copytree(code_path, destination, dirs_exist_ok=True)
-            else:
-                shutil.copy2(code_path, destination)
-        except OSError as exc:
-            raise MlflowException.invalid_parameter_value(
-                f"Failed to copy the specified code path '{code_path}' into the model "
-                "artifacts. It appears that your code path includes file(s) that cannot be "
-                "copied. Please specify a code path that does not include such files and try "
-                "again.") from exc
-    return "code"
-
-
 def _copy_extra_files(extra_files, path: str) -> dict:
     if not extra_files:
         return {}
@@ -160,7 +137,7 @@ def save_model(sk_model, path, conda_env=None, code_paths=None, mlflow_model=Non
             "alternative is the 'skops' format. For more information, see: "
             "https://scikit-learn.org/stable/model_persistence.html")
     _prepare_directory(path)
-    code_dir = _copy_code_paths(code_paths, path)
+    code_dir = copy_code_paths(code_paths, path)
     if mlflow_model is None:
         mlflow_model = Model()
     saved_example = None
