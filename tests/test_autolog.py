@@ -158,6 +158,8 @@ EXAMPLES = {"autolog": AUTOLOG_EXAMPLE, "last_active_run": LAST_ACTIVE_RUN_EXAMP
 
 
 def test_examples_are_the_reference_text():
+    if not REFERENCE.exists():
+        pytest.skip(f"reference text not found at {REFERENCE}")
     text = REFERENCE.read_text(encoding="utf-8")
     for name, code in EXAMPLES.items():
         assert code.strip("\n") in text, name

@@ -262,6 +262,8 @@ def test_question_answering_without_optional_packages_matches_mlflow(mlflow, sto
 
 # ----------------------------------------------------------------------------- reference examples
 def test_reference_signature_and_examples_present():
+    if not REFERENCE.exists():
+        pytest.skip(f"reference text not found at {REFERENCE}")
     text = REFERENCE.read_text(encoding="utf-8")
     assert ("mlflow.evaluate(model=None, data=None, *, model_type=None, targets=None, "
             "predictions=None, dataset_path=None, feature_names=None, evaluators=None, "

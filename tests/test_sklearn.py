@@ -111,6 +111,8 @@ with mlflow.start_run():
 
 
 def test_examples_are_the_reference_text():
+    if not REFERENCE.exists():
+        pytest.skip(f"reference text not found at {REFERENCE}")
     text = REFERENCE.read_text(encoding="utf-8")
     for code in (LOG_MODEL_EXAMPLE, REGISTERED_EXAMPLE):
         assert code.strip("\n") in text
