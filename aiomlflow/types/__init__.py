@@ -1,17 +1,4 @@
 """``mlflow.types``: the schema types of model signatures."""
 
-from aiomlflow.types.schema import (
-    Array,
-    ColSpec,
-    DataType,
-    Map,
-    Object,
-    ParamSchema,
-    ParamSpec,
-    Property,
-    Schema,
-    TensorSpec,
-)
-
-__all__ = ["Array", "ColSpec", "DataType", "Map", "Object", "ParamSchema", "ParamSpec",
-           "Property", "Schema", "TensorSpec"]
+from aiomlflow.types.schema import *  # noqa: F401,F403
+from aiomlflow.types.schema import __all__  # noqa: F401
