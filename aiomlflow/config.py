@@ -59,7 +59,7 @@ class EngineSettings:
     """Engine tuning, read once per engine from AIOMLFLOW_* variables."""
 
     __slots__ = ("queue_size", "queue_max_bytes", "batch_size", "flush_interval",
-                 "exit_flush_timeout")
+                 "exit_flush_timeout", "nice")
 
     def __init__(self):
         # Bounded queue: ~200 bytes a queued metric keeps the worst case near 20 MB.
@@ -73,6 +73,10 @@ class EngineSettings:
         self.flush_interval = env_number("AIOMLFLOW_FLUSH_INTERVAL", 0.5, float, 0.001)
         # At interpreter exit or SIGTERM: how long to wait for pending data.
         self.exit_flush_timeout = env_number("AIOMLFLOW_EXIT_FLUSH_TIMEOUT", 60.0, float, 0)
+        # How much lower than the application's the CPU priority of the engine's threads
+        # is (a nice increment, Linux): beside a busy service, its writes take the CPU
+        # the service leaves idle instead of time slices from the service's own thread.
+        self.nice = env_number("AIOMLFLOW_ENGINE_NICE", 10, int, 0)
 
 
 def spool_dir() -> str:

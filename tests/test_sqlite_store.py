@@ -119,9 +119,10 @@ def test_packed_ref_and_no_git(tmp_path):
 
 
 def test_bulk_metric_insert_keeps_every_double_bit_for_bit(fresh):
-    # Large batches go to SQLite as JSON text; whatever path a batch takes, the stored
-    # doubles must be the logged ones exactly (random bit patterns cover subnormals,
-    # huge exponents and 17-digit mantissas).
+    # Batches go to SQLite as multi-row INSERTs in chunks; whatever chunking a batch
+    # takes, the stored doubles must be the logged ones exactly (random bit patterns
+    # cover subnormals, huge exponents and 17-digit mantissas), and a batch holding NaN
+    # or an infinity stores them as MLflow does (0 with is_nan = 1, ±max float).
     import random
     import struct
 
@@ -148,6 +149,22 @@ def test_bulk_metric_insert_keeps_every_double_bit_for_bit(fresh):
     assert len(stored) == len(values)
     mismatched = [(values[step], got) for step, got in stored if pack(values[step]) != pack(got)]
     assert not mismatched, mismatched[:5]
+
+    odd = [float(n) for n in range(1031)]  # not a power of two: several statement sizes
+    odd[3], odd[700], odd[1030] = float("nan"), float("inf"), float("-inf")
+    ops = [(n, METRIC, run_id, "odd", value, 1_700_000_000_000, n)
+           for n, value in enumerate(odd)]
+    db = sqlite3.connect(fresh / "bits.db", isolation_level=None)
+    try:
+        writes.write_runs(db, group_by_run(ops))
+        stored = db.execute("SELECT step, value, is_nan FROM metrics WHERE key = 'odd' "
+                            "ORDER BY step").fetchall()
+    finally:
+        db.close()
+    top = 1.7976931348623157e308
+    expected = [(n, float(n), 0) for n in range(1031)]
+    expected[3], expected[700], expected[1030] = (3, 0.0, 1), (700, top, 0), (1030, -top, 0)
+    assert stored == expected
 
 
 def test_a_value_sqlite_refuses_fails_only_its_own_operation(fresh):

@@ -72,6 +72,21 @@ def _callback_context():
     return context
 
 
+def _lower_priority(increment: int) -> None:
+    """Lower the calling thread's CPU priority by ``increment`` (a nice value).  On
+    Linux a nice value is per thread and threads inherit it, so the loop's worker
+    threads (the SQLite connection's, artifact uploads) run at it too.  Elsewhere
+    (a per-process nice) or where it is refused, the priority stays as it is."""
+    if not increment or sys.platform != "linux":
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid)
+                                                 + increment))
+    except (OSError, AttributeError):
+        pass
+
+
 def _remaining(deadline: float | None) -> float | None:
     return None if deadline is None else max(0.0, deadline - time.monotonic())
 
@@ -159,6 +174,7 @@ class Engine:
     def _thread_main(self, ready: threading.Event, startup: list) -> None:
         import anyio
 
+        _lower_priority(self.settings.nice)
         try:
             anyio.run(self._main, ready, startup, backend="asyncio")
         except BaseException as exc:  # pragma: no cover - the loop itself broke

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import random
 import sqlite3
-import struct
 
 _json_functions: bool | None = None
-_json_doubles_exact: bool | None = None
 
 
 def json_functions() -> bool:
@@ -46,38 +43,3 @@ def json_nests_subquery() -> bool:
             finally:
                 probe.close()
     return _json_nests_subquery
-
-
-def json_doubles_exact() -> bool:
-    """Whether SQLite reads back every double orjson writes, bit for bit.
-
-    The bulk metric insert passes values through JSON text; SQLite's text-to-double
-    conversion is exact where it computes in extended precision (x86-64, aarch64) or
-    since 3.43, but this checks it on this build rather than trusting that."""
-    global _json_doubles_exact
-    if _json_doubles_exact is None:
-        _json_doubles_exact = json_functions() and _round_trips_exactly()
-    return _json_doubles_exact
-
-
-def _round_trips_exactly() -> bool:
-    import orjson
-
-    rng = random.Random(20261127)
-    values = [v for v in (struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0]
-                          for _ in range(2000)) if v - v == 0]
-    values += [rng.random() * 10.0 ** rng.randint(-30, 30) for _ in range(500)]
-    values += [5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 0.1, 1 / 3, -0.0]
-    probe = sqlite3.connect(":memory:")
-    try:
-        # the bulk insert's shape: an array of rows, values read with json_extract
-        back = [row[0] for row in probe.execute(
-            "SELECT json_extract(value, '$[1]') FROM json_each(?) ORDER BY key",
-            (orjson.dumps([(n, v) for n, v in enumerate(values)]),))]
-    except sqlite3.Error:
-        return False
-    finally:
-        probe.close()
-    pack = struct.Struct("<d").pack
-    return len(back) == len(values) and all(
-        type(b) is float and pack(a) == pack(b) for a, b in zip(values, back))

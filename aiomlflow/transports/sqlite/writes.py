@@ -8,44 +8,36 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+import functools
+from itertools import chain
 from operator import itemgetter
-
-import orjson
 
 from ... import store_errors
 from ...batches import TAG_DELETED, group_by_run
 from ...exceptions import MlflowException
 from ...utils.time import get_current_time_millis as now_ms
-from .features import json_doubles_exact
 
 DEFAULT_WORKSPACE = "default"
 
 # Metric rows are bound straight from METRIC-shaped operation tuples
 # (seq, kind, run_id, key, value, timestamp, step).  SQLite binds NaN as NULL, which
 # the CASE turns into MLflow's storage: 0 with is_nan = 1; ±inf become ±max float.
-_STORED_VALUE = ("CASE WHEN ?5 IS NULL THEN 0.0 "
-                 "WHEN ?5 > 1.7976931348623157e308 THEN 1.7976931348623157e308 "
-                 "WHEN ?5 < -1.7976931348623157e308 THEN -1.7976931348623157e308 ELSE ?5 END")
-_INSERT_METRIC = ("INSERT OR IGNORE INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
-                  f"VALUES (?4, {_STORED_VALUE}, ?6, ?3, ?7, ?5 IS NULL)")
+_MAX = "1.7976931348623157e308"
+
+
+def _stored_value(v: str) -> str:
+    return (f"CASE WHEN {v} IS NULL THEN 0.0 WHEN {v} > {_MAX} THEN {_MAX} "
+            f"WHEN {v} < -{_MAX} THEN -{_MAX} ELSE {v} END")
+
+
 # Keep the newest value per key: highest step, then timestamp, then value (MLflow's order).
 _UPSERT_LATEST = (
     "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) "
-    f"VALUES (?4, {_STORED_VALUE}, ?6, ?7, ?5 IS NULL, ?3) ON CONFLICT (key, run_uuid) "
+    f"VALUES (?4, {_stored_value('?5')}, ?6, ?7, ?5 IS NULL, ?3) ON CONFLICT (key, run_uuid) "
     "DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp, "
     "step = excluded.step, is_nan = excluded.is_nan WHERE "
     "(excluded.step, excluded.timestamp, excluded.value) > "
     "(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)")
-# Large batches of finite values go in as one JSON array and one statement: SQLite then
-# does the whole insert inside a single sqlite3_step, which runs without the GIL, so the
-# engine thread (and the caller's hot loop) keep running while the rows are written.
-# JSON has no NaN or infinity, so batches holding one take the executemany path above.
-_INSERT_METRIC_JSON = (
-    "INSERT OR IGNORE INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
-    "SELECT json_extract(value, '$[3]'), json_extract(value, '$[4]'), "
-    "json_extract(value, '$[5]'), json_extract(value, '$[2]'), json_extract(value, '$[6]'), 0 "
-    "FROM json_each(?)")
-JSON_BATCH_MIN = 64
 _UPSERT_TAG = ("INSERT INTO tags (key, value, run_uuid) VALUES (?, ?, ?) "
                "ON CONFLICT (key, run_uuid) DO UPDATE SET value = excluded.value")
 _UPSERT_EXPERIMENT_TAG = (
@@ -181,17 +173,48 @@ def _write_run(db, batch) -> list[tuple[int, MlflowException]]:
 
 
 def _insert_metrics(db, rows: list) -> None:
-    if len(rows) >= JSON_BATCH_MIN and json_doubles_exact():
-        try:
-            # a NaN or an infinity anywhere makes the sum non-finite
-            total = sum(map(_VALUE, rows))
-            payload = orjson.dumps(rows) if total - total == 0 else None
-        except (TypeError, orjson.JSONEncodeError):  # e.g. a numpy scalar in a batch
-            payload = None
-        if payload is not None:
-            db.execute(_INSERT_METRIC_JSON, (payload,))
-            return
-    db.executemany(_INSERT_METRIC, rows)
+    """Insert metric rows with multi-row INSERTs bound from the operation tuples as
+    they are (row i of a statement binds ?7i+1 .. ?7i+7; seq and kind go unused).
+
+    One statement per chunk of rows is one sqlite3_step, which runs without the GIL:
+    the rows are written while a service's own thread keeps running, with no
+    per-row work in Python (an executemany takes the GIL back after every row)."""
+    flat = list(chain.from_iterable(rows))
+    try:
+        # a NaN or an infinity anywhere makes the sum non-finite
+        total = sum(map(_VALUE, rows))
+        finite = total - total == 0
+    except TypeError:
+        finite = False
+    chunk = _chunk_rows(db)
+    start, n = 0, len(rows)
+    while start < n:
+        size = min(chunk, 1 << ((n - start).bit_length() - 1))  # a power of two
+        db.execute(_insert_statement(size, finite), flat[7 * start:7 * (start + size)])
+        start += size
+
+
+def _chunk_rows(db) -> int:
+    """Rows per statement: a power of two under the connection's bound-variable limit."""
+    try:
+        limit = db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    except AttributeError:  # Python 3.10: SQLite's historical default
+        limit = 999
+    return 1 << min(9, (limit // 7).bit_length() - 1)
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_statement(rows: int, finite: bool) -> str:
+    """The INSERT of ``rows`` metric rows (the sizes are powers of two, so few
+    statements stay prepared in the connection's cache)."""
+    values = []
+    for i in range(rows):
+        b = 7 * i
+        value = f"?{b + 5}" if finite else _stored_value(f"?{b + 5}")
+        is_nan = "0" if finite else f"?{b + 5} IS NULL"
+        values.append(f"(?{b + 4}, {value}, ?{b + 6}, ?{b + 3}, ?{b + 7}, {is_nan})")
+    return ("INSERT OR IGNORE INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+            "VALUES " + ", ".join(values))
 
 
 _VALUE = itemgetter(4)
