@@ -281,21 +281,26 @@ async def delete_run(run_id: str) -> None:
     await _in_thread(fluent.delete_run, run_id)
 
 
+def _known_target(run_id: str | None):
+    """(run id, engine) for a data call when knowing them needs no I/O (the task's
+    active run, or ``run_id`` on a running engine), else None."""
+    if run_id is None:
+        return fluent._active_target.get()
+    validation.validate_run_id(run_id)
+    engine = registry._engines.get(tracking_uri.get_tracking_uri())
+    return (run_id, engine) if engine is not None and engine.running() else None
+
+
 async def _target(run_id: str | None):
     """(run id, engine) for a data call: ``run_id``, else the active run (started if
     there is none, as the fluent API does)."""
-    if run_id is None:
-        target = fluent._active_target.get()
-        if target is None:
-            await start_run()
-            target = fluent._active_target.get()
+    target = _known_target(run_id)
+    if target is not None:
         return target
-    validation.validate_run_id(run_id)
-    uri = tracking_uri.get_tracking_uri()
-    engine = registry._engines.get(uri)
-    if engine is None or not engine.running():
-        engine = await _in_thread(registry.get_engine, uri)
-    return run_id, engine
+    if run_id is None:
+        await start_run()
+        return fluent._active_target.get()
+    return run_id, await _in_thread(registry.get_engine, tracking_uri.get_tracking_uri())
 
 
 # ------------------------------------------------------------------ run data
@@ -317,8 +322,7 @@ async def log_metric(key: str, value: float, step: int | None = None,
     else:
         key, value, timestamp, step = validation.validate_metric(
             key, value, timestamp or None, step or None)
-    target = fluent._active_target.get() if run_id is None else None
-    run_id, engine = target if target is not None else await _target(run_id)
+    run_id, engine = _known_target(run_id) or await _target(run_id)
     global _calls_since_yield
     _calls_since_yield += 1
     if _calls_since_yield >= _YIELD_EVERY:
