@@ -11,7 +11,6 @@ from aiomlflow import log_setup, mlflow_alias
 from aiomlflow.sdk.client import MlflowClient
 from aiomlflow.entities import Experiment, Run, RunStatus, ViewType
 from aiomlflow.exceptions import MlflowException
-from aiomlflow.sdk.artifacts.image import Image  # cheap: numpy and Pillow load on use
 from aiomlflow.sdk.fluent import (
     ActiveRun,
     active_run,
@@ -67,14 +66,6 @@ __version__ = "0.1.0"
 log_setup.configure_logging()
 mlflow_alias.install()
 
-# The submodules `import mlflow` loads, reachable as attributes as in MLflow
-# (`mlflow.utils.validation.MAX_TAG_VAL_LENGTH` with no import of its own); all small.
-for _name in ("artifacts", "client", "protos.databricks_pb2", "tracking.client", "tracking.fluent",
-              "tracking.context.registry", "utils.mlflow_tags", "utils.time",
-              "utils.validation"):
-    _importlib.import_module(f"{__name__}.{_name}")
-del _name
-
 # Tracing, assessments, system metrics, logged models and datasets load on first use (PEP 562): `import aiomlflow`
 # stays cheap for the training loops that never trace.
 _LAZY = {
@@ -98,6 +89,7 @@ _LAZY = {
          "search_logged_models", "set_active_model", "set_logged_model_tags"),
         "aiomlflow.sdk.models.fluent"),
     "run": "aiomlflow.projects",
+    "Image": "aiomlflow.sdk.artifacts.image",
     "evaluate": "aiomlflow.sdk.evaluation.api",
     "validate_evaluation_results": "aiomlflow.sdk.evaluation.validation",
     **dict.fromkeys(
@@ -106,8 +98,12 @@ _LAZY = {
     **dict.fromkeys(("log_input", "log_inputs", "log_outputs"), "aiomlflow.sdk.data.fluent"),
     "autolog": "aiomlflow.sdk.autolog.fluent",
 }
-_LAZY_SUBMODULES = ("tracing", "system_metrics", "aio", "projects", "metrics", "data",
-                    "pyfunc", "models", "types", "sklearn")
+# The submodules `import mlflow` loads are reachable as attributes here too
+# (`mlflow.utils.validation.MAX_TAG_VAL_LENGTH` with no import of its own: those packages
+# load their own submodules on first access, see aiomlflow/lazy.py).
+_LAZY_SUBMODULES = ("artifacts", "client", "protos", "tracking", "utils", "tracing",
+                    "system_metrics", "aio", "projects", "metrics", "data", "pyfunc",
+                    "models", "types", "sklearn")
 
 
 def __getattr__(name: str):

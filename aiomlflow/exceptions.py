@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 # MLflow's ErrorCode enum (databricks.proto): name -> number.
 ERROR_CODES: dict[str, int] = {
@@ -73,6 +72,8 @@ class MlflowException(Exception):
             body["sqlstate"] = sqlstate
             body["error_class"] = self.error_code
         body.update(self.json_kwargs)
+        import json  # loaded on first use: not part of `import aiomlflow`
+
         return json.dumps(body)
 
     def get_http_status_code(self) -> int:

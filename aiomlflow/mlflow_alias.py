@@ -12,14 +12,15 @@ mlflow or not imported.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.util
 import sys
 
 _ALIAS, _REAL = "mlflow", "aiomlflow"
 
 
-class _AliasLoader(importlib.abc.Loader):
+# Plain classes, not importlib.abc's: the import system only calls these methods, and
+# importlib.abc would pull importlib.resources, pathlib and tempfile into `import aiomlflow`.
+class _AliasLoader:
     """Loads ``mlflow.x`` as the already-importable module ``aiomlflow.x``."""
 
     def __init__(self, real_name: str):
@@ -37,7 +38,12 @@ class _AliasLoader(importlib.abc.Loader):
         module.__spec__ = self._real_spec
 
 
-class _AliasFinder(importlib.abc.MetaPathFinder):
+class _AliasFinder:
+    """Finds ``mlflow.x`` as ``aiomlflow.x`` while ``sys.modules["mlflow"]`` is aiomlflow."""
+
+    def invalidate_caches(self) -> None:
+        """Nothing cached here (importlib.invalidate_caches calls this on every finder)."""
+
     def find_spec(self, fullname, path=None, target=None):
         if not fullname.startswith(_ALIAS + "."):
             return None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
 
 def redact_url(url: str) -> str:
     """``url`` without any ``user:password@`` part (other strings unchanged)."""
+    if "@" not in url:
+        return url
+    # urllib.parse (with ipaddress) loads only for a URL that may hold credentials
+    from urllib.parse import urlsplit, urlunsplit
+
     try:
         parts = urlsplit(url)
     except ValueError:

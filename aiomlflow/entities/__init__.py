@@ -1,32 +1,33 @@
 """Plain entity classes mirroring ``mlflow.entities``: no protobuf, no I/O."""
 
-from aiomlflow.entities.dataset import Dataset
-from aiomlflow.entities.dataset_input import DatasetInput
 from aiomlflow.entities.experiment import Experiment
 from aiomlflow.entities.experiment_tag import ExperimentTag
-from aiomlflow.entities.file_info import FileInfo
-from aiomlflow.entities.input_tag import InputTag
 from aiomlflow.entities.lifecycle_stage import LifecycleStage
-from aiomlflow.entities.logged_model import LoggedModel
-from aiomlflow.entities.logged_model_input import LoggedModelInput
-from aiomlflow.entities.logged_model_output import LoggedModelOutput
-from aiomlflow.entities.logged_model_parameter import LoggedModelParameter
-from aiomlflow.entities.logged_model_status import LoggedModelStatus
-from aiomlflow.entities.logged_model_tag import LoggedModelTag
 from aiomlflow.entities.metric import Metric
 from aiomlflow.entities.param import Param
 from aiomlflow.entities.run import Run
 from aiomlflow.entities.run_data import RunData
 from aiomlflow.entities.run_info import RunInfo
-from aiomlflow.entities.run_inputs import RunInputs
-from aiomlflow.entities.run_outputs import RunOutputs
 from aiomlflow.entities.run_status import RunStatus
 from aiomlflow.entities.run_tag import RunTag
 from aiomlflow.entities.source_type import SourceType
 from aiomlflow.entities.view_type import ViewType
 
-# Trace and assessment entities load on first use (PEP 562), with the tracing they serve.
+# Dataset, logged-model and file entities, and the trace and assessment ones, load on
+# first use (PEP 562), with the features they serve: `import aiomlflow` stays cheap.
 _LAZY = {
+    "Dataset": "dataset",
+    "DatasetInput": "dataset_input",
+    "FileInfo": "file_info",
+    "InputTag": "input_tag",
+    "LoggedModel": "logged_model",
+    "LoggedModelInput": "logged_model_input",
+    "LoggedModelOutput": "logged_model_output",
+    "LoggedModelParameter": "logged_model_parameter",
+    "LoggedModelStatus": "logged_model_status",
+    "LoggedModelTag": "logged_model_tag",
+    "RunInputs": "run_inputs",
+    "RunOutputs": "run_outputs",
     **dict.fromkeys(("Assessment", "Expectation", "ExpectationValue", "Feedback",
                      "FeedbackValue", "IssueReference"), "assessment"),
     "AssessmentError": "assessment_error",

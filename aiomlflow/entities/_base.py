@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator
+
+TYPE_CHECKING = False  # typing stays out of `import aiomlflow` (annotations only)
+if TYPE_CHECKING:
+    from typing import Any, Iterator
 
 from aiomlflow.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+
+TYPE_CHECKING = False  # typing stays out of `import aiomlflow` (annotations only)
+if TYPE_CHECKING:
+    from typing import Any
 
 from aiomlflow.entities._base import _MlflowObject, _int, _put
 from aiomlflow.entities.experiment_tag import ExperimentTag

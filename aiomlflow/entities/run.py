@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing stays out of `import aiomlflow` (annotations only)
+if TYPE_CHECKING:
+    from typing import Any
 
 from aiomlflow.entities._base import _MlflowObject
 from aiomlflow.entities.run_data import RunData
 from aiomlflow.entities.run_info import RunInfo
-from aiomlflow.entities.run_inputs import RunInputs
-from aiomlflow.entities.run_outputs import RunOutputs
 from aiomlflow.exceptions import MlflowException
+
+if TYPE_CHECKING:
+    from aiomlflow.entities.run_inputs import RunInputs
+    from aiomlflow.entities.run_outputs import RunOutputs
 
 
 class Run(_MlflowObject):
@@ -68,6 +72,11 @@ class Run(_MlflowObject):
 
         Like MLflow's client, inputs and outputs are always present (possibly empty).
         """
+        # loaded here, not with `import aiomlflow`: they bring the dataset and logged-model
+        # entities
+        from aiomlflow.entities.run_inputs import RunInputs
+        from aiomlflow.entities.run_outputs import RunOutputs
+
         return cls(
             RunInfo.from_dict(d.get("info") or {}),
             RunData.from_dict(d.get("data") or {}),

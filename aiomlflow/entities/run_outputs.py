@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing stays out of `import aiomlflow` (annotations only)
+if TYPE_CHECKING:
+    from typing import Any
 
 from aiomlflow.entities._base import _ValueObject
 from aiomlflow.entities.logged_model_output import LoggedModelOutput

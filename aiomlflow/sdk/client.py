@@ -13,6 +13,7 @@ from ..batches import BATCH, DELETE_TAG, PARAM, TERMINATE
 from ..config import synchronous_mode
 from ..entities import Experiment, Metric, Run, RunInfo, ViewType
 from ..exceptions import MlflowException
+from ..lazy import attach
 from ..utils.time import get_current_time_millis as now_ms
 from ..workers.registry import get_engine
 from ..workers.operations import RunOperations
@@ -21,8 +22,6 @@ from .artifacts import operations as artifact_ops
 from .artifacts import reads as artifact_reads
 from .artifacts import roots as artifact_roots
 from .models import active as active_model
-from .models.client import LoggedModelClientMethods
-from .registry.client import RegistryClientMethods
 from .run_names import random_run_name
 
 
@@ -39,8 +38,13 @@ def _stringify_tags(tags) -> list[tuple[str, str]]:
     return [validation.validate_tag(key, value) for key, value in (tags or {}).items()]
 
 
-class MlflowClient(LoggedModelClientMethods, RegistryClientMethods):
-    """Client of a tracking store; the same operations as the fluent API by explicit id."""
+class MlflowClient:
+    """Client of a tracking store; the same operations as the fluent API by explicit id.
+
+    The logged-model and model-registry methods are those of ``LoggedModelClientMethods``
+    (sdk/models/client.py) and ``RegistryClientMethods`` (sdk/registry/client.py), attached
+    below: their modules load on the first use of any of them.
+    """
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None):
         self._tracking_uri = tracking_uri
@@ -477,3 +481,29 @@ def _resolve_artifact_location(location: str) -> str:
 
 
 __all__ = ["MlflowClient", "ViewType", "RunInfo"]
+
+
+# the attributes of the two method mixins (tests/test_import_cost.py checks these lists
+# against the mixin classes)
+LOGGED_MODEL_METHODS = (
+    "_create_logged_model", "_logged_model_or", "_model_root", "_submit_call",
+    "create_logged_model", "delete_logged_model", "delete_logged_model_tag",
+    "finalize_logged_model", "get_logged_model", "list_logged_model_artifacts", "log_inputs",
+    "log_model_artifact", "log_model_artifacts", "log_model_params", "log_outputs",
+    "search_logged_models", "set_logged_model_tags",
+)
+REGISTRY_METHODS = (
+    "_await_ready", "_create_model_version", "_raise_if_prompt", "_registry_engine",
+    "_version_of_stage", "copy_model_version", "create_model_version",
+    "create_registered_model", "delete_model_version", "delete_model_version_tag",
+    "delete_registered_model", "delete_registered_model_alias", "delete_registered_model_tag",
+    "get_latest_versions", "get_model_version", "get_model_version_by_alias",
+    "get_model_version_download_uri", "get_registered_model", "rename_registered_model",
+    "search_model_versions", "search_registered_models", "set_model_version_tag",
+    "set_registered_model_alias", "set_registered_model_tag", "transition_model_version_stage",
+    "update_model_version", "update_registered_model",
+)
+attach(MlflowClient, "aiomlflow.sdk.models.client", "LoggedModelClientMethods",
+       LOGGED_MODEL_METHODS)
+attach(MlflowClient, "aiomlflow.sdk.registry.client", "RegistryClientMethods",
+       REGISTRY_METHODS)

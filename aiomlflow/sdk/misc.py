@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import platform
 
 from . import tracking_uri
 from ..exceptions import MlflowException
@@ -28,6 +27,8 @@ def _versions(names) -> dict[str, str]:
 
 def doctor(mask_envs: bool = False) -> None:
     """Print information useful for debugging: platform, versions, URIs, env vars."""
+    import platform
+
     import aiomlflow
     from .fluent import active_run
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import configparser
-import getpass
 import os
 import re
 import sys
@@ -24,6 +22,8 @@ GIT_REPO_URL = "mlflow.source.git.repoURL"
 
 def current_user() -> str:
     """The login name MLflow records as mlflow.user."""
+    import getpass  # loaded by the first run: not part of `import aiomlflow`
+
     try:
         return getpass.getuser()
     except Exception:
@@ -114,6 +114,8 @@ def _resolve_ref(git_dir: str, ref: str) -> str | None:
 
 
 def _first_remote_url(git_dir: str) -> str | None:
+    import configparser  # loaded by the first run in a git checkout
+
     config = configparser.ConfigParser(strict=False, interpolation=None)
     try:
         config.read(os.path.join(_common_dir(git_dir), "config"))

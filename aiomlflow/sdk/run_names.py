@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 
 _ADJECTIVES = (
     "able agile amber ample astute audacious bold brave breezy bright brisk calm candid "
@@ -30,6 +29,8 @@ _MAX_LENGTH = 20
 
 def random_run_name() -> str:
     """A name like ``brisk-otter-371``, at most 20 characters."""
+    import random  # loaded by the first unnamed run: not part of `import aiomlflow`
+
     while True:
         name = f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(0, 1000)}"
         if len(name) <= _MAX_LENGTH:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import pathlib
 
 from ..config import getenv
 
@@ -14,12 +13,16 @@ _listeners: list = []
 
 
 def _normalize(uri) -> str | None:
+    if uri is None or isinstance(uri, str):
+        return uri
+    import pathlib  # only for a path object: pathlib is not part of `import aiomlflow`
+
     if isinstance(uri, pathlib.PurePath):
         return pathlib.Path(uri).absolute().resolve().as_uri()
     return uri
 
 
-def set_tracking_uri(uri: "str | pathlib.Path") -> None:
+def set_tracking_uri(uri: "str | os.PathLike") -> None:
     """Set the tracking URI (also exported as MLFLOW_TRACKING_URI for subprocesses)."""
     global _tracking_uri
     uri = _normalize(uri)

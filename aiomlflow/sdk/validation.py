@@ -22,7 +22,6 @@ with the same message: code written against either still catches it.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import numbers
@@ -129,6 +128,8 @@ class MlflowOverflowError(MlflowException, OverflowError):
 def _invalid(path, value, detail=None) -> MlflowException:
     # MLflow renders the offending value as compact, key-sorted JSON; a value JSON cannot
     # encode makes MLflow fail with json's TypeError, which we surface the same way.
+    import json  # error paths only: json is not part of `import aiomlflow`
+
     try:
         shown = json.dumps(value, sort_keys=True, separators=(",", ":"))
     except TypeError as e:
@@ -443,6 +444,8 @@ def _check_archival_config(value, duration_key, expected_type, allow_missing):
     bad_json = MlflowException(
         "Trace archival config must be encoded as a JSON object.", INVALID_PARAMETER_VALUE
     )
+    import json
+
     try:
         payload = json.loads(value)
     except Exception:

@@ -22,14 +22,17 @@ from __future__ import annotations
 import collections
 import threading
 import time
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 
 from ..config import env_number
 from ..exceptions import MlflowException
 from .completions import as_mlflow_exception
 
 _KEPT_FAILURES = 100
+
+# concurrent.futures loads with the first artifact job, not with `import aiomlflow`
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 
 class ArtifactWorker:
@@ -61,6 +64,8 @@ class ArtifactWorker:
         engine.ensure_running()
         if wait and engine.on_engine_thread():
             raise MlflowException("aiomlflow: cannot wait for an artifact on the engine thread")
+        from concurrent.futures import Future
+
         future: Future = Future()
         with self._room:
             while self._jobs >= self.max_jobs or (
@@ -85,13 +90,16 @@ class ArtifactWorker:
         with self._room:
             futures = [f for f, root in self._pending.items()
                        if root_uri is None or root == root_uri]
-        deadline = None if timeout is None else time.monotonic() + timeout
-        for future in futures:
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                future.exception(remaining)
-            except FutureTimeout:
-                return False
+        if futures:  # (else no job was ever submitted, perhaps: nothing to import)
+            from concurrent.futures import TimeoutError as FutureTimeout
+
+            deadline = None if timeout is None else time.monotonic() + timeout
+            for future in futures:
+                remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+                try:
+                    future.exception(remaining)
+                except FutureTimeout:
+                    return False
         if raise_errors:
             self.raise_failures()
         return True
@@ -132,6 +140,8 @@ class ArtifactWorker:
 
     @staticmethod
     def _result(future: Future, timeout):
+        from concurrent.futures import TimeoutError as FutureTimeout
+
         try:
             return future.result(timeout)
         except FutureTimeout:

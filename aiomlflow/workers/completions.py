@@ -19,7 +19,6 @@ count and by message bytes (beyond either, the oldest are dropped and counted).
 
 from __future__ import annotations
 
-import copy
 import itertools
 import logging
 import threading
@@ -246,6 +245,8 @@ class Completions:
             else:
                 failure = self.reported.get(seq)
             if failure is not None:
+                import copy  # failures only: not part of `import aiomlflow`
+
                 raise copy.copy(failure)
         return self.results.pop(seq, None) if self.results else None
 

@@ -55,7 +55,9 @@ def install_exit_hooks() -> None:
     # threading's exit hooks run in reverse order, and concurrent.futures registers the
     # one that refuses new executor work (which aiohttp's DNS lookups need) when first
     # imported: import it now so ours runs first.
-    import concurrent.futures.thread  # noqa: F401
+    import concurrent.futures.thread
+
+    del concurrent  # only the import mattered
 
     try:
         threading._register_atexit(_shutdown_all)

@@ -15,11 +15,13 @@ import io
 import os
 import re
 import warnings
-from typing import TYPE_CHECKING, Any
 
 from aiomlflow.utils.optional import require
 
+TYPE_CHECKING = False  # typing stays out of `import aiomlflow` (annotations only)
 if TYPE_CHECKING:
+    from typing import Any
+
     import numpy
     import PIL.Image
 

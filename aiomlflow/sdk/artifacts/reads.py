@@ -7,7 +7,6 @@ logged), then runs on the engine's artifact worker like any other job.
 from __future__ import annotations
 
 import os
-import tempfile
 
 from ...exceptions import MlflowException
 from ...workers.registry import get_engine
@@ -47,6 +46,8 @@ def download_under(engine, root_uri: str, path: str | None, dst_path: str | None
     async def local_or_temporary(store):
         local = store.local_path(path) if in_place else None
         if local is None:
+            import tempfile  # loaded on first use: not part of `import aiomlflow`
+
             return await store.download(path, tempfile.mkdtemp())
         if not os.path.exists(local):
             raise MlflowException(f"No such artifact: '{path}'",

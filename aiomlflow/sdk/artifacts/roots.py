@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-import urllib.parse
 
 from ...exceptions import MlflowException
 
@@ -43,6 +42,8 @@ def under(root_uri: str, path: str | None) -> str:
 def split_uri(artifact_uri: str) -> tuple[str, str]:
     """(parent URI, last name) of an artifact URI: the root a store opens and the path
     under it (``.../artifacts/dir/f.txt`` → ``(.../artifacts/dir, f.txt)``)."""
+    import urllib.parse  # loaded on first use: not part of `import aiomlflow`
+
     parsed = urllib.parse.urlparse(artifact_uri)
     if len(parsed.scheme) <= 1:  # a plain path (or a Windows drive letter)
         path = os.path.abspath(artifact_uri)
@@ -57,6 +58,8 @@ def split_uri(artifact_uri: str) -> tuple[str, str]:
 
 def parse_runs_uri(uri: str) -> tuple[str, str]:
     """(run id, path) of a ``runs:/<run_id>/<path>`` URI."""
+    import urllib.parse
+
     parsed = urllib.parse.urlparse(uri)
     parts = parsed.path.lstrip("/").split("/", 1)
     if not parts[0]:

@@ -12,17 +12,15 @@ leaves no RUNNING run behind (MLflow creates the run first).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import subprocess
-import tempfile
 
 from ...entities import Param
 from ...exceptions import ExecutionException, MlflowException
+from ...transports.projects import fetch, files, git, process
 from .. import fluent, run_context, tracking_uri
 from ..client import MlflowClient
-from . import fetch, git, spec
+from . import spec
 from .submitted_run import LocalSubmittedRun, wait_at_exit
 
 _logger = logging.getLogger("aiomlflow.projects")
@@ -121,13 +119,12 @@ def _launch(client: MlflowClient, run_id: str, experiment_id: str, command: str,
     else:
         _logger.info("=== Asynchronously launching MLflow run with ID %s ===", run_id)
     try:
-        process = subprocess.Popen(_shell(command), close_fds=True, cwd=work_dir, env=env,
-                                   start_new_session=not synchronous)
+        child = process.start_command(command, work_dir, env, own_session=not synchronous)
     except OSError as exc:
         client.set_terminated(run_id, "FAILED")
         raise ExecutionException(f"Could not start the command of run (ID '{run_id}'): "
                                  f"{exc}") from None
-    return LocalSubmittedRun(run_id, process, client.tracking_uri)
+    return LocalSubmittedRun(run_id, child, client.tracking_uri)
 
 
 def _wait_for(submitted: LocalSubmittedRun) -> None:
@@ -143,10 +140,6 @@ def _wait_for(submitted: LocalSubmittedRun) -> None:
     _logger.info("=== Run (ID '%s') succeeded ===", run_id)
 
 
-def _shell(command: str) -> list[str]:
-    return ["cmd", "/c", command] if os.name == "nt" else ["bash", "-c", command]
-
-
 def _backend_config(backend_config) -> dict:
     if backend_config is None:
         return {}
@@ -155,8 +148,7 @@ def _backend_config(backend_config) -> dict:
     if isinstance(backend_config, (str, os.PathLike)) and \
             os.path.splitext(os.fspath(backend_config))[1] == ".json":
         try:
-            with open(backend_config) as f:
-                loaded = json.load(f)
+            loaded = files.read_json(backend_config)
         except (OSError, ValueError) as exc:
             raise MlflowException.invalid_parameter_value(
                 f"Error when attempting to load and parse JSON cluster spec from file "
@@ -234,9 +226,7 @@ def _resolve_experiment_id(client: MlflowClient, experiment_name, experiment_id)
 
 
 def _storage_dir_for_run(storage_dir) -> str:
-    if storage_dir is not None:
-        os.makedirs(storage_dir, exist_ok=True)
-    path = tempfile.mkdtemp(dir=storage_dir)
+    path = files.new_storage_dir(storage_dir)
     _logger.info("=== Created directory %s for downloading remote URIs passed to arguments "
                  "of type 'path' ===", path)
     return path

@@ -17,29 +17,12 @@ import urllib.parse
 from dataclasses import dataclass, field
 
 from ...exceptions import ExecutionException, MlflowException
-from ...utils.optional import require
+from ...transports.projects import files
 
 DOCKER, PYTHON, CONDA = "docker_env", "python_env", "conda_env"
 ENV_FIELDS = (DOCKER, PYTHON, CONDA)
 PYTHON_ENV_FILE = "python_env.yaml"
 CONDA_ENV_FILE = "conda.yaml"
-
-
-def _find_mlproject(directory: str) -> str | None:
-    for name in os.listdir(directory):
-        if name.lower() == "mlproject":
-            return os.path.join(directory, name)
-    return None
-
-
-def _read_yaml(path: str):
-    yaml = require("yaml", "Running MLflow projects (reading the MLproject file)")
-    with open(path) as f:
-        try:
-            return yaml.safe_load(f)
-        except yaml.YAMLError as exc:
-            raise ExecutionException(
-                f"Project configuration (MLproject file) was invalid: {exc}") from None
 
 
 @dataclass
@@ -92,8 +75,7 @@ def _resolve_path(name: str, value: str, storage_dir: str, position: int) -> str
         return os.path.abspath(local)
     from ... import artifacts  # the artifact download of the tracking store's engine
 
-    target = os.path.join(storage_dir, f"param_{position}")
-    os.mkdir(target)
+    target = files.new_dir(os.path.join(storage_dir, f"param_{position}"))
     return artifacts.download_artifacts(artifact_uri=value, dst_path=target)
 
 
@@ -175,8 +157,8 @@ class Project:
 
 def load_project(directory: str) -> Project:
     """Read ``directory``'s MLproject file (a project without one has no entry points)."""
-    path = _find_mlproject(directory)
-    spec = (_read_yaml(path) if path is not None else None) or {}
+    path = files.find_mlproject(directory)
+    spec = (files.read_mlproject(path) if path is not None else None) or {}
     if not isinstance(spec, dict):
         raise ExecutionException(
             f"Project configuration (MLproject file) was invalid: expected a mapping, got "
