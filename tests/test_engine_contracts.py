@@ -5,7 +5,10 @@ stored are refused at the call instead of dropped."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 
@@ -254,3 +257,29 @@ def test_filling_a_gap_never_hides_a_completed_number_from_a_waiter():
     done.fill_gaps()
     assert seen == [True]
     assert done.completed(2) and not done.completed(1)
+
+
+_NICE_PROBE = """
+import os, threading, aiomlflow
+aiomlflow.log_metric("m", 1.0)  # synchronous: the connection's thread has written it
+nice = {t.name: os.getpriority(os.PRIO_PROCESS, t.native_id) for t in threading.enumerate()}
+print(nice["MainThread"], nice["aiomlflow-engine"],
+      sorted({v for k, v in nice.items() if k.startswith("AnyIO worker")}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice: Linux")
+@pytest.mark.parametrize("setting, engine_nice", [(None, 10), ("0", 0), ("3", 3), ("30", 19)])
+def test_the_engines_threads_run_at_a_lower_cpu_priority(tmp_path, setting, engine_nice):
+    # The application's own threads keep their priority; the engine's loop and the
+    # threads it starts (the SQLite connection's) give way to them.
+    env = {k: v for k, v in os.environ.items() if k != "AIOMLFLOW_ENGINE_NICE"}
+    if setting is not None:
+        env["AIOMLFLOW_ENGINE_NICE"] = setting
+    out = subprocess.run([sys.executable, "-c", _NICE_PROBE], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=60, check=True).stdout.split()
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    expected = min(19, base + engine_nice)
+    assert out[0] == str(base)
+    assert out[1] == str(expected)
+    assert " ".join(out[2:]) == f"[{expected}]"
