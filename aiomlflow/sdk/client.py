@@ -252,8 +252,9 @@ class MlflowClient(LoggedModelClientMethods, RegistryClientMethods):
         """Log Metric, Param and RunTag entities (or tuples) to a run in one call (a
         Metric's model and dataset links, or the active model, are kept)."""
         metric_links = None
-        if metrics:
+        if type(metrics) is not list:
             metrics = list(metrics)
+        if metrics:
             if active_model.get_active_model_id() is not None or _may_carry_links(metrics):
                 from .models import links
 

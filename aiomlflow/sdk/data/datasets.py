@@ -162,7 +162,9 @@ class NumpyDataset(_InferredDataset):
         return digests.numpy_digest(self._features, self._targets)
 
     def _known_schema_json(self) -> str | None:
-        if type(self).schema is not _InferredDataset.schema:
+        cls = type(self)
+        if cls.schema is not _InferredDataset.schema or \
+                cls._infer_schema is not NumpyDataset._infer_schema:
             return None  # a subclass's own schema
         return schemas.known_tensor_schema_json(self._features, self._targets)
 
