@@ -101,6 +101,15 @@ CASES: dict[str, dict] = {
         baseline=None,
         target=("mlflow", "info", None, "informational"),
     ),
+    "client_log_batch_1000": dict(
+        title="MlflowClient.log_batch of 1,000 Metric entities, synchronous=False, "
+              "enqueue only",
+        unit="metrics/s",
+        higher=True,
+        counts={"mlflow": (20, 5), "aiomlflow": (300, 100), "baseline": None},
+        baseline=None,
+        target=("mlflow", "info", None, "informational"),
+    ),
     "import": dict(
         title='python -c "import <lib>" wall time, median',
         unit="ms",
@@ -137,6 +146,7 @@ ROW_CHECKS = {
     "log_metric_sync_full": ("metrics", "key = 'loss'", 1),
     "log_param": ("params", "key GLOB 'p[0-9]*'", 1),
     "log_metrics_100": ("metrics", "key GLOB 'm[0-9]*'", 100),
+    "client_log_batch_1000": ("metrics", "key GLOB 'b[0-9]*'", 1000),
     "memory_10m": ("metrics", "key = 'loss'", 1),
 }
 
@@ -271,6 +281,22 @@ def child_lib(case: str, lib: str, n: int) -> dict:
             log_metrics(d, step=i)
         dt = perf() - t0
         out["value"], out["seconds"] = n * 100 / dt, dt
+
+    elif case == "client_log_batch_1000":
+        Metric = mlflow.entities.Metric
+        client = mlflow.MlflowClient()
+        keys = [f"b{k}" for k in range(1000)]
+        stamp = int(time.time() * 1000)
+        batches = [[Metric(k, float(i) + j * 1e-3, stamp, i) for j, k in enumerate(keys)]
+                   for i in range(n)]
+        client.log_batch(run_id, [Metric("warmup", 1.0, stamp, 0)], synchronous=False)
+        flush()
+        t0 = perf()
+        for batch in batches:
+            client.log_batch(run_id, batch, synchronous=False)
+        dt = perf() - t0
+        flush()
+        out["value"], out["seconds"] = n * 1000 / dt, dt
 
     elif case == "memory_10m":
         import gc

@@ -203,6 +203,9 @@ def test_from_numpy_matches_mlflow(mlflow, real_mlflow, case):
     assert ours.digest == theirs.digest and ours.name == "dataset"
     assert ours.profile == theirs.profile
     assert ours._to_mlflow_entity().to_dictionary() == theirs._to_mlflow_entity().to_dictionary()
+    # a dataset of arrays like ones seen before (its schema known already)
+    like = mlflow.data.from_numpy(features, source="data/train.csv", targets=targets)
+    assert like._to_mlflow_entity().to_dictionary() == theirs._to_mlflow_entity().to_dictionary()
 
 
 @pytest.mark.parametrize("case", sorted(_frames()))
@@ -215,6 +218,30 @@ def test_from_pandas_matches_mlflow(mlflow, real_mlflow, case):
     assert (ours.schema is None) == (theirs.schema is None)
     if theirs.schema is not None:
         assert ours.schema.to_dict() == theirs.schema.to_dict()
+    assert ours._to_mlflow_entity().to_dictionary() == theirs._to_mlflow_entity().to_dictionary()
+
+
+def test_recorded_dataset_follows_its_data_as_in_mlflow(mlflow, real_mlflow):
+    """What is recorded for a dataset: the profile read from the data at each log (an
+    array reshaped or a frame grown in place shows), the schema inferred once; sources
+    with characters JSON escapes."""
+    array = np.arange(12.0)
+    df = pd.DataFrame({"a": [1, 2]})
+    source = 's3://bucket/d\u00e9j\u00e0 "vu"\\x.npy'
+    pairs = [(lib.data.from_numpy(array, source=source), lib.data.from_pandas(df, source=url))
+             for lib in (mlflow, real_mlflow) for url in ["https://h/\u00fc?q=\"1\"\n"]]
+
+    def recorded():
+        return [[d._to_mlflow_entity().to_dictionary() for d in pair] for pair in pairs]
+
+    before = recorded()
+    assert before[0] == before[1]
+    array.shape = (3, 4)
+    df["b"] = [3.0, 4.0]
+    after = recorded()
+    assert after[0] == after[1] and after[0] != before[0]
+    assert json.loads(after[0][0]["profile"])["features_shape"] == [3, 4]
+    assert json.loads(after[0][1]["profile"]) == {"num_rows": 2, "num_elements": 4}
 
 
 def _without_git(config: dict) -> dict:
@@ -344,6 +371,50 @@ def test_get_run_and_search_runs_return_inputs(mlflow, transport, real_client):
     assert _dataset_dicts(found) == _dataset_dicts(real_found)
     assert _links(found) == _links(real_found) == ([], [])
     assert ours.inputs.to_dictionary().keys() == theirs.inputs.to_dictionary().keys()
+
+
+def test_many_inputs_some_known_already(mlflow, transport, real_client):
+    """A log_inputs of more datasets than one SQL statement takes, some already known to
+    the experiment (another run's) or to the run itself: one dataset row each, one link
+    per run, the first input of a name and digest winning, read as real mlflow reads it."""
+    def dataset(i):
+        return mlflow.data.from_numpy(np.arange(i % 7 + 1), source=f"s3://b/{i}.npy",
+                                      name=f"d{i}")
+
+    with mlflow.start_run() as other:
+        mlflow.log_inputs([dataset(i) for i in range(150)], ["training"] * 150,
+                          [{"i": str(i)} for i in range(150)])
+    with mlflow.start_run() as run:
+        mlflow.log_inputs([dataset(i) for i in range(350, 400)], ["early"] * 50, [None] * 50)
+        numbers = [*range(100, 400), 100]  # d100 twice: the first one counts
+        mlflow.log_inputs([dataset(i) for i in numbers], [f"c{n}" for n in range(301)],
+                          [{"k": "v"}] * 301)
+    ours = mlflow.get_run(run.info.run_id)
+    assert _dataset_dicts(ours) == _dataset_dicts(real_client.get_run(run.info.run_id))
+    tags = {d.dataset.name: sorted((t.key, t.value) for t in d.tags)
+            for d in ours.inputs.dataset_inputs}
+    assert sorted(tags) == sorted(f"d{i}" for i in range(100, 400))
+    assert tags["d100"] == [("k", "v"), ("mlflow.data.context", "c0")]
+    assert tags["d149"] == [("k", "v"), ("mlflow.data.context", "c49")]
+    assert tags["d349"] == [("k", "v"), ("mlflow.data.context", "c249")]
+    assert tags["d350"] == tags["d399"] == [("mlflow.data.context", "early")]
+    other_tags = {d.dataset.name: sorted((t.key, t.value) for t in d.tags)
+                  for d in mlflow.get_run(other.info.run_id).inputs.dataset_inputs}
+    assert len(other_tags) == 150
+    assert other_tags["d120"] == [("i", "120"), ("mlflow.data.context", "training")]
+    shared = mlflow.search_runs(filter_string="datasets.name = 'd120'", output_format="list")
+    assert sorted(r.info.run_id for r in shared) == sorted([run.info.run_id,
+                                                            other.info.run_id])
+    if transport.startswith("sqlite"):
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(transport[len("sqlite:///"):])) as db:
+            dataset_ids = [r[0] for r in db.execute("SELECT dataset_uuid FROM datasets")]
+            input_ids = [r[0] for r in db.execute(
+                "SELECT input_uuid FROM inputs WHERE source_type = 'DATASET'")]
+        assert len(dataset_ids) == len(set(dataset_ids)) == 400
+        assert len(input_ids) == len(set(input_ids)) == 450
+        assert all(len(i) == 32 and int(i, 16) >= 0 for i in dataset_ids + input_ids)
 
 
 def test_real_mlflow_inputs_read_identically(mlflow, transport, real_mlflow):

@@ -583,6 +583,25 @@ def test_client_log_metric_links(mlflow, transport):
     assert stored.inputs.model_inputs == []
 
 
+def test_client_log_batch_finds_a_link_anywhere(mlflow, transport):
+    """A link on any metric of a batch (the last of many, in a tuple) reaches the model;
+    a batch without one leaves the model alone."""
+    client = mlflow.MlflowClient()
+    model = client.create_logged_model("0", name="c")
+    run_id = client.create_run("0").info.run_id
+    Metric = _entities(mlflow).Metric
+    plain = [Metric(f"p{i}", float(i), 10, 0) for i in range(50)]
+    client.log_batch(run_id, metrics=plain + [Metric("last", 1.0, 10, 0,
+                                                     model_id=model.model_id)])
+    client.log_batch(run_id, metrics=(
+        Metric("on_dataset", 2.0, 10, 0, dataset_name="d", dataset_digest="x"),
+        Metric("tuple_last", 3.0, 10, 0, model_id=model.model_id)))
+    client.log_batch(run_id, metrics=plain)
+    assert sorted(m.key for m in client.get_logged_model(model.model_id).metrics) == [
+        "last", "tuple_last"]
+    assert len(client.get_run(run_id).data.metrics) == 53
+
+
 def test_asynchronous_linked_metrics(mlflow, transport):
     model = mlflow.initialize_logged_model(name="m")
     with mlflow.start_run():

@@ -198,3 +198,20 @@ def test_a_value_sqlite_refuses_fails_only_its_own_operation(fresh):
     assert steps == [(1, 0), (1, 1), (1, 2), (1, 3), (1, 4), (0, 6), (0, 7), (0, 8), (0, 9)]
     assert param == [("v",)]
     assert tag == [(None,)]  # a None tag value is stored, as MLflow's SQL store does
+
+
+def test_dataset_and_input_ids_are_distinct_time_ordered_uuids():
+    """The ids of dataset and input rows: 32 hex digits (MLflow's form), UUIDv7s whose
+    consecutive ones count up, distinct past one head's 65,536."""
+    import uuid
+
+    from aiomlflow.transports.sqlite.row_ids import ordered_ids
+
+    ids = ordered_ids(70_000)
+    assert len(ids) == len(set(ids)) == 70_000
+    assert all(len(i) == 32 for i in ids[:10] + ids[-10:])
+    parsed = [uuid.UUID(hex=i) for i in ids[:3] + ids[-3:]]
+    assert {(u.version, u.variant) for u in parsed} == {(7, uuid.RFC_4122)}
+    assert ids[:65_536] == sorted(ids[:65_536])
+    assert ids[65_536:] == sorted(ids[65_536:])
+    assert ordered_ids(0) == [] and len(set(ordered_ids(3) + ordered_ids(3))) == 6

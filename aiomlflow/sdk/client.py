@@ -38,6 +38,24 @@ def _stringify_tags(tags) -> list[tuple[str, str]]:
     return [validation.validate_tag(key, value) for key, value in (tags or {}).items()]
 
 
+def _may_carry_links(metrics: list) -> bool:
+    """Whether a metric of a log_batch may name a model or a dataset (none of a list of
+    tuples, nor of Metrics without links: a scan of their slots, no property calls)."""
+    if type(metrics[0]) is tuple and set(map(type, metrics)) == {tuple}:
+        return False
+    for metric in metrics:
+        kind = type(metric)
+        if kind is Metric:
+            if (metric._model_id is not None or metric._dataset_name is not None
+                    or metric._dataset_digest is not None):
+                return True
+        elif kind is not tuple and (getattr(metric, "model_id", None) is not None
+                                    or getattr(metric, "dataset_name", None) is not None
+                                    or getattr(metric, "dataset_digest", None) is not None):
+            return True
+    return False
+
+
 class MlflowClient:
     """Client of a tracking store; the same operations as the fluent API by explicit id.
 
@@ -237,10 +255,14 @@ class MlflowClient:
                   synchronous: bool | None = None) -> RunOperations | None:
         """Log Metric, Param and RunTag entities (or tuples) to a run in one call (a
         Metric's model and dataset links, or the active model, are kept)."""
-        from .models import links
+        metric_links = None
+        if type(metrics) is not list:
+            metrics = list(metrics)
+        if metrics:
+            if active_model.get_active_model_id() is not None or _may_carry_links(metrics):
+                from .models import links
 
-        metrics = list(metrics)
-        metric_links = links.metric_links(metrics) if metrics else None
+                metric_links = links.metric_links(metrics)
         metrics, params, tags = validation.validate_log_batch(run_id, metrics, params, tags,
                                                                stringify_tags=False)
         if not metrics and not params and not tags:
@@ -249,6 +271,8 @@ class MlflowClient:
         if metric_links is None:
             seq = engine.submit(BATCH, run_id, metrics, params, tags)
         else:
+            from .models import links
+
             seq = links.submit_linked_batch(engine, run_id, metrics, metric_links, params, tags)
         return finish(engine, seq, synchronous)
 

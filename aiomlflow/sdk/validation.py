@@ -30,6 +30,9 @@ import posixpath
 import re
 import sys
 
+from aiomlflow.entities.metric import Metric
+from aiomlflow.entities.param import Param
+from aiomlflow.entities.run_tag import RunTag
 from aiomlflow.exceptions import (
     INTERNAL_ERROR,
     INVALID_PARAMETER_VALUE,
@@ -545,10 +548,15 @@ def validate_batch_request_size(body):
 
 
 def _fields(item, n):
-    if type(item) is tuple:
+    kind = type(item)
+    if kind is tuple:
         return item
     if n == 4:
+        if kind is Metric:  # its properties read these slots: a batch of 1000 reads them once
+            return item._key, item._value, item._timestamp, item._step
         return item.key, item.value, item.timestamp, item.step
+    if kind is Param or kind is RunTag:
+        return item._key, item._value
     return item.key, item.value
 
 

@@ -14,6 +14,7 @@ from ...entities import Dataset as DatasetEntity
 from ...entities import DatasetInput
 from ...exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from . import digest as digests
+from . import jsontext
 from ..models.types import Schema
 from . import schema as schemas
 from .errors import wrong_kind
@@ -106,14 +107,35 @@ class _InferredDataset(Dataset, PyFuncConvertibleDatasetMixin):
     def to_dict(self) -> dict[str, str]:
         """The base fields plus ``schema`` and ``profile`` as JSON."""
         config = super().to_dict()
-        config.update({"schema": self._schema_json(), "profile": json.dumps(self.profile)})
+        config.update({"schema": self._schema_json(), "profile": self._profile_json()})
         return config
+
+    def _to_mlflow_entity(self) -> DatasetEntity:
+        """The ``aiomlflow.entities.Dataset`` recorded for this dataset: ``to_dict``'s
+        fields, without building its dict (a subclass's own ``to_dict`` is honoured)."""
+        if type(self).to_dict is not _InferredDataset.to_dict:
+            return super()._to_mlflow_entity()
+        # The profile is read afresh, as MLflow's is (an array reshaped or a frame grown
+        # in place shows in it); the schema, like MLflow's, is inferred once.
+        source = self.source
+        return DatasetEntity(self.name, self.digest, source._get_source_type(),
+                             source.to_json(), self._schema_json(), self._profile_json())
+
+    def _profile_json(self) -> str:
+        return jsontext.dumps(self.profile)
 
     def _schema_json(self) -> str | None:
         if self._schema_text is None:
-            schema = self.schema
-            self._schema_text = (self._schema_to_json(schema) if schema else None,)
+            text = None if self._schema_known else self._known_schema_json()
+            if text is None:
+                schema = self.schema
+                text = self._schema_to_json(schema) if schema else None
+            self._schema_text = (text,)
         return self._schema_text[0]
+
+    def _known_schema_json(self) -> str | None:
+        """The schema's JSON when data of this kind had one already, else None."""
+        return None
 
     @property
     def schema(self):
@@ -134,20 +156,25 @@ class NumpyDataset(_InferredDataset):
             _check_arrays(targets, "numpy dataset targets")
         self._features = features
         self._targets = targets
-        self._entity = None
         super().__init__(source=source, name=name, digest=digest)
 
     def _compute_digest(self) -> str:
         return digests.numpy_digest(self._features, self._targets)
 
-    def _to_mlflow_entity(self) -> DatasetEntity:
-        # Arrays keep their shape, and the name, digest and source are fixed: the entity
-        # is built once (log_inputs of many datasets, and again for each run).
-        if self._entity is None:
-            self._entity = super()._to_mlflow_entity()
-        entity = self._entity
-        return DatasetEntity(entity.name, entity.digest, entity.source_type, entity.source,
-                             entity.schema, entity.profile)
+    def _known_schema_json(self) -> str | None:
+        cls = type(self)
+        if cls.schema is not _InferredDataset.schema or \
+                cls._infer_schema is not NumpyDataset._infer_schema:
+            return None  # a subclass's own schema
+        return schemas.known_tensor_schema_json(self._features, self._targets)
+
+    def _profile_json(self) -> str:
+        features = self._features
+        if (self._targets is None and type(features) is np.ndarray
+                and type(self).profile is NumpyDataset.profile):  # the usual case, directly
+            return (f'{{"features_shape": {jsontext.int_list(features.shape)}, '
+                    f'"features_size": {features.size}, "features_nbytes": {features.nbytes}}}')
+        return jsontext.dumps(self.profile)
 
     @staticmethod
     def _schema_to_json(schema) -> str:
@@ -170,7 +197,11 @@ class NumpyDataset(_InferredDataset):
     @property
     def profile(self) -> dict:
         """Shapes, sizes and byte counts of the features (and targets)."""
-        profile = {f"features_{a}": _numpy_profile(self._features, a)
+        features = self._features
+        if self._targets is None and type(features) is np.ndarray:  # the usual case
+            return {"features_shape": features.shape, "features_size": features.size,
+                    "features_nbytes": features.nbytes}
+        profile = {f"features_{a}": _numpy_profile(features, a)
                    for a in ("shape", "size", "nbytes")}
         if self._targets is not None:
             profile.update({f"targets_{a}": _numpy_profile(self._targets, a)

@@ -124,7 +124,32 @@ def tensor_schema(features, targets=None) -> TensorDatasetSchema | None:
         return None
     schema = TensorDatasetSchema(features_schema, targets_schema)
     schema._json = (features_json, targets_json)
+    key = _plain_key(features, targets)
+    if key is not None and key not in _PLAIN_JSON:
+        _remember(_PLAIN_JSON, key, schema.to_json())
     return schema
+
+
+# The stored schema of plain arrays (features and targets each one ndarray) by what it
+# depends on: a dataset of arrays like ones seen before finds it in one look-up.
+_PLAIN_JSON: dict = {}
+
+
+def _plain_key(features, targets=None) -> tuple | None:
+    if type(features) is not np.ndarray or not features.ndim:
+        return None
+    if targets is None:
+        return (features.dtype, features.shape[1:])
+    if type(targets) is not np.ndarray or not targets.ndim:
+        return None
+    return (features.dtype, features.shape[1:], targets.dtype, targets.shape[1:])
+
+
+def known_tensor_schema_json(features, targets=None) -> str | None:
+    """The stored schema of plain arrays when arrays like them had one (they have the same
+    then); None when not known (inferring it is then ``tensor_schema``'s job)."""
+    key = _plain_key(features, targets)
+    return None if key is None else _PLAIN_JSON.get(key)
 
 
 def tensor_schema_json(features, targets=None) -> str | None:

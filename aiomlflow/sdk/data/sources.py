@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ...exceptions import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, MlflowException
+from . import jsontext
 
 
 class DatasetSource:
@@ -48,7 +49,7 @@ class DatasetSource:
 
     def to_json(self) -> str:
         """The source as JSON (what the ``datasets`` table stores)."""
-        return json.dumps(self.to_dict())
+        return jsontext.dumps(self.to_dict())
 
     @classmethod
     def from_dict(cls, source_dict: dict[Any, Any]) -> "DatasetSource":

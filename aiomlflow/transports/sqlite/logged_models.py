@@ -21,6 +21,7 @@ from ...model_searches import (
 )
 from ...utils.time import get_current_time_millis as now_ms
 from .reads import in_ids, paused_gc, snapshot
+from .row_ids import ordered_ids
 from .writes import _experiment_row, transaction
 
 _MODEL_COLUMNS = ("model_id, experiment_id, name, artifact_location, creation_timestamp_ms, "
@@ -191,51 +192,83 @@ def log_inputs(db, run_id: str, datasets: list, models: list) -> None:
         experiment_id = _active_run_experiment(db, run_id)
         unique: dict = {}
         for dataset_input in datasets or ():
-            unique.setdefault((dataset_input.dataset.name, dataset_input.dataset.digest),
-                              dataset_input)
+            dataset = dataset_input._dataset
+            unique.setdefault((dataset._name, dataset._digest), dataset_input)
         if unique:
             _link_datasets(db, experiment_id, run_id, unique)
-        db.executemany("INSERT INTO inputs (input_uuid, source_type, source_id, "
-                       "destination_type, destination_id, step) "
-                       "VALUES (?, 'RUN_INPUT', ?, 'MODEL_INPUT', ?, 0) "
-                       "ON CONFLICT (source_type, source_id, destination_type, destination_id) "
-                       "DO NOTHING",
-                       [(uuid.uuid4().hex, run_id, model.model_id) for model in models or ()])
+        if models:
+            values = []
+            for input_uuid, model in zip(ordered_ids(len(models)), models):
+                values += (input_uuid, run_id, model.model_id)
+            _insert_values(
+                db, "INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, "
+                    "destination_id, step) VALUES ",
+                "(?, 'RUN_INPUT', ?, 'MODEL_INPUT', ?, 0)", 3, values,
+                " ON CONFLICT (source_type, source_id, destination_type, destination_id) "
+                "DO NOTHING")
+
+
+# Bound parameters per statement: SQLite's limit before 3.32 (32,766 since).
+_MAX_VARIABLES = 999
+
+
+def _insert_values(db, head: str, marks: str, width: int, values: list,
+                   tail: str = "") -> int:
+    """``head`` + one ``marks`` group per row + ``tail``, ``values`` holding ``width``
+    per row one after the other: many rows in one statement (a row costs a fraction of an
+    ``executemany`` step), in chunks within SQLite's limit on parameters.  A later row
+    sees the earlier ones, as in executemany.  Returns the count of rows changed."""
+    per_chunk = _MAX_VARIABLES // width * width
+    changed = 0
+    for start in range(0, len(values), per_chunk):
+        chunk = values[start:start + per_chunk] if len(values) > per_chunk else values
+        changed += db.execute(f"{head}{', '.join([marks] * (len(chunk) // width))}{tail}",
+                              chunk).rowcount
+    return changed
 
 
 def _link_datasets(db, experiment_id, run_id: str, unique: dict) -> None:
     """The experiment's dataset rows (existing or new) of ``unique`` ((name, digest) ->
     DatasetInput), each linked to the run once, with its input tags."""
-    names = sorted({name for name, _ in unique})
-    known = {(name, digest): dataset_uuid for name, digest, dataset_uuid in in_ids(
-        db, "SELECT name, digest, dataset_uuid FROM datasets WHERE experiment_id = ? AND "
-            "name IN ({ids})", names, (experiment_id,)) if (name, digest) in unique}
-    new_rows = []
-    for key, dataset_input in unique.items():
-        if key not in known:
-            dataset = dataset_input.dataset
-            known[key] = uuid.uuid4().hex
-            new_rows.append((known[key], experiment_id, dataset.name, dataset.digest,
-                             dataset.source_type, dataset.source, dataset.schema,
-                             dataset.profile))
-    db.executemany("INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, "
-                   "dataset_source_type, dataset_source, dataset_schema, dataset_profile) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", new_rows)
-    linked = {row[0] for row in in_ids(
-        db, "SELECT source_id FROM inputs WHERE source_type = 'DATASET' AND "
-            "destination_type = 'RUN' AND destination_id = ? AND source_id IN ({ids})",
-        sorted(known.values()), (run_id,))}
-    input_rows, tag_rows = [], []
-    for key, dataset_input in unique.items():
-        if known[key] in linked:
+    ids = ordered_ids(2 * len(unique))  # the datasets', then the inputs'
+    dataset_uuids = dict(zip(unique, ids))
+    values = []
+    for dataset_uuid, dataset_input in zip(ids, unique.values()):
+        dataset = dataset_input._dataset
+        values += (dataset_uuid, experiment_id, dataset._name, dataset._digest,
+                   dataset._source_type, dataset._source, dataset._schema, dataset._profile)
+    # a dataset the experiment has already keeps its row (and its id)
+    inserted = _insert_values(
+        db, "INSERT OR IGNORE INTO datasets (dataset_uuid, experiment_id, name, digest, "
+            "dataset_source_type, dataset_source, dataset_schema, dataset_profile) VALUES ",
+        "(?, ?, ?, ?, ?, ?, ?, ?)", 8, values)
+    linked = ()
+    if inserted < len(unique):
+        for name, digest, dataset_uuid in in_ids(
+                db, "SELECT name, digest, dataset_uuid FROM datasets WHERE experiment_id = ? "
+                    "AND name IN ({ids})", sorted({name for name, _ in unique}),
+                (experiment_id,)):
+            if (name, digest) in dataset_uuids:
+                dataset_uuids[name, digest] = dataset_uuid
+        # (only a dataset the experiment had already can be linked to the run already)
+        linked = {row[0] for row in in_ids(
+            db, "SELECT source_id FROM inputs WHERE source_type = 'DATASET' AND "
+                "destination_type = 'RUN' AND destination_id = ? AND source_id IN ({ids})",
+            sorted(dataset_uuids.values()), (run_id,))}
+    input_values, tag_values = [], []
+    for input_uuid, (key, dataset_input) in zip(ids[len(unique):], unique.items()):
+        dataset_uuid = dataset_uuids[key]
+        if dataset_uuid in linked:
             continue
-        input_uuid = uuid.uuid4().hex
-        input_rows.append((input_uuid, known[key], run_id))
-        tag_rows.extend((input_uuid, tag.key, tag.value) for tag in dataset_input.tags)
-    db.executemany("INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, "
-                   "destination_id, step) VALUES (?, 'DATASET', ?, 'RUN', ?, 0)", input_rows)
-    db.executemany("INSERT OR REPLACE INTO input_tags (input_uuid, name, value) "
-                   "VALUES (?, ?, ?)", tag_rows)
+        input_values += (input_uuid, dataset_uuid, run_id)
+        for tag in dataset_input._tags:
+            tag_values += (input_uuid, tag.key, tag.value)
+    _insert_values(db, "INSERT INTO inputs (input_uuid, source_type, source_id, "
+                       "destination_type, destination_id, step) VALUES ",
+                   "(?, 'DATASET', ?, 'RUN', ?, 0)", 3, input_values)
+    # (a user tag named like the context tag gives way to it, the later of the two)
+    _insert_values(db, "INSERT OR REPLACE INTO input_tags (input_uuid, name, value) VALUES ",
+                   "(?, ?, ?)", 3, tag_values)
 
 
 def log_outputs(db, run_id: str, models: list) -> None:
