@@ -491,32 +491,38 @@ def search_registry(db, query: RegistrySearch):
     else:
         select_columns = _version_json("t") if as_json else _version_columns("t")
     wanted = query.max_results + 1  # one more than a page: is there a next one?
-    with paused_gc(), snapshot(db):
-        where, args = _where(query, table, tag_table, keys, not models,
-                             exclude_prompts=_has_prompts(db, tag_table))
-        sql = f"SELECT {select_columns} FROM {table} t WHERE {where} ORDER BY {order}"
-        if query.offset or wanted <= _BOUNDED_SORT_ROWS:
-            rows = db.execute(f"{sql} LIMIT ? OFFSET ?",
-                              (*args, wanted, query.offset)).fetchall()
-        else:
-            # A first page of many rows: SQLite sorts faster without a LIMIT (a LIMIT
-            # keeps the best rows in a B-tree, a third slower per row once thousands
-            # are kept); the page is read off the sorted rows and the rest dropped.
-            cursor = db.execute(sql, args)
-            rows = cursor.fetchmany(wanted)
-            cursor.close()
-        token = None
-        if len(rows) > query.max_results:
-            token = create_page_token(query.offset + query.max_results)  # bytes, as MLflow
-            rows = rows[:query.max_results]
-        if as_json:
-            # the rows' JSON arrays decoded in one call; aliases are not read by a
-            # search (MLflow's store gives its versions none)
-            make = ModelVersion._from_row
-            fields = orjson.loads("[" + ",".join([text for (text,) in rows]) + "]")
-            return [make(row, [], WORKSPACE) for row in fields], token
-        entities = _models(db, rows) if models else _versions(db, rows)
-    return entities, token
+    with paused_gc():
+        with snapshot(db):
+            where, args = _where(query, table, tag_table, keys, not models,
+                                 exclude_prompts=_has_prompts(db, tag_table))
+            sql = f"SELECT {select_columns} FROM {table} t WHERE {where} ORDER BY {order}"
+            if query.offset or wanted <= _BOUNDED_SORT_ROWS:
+                rows = db.execute(f"{sql} LIMIT ? OFFSET ?",
+                                  (*args, wanted, query.offset)).fetchall()
+            else:
+                # A first page of many rows: SQLite sorts faster without a LIMIT (a
+                # LIMIT keeps the best rows in a B-tree, a third slower per row once
+                # thousands are kept); the page is read off the sorted rows, the rest
+                # dropped.
+                cursor = db.execute(sql, args)
+                rows = cursor.fetchmany(wanted)
+                cursor.close()
+            token = None
+            if len(rows) > query.max_results:
+                token = create_page_token(query.offset + query.max_results)  # bytes
+                del rows[query.max_results:]
+            if not as_json:
+                return (_models(db, rows) if models else _versions(db, rows)), token
+        # the rows' JSON arrays decoded in one call, after the read transaction; the
+        # decoded lists are dropped before the collector resumes, which then has only
+        # the versions to look at.  (A search gives its versions no aliases, as
+        # MLflow's store does.)
+        fields = orjson.loads("[" + ",".join([text for (text,) in rows]) + "]")
+        del rows
+        make = ModelVersion._from_row
+        versions = [make(row, [], WORKSPACE) for row in fields]
+        del fields
+    return versions, token
 
 
 class SqliteRegistryMethods:
