@@ -921,6 +921,7 @@ def test_model_version_search_of_many_versions_matches_mlflow(mlflow, tmp_path, 
     assert everything == plain(real_client(uri).search_model_versions(filter_string=None))
 
 
+@interop
 def test_model_version_fields_set_as_in_mlflow(real_mlflow):
     """Which ModelVersion properties can be set is MLflow's, also on searched versions."""
     import aiomlflow.entities.model_registry as ours
