@@ -845,6 +845,104 @@ def test_interop_models_uri_resolution(mlflow, tmp_path, real_mlflow):
             os.environ["MLFLOW_TRACKING_URI"] = old
 
 
+def _fill_registry(path, models: int = 12, per_model: int = 100) -> None:
+    """Versions written straight into a store's tables (MLflow's schema), enough of
+    them for a search to cross 1,000 rows: tags, ties on the update time, a few filled
+    optional fields, one deleted version, aliases and a prompt."""
+    db = sqlite3.connect(path)
+    with db:
+        for m in range(models):
+            name = f"model-{m:03d}"
+            db.execute("INSERT INTO registered_models (name, creation_time, last_updated_time,"
+                       " description, workspace) VALUES (?, ?, ?, NULL, 'default')",
+                       (name, 1000 + m, 1000 + m))
+            for v in range(1, per_model + 1):
+                stage = "Deleted_Internal" if (m, v) == (3, 7) else ("Production" if v == 5
+                                                                      else "None")
+                db.execute(
+                    "INSERT INTO model_versions (name, version, creation_time, "
+                    "last_updated_time, description, user_id, current_stage, source, run_id, "
+                    "status, status_message, run_link, storage_location, workspace) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'READY', ?, '', ?, 'default')",
+                    (name, v, 5000 + v, 9000 + (v * 7 + m * 3) % 50,
+                     "about it" if v % 9 == 0 else None, "ann" if v % 4 == 0 else None,
+                     stage, f"s3://b/{name}/{v}", f"{m:016x}{v:016x}",
+                     "ok" if v % 11 == 0 else None, f"s3://b/{name}/{v}"))
+                tags = [("env", ("prod", "dev", "Prod")[(v + m) % 3]),
+                        ("score", f"0.{(v * 37 + m) % 100:02d}")]
+                if m == 11:
+                    tags.append(("mlflow.prompt.is_prompt", "true"))
+                if v % 10 == 0:
+                    tags.append(("note", 'quote " and \\ backslash \u00e9'))
+                db.executemany("INSERT INTO model_version_tags (key, value, name, version, "
+                               "workspace) VALUES (?, ?, ?, ?, 'default')",
+                               [(key, value, name, v) for key, value in tags])
+            db.execute("INSERT INTO registered_model_aliases (alias, version, name, workspace)"
+                       " VALUES ('champion', 2, ?, 'default')", (name,))
+    db.close()
+
+
+@interop
+def test_model_version_search_of_many_versions_matches_mlflow(mlflow, tmp_path, real_client):
+    """Searches over 1,200 versions (first pages of 1,000+ rows are sorted in a way of
+    their own) give what real mlflow gives: the same versions, fields, order and pages."""
+    uri = f"sqlite:///{tmp_path}/many.db"
+    ours = mlflow.MlflowClient(tracking_uri=uri)
+    ours.search_registered_models()  # the store, with MLflow's schema
+    _fill_registry(tmp_path / "many.db")
+    theirs = real_client(uri)
+
+    def pages(client, filter_string, order_by, max_results):
+        found, token, count = [], None, 0
+        while True:
+            page = client.search_model_versions(filter_string, max_results, order_by, token)
+            found += plain(list(page))
+            count += 1
+            token = page.token
+            if not token:
+                return found, count
+
+    searches = [
+        (None, None), ("name = 'model-007'", None),
+        ("tags.env = 'prod' AND version_number > 50 AND name LIKE 'model-0%'", None),
+        ("tags.env ILIKE 'prod' AND version_number <= 20", ["version_number ASC", "name DESC"]),
+        ("name IN ('model-001', 'model-003') AND tags.score LIKE '0.1%'", None),
+        ("tags.note != 'x'", ["creation_timestamp DESC"]),
+        ("tags.`mlflow.prompt.is_prompt` = 'true'", None),
+    ]
+    for filter_string, order_by in searches:
+        for max_results in (10_000, 1_000, 700):
+            expected = pages(theirs, filter_string, order_by, max_results)
+            assert pages(ours, filter_string, order_by, max_results) == expected, (
+                filter_string, order_by, max_results)
+    mlflow.set_tracking_uri(uri)
+    everything = plain(mlflow.search_model_versions())
+    assert len(everything) == 1_100 - 1  # the prompt's versions and the deleted one left out
+    assert everything == plain(real_client(uri).search_model_versions(filter_string=None))
+
+
+@interop
+def test_model_version_fields_set_as_in_mlflow(real_mlflow):
+    """Which ModelVersion properties can be set is MLflow's, also on searched versions."""
+    import aiomlflow.entities.model_registry as ours
+    import mlflow.entities.model_registry as theirs
+
+    for name in theirs.ModelVersion._properties():
+        settable = getattr(theirs.ModelVersion, name).fset is not None
+        assert (getattr(ours.ModelVersion, name).fset is not None) == settable, name
+        assert getattr(ours.ModelVersion, name).__doc__, name
+    mv = ours.ModelVersion._from_row(("m", 3, 1, 2, None, None, "None", "s", "r", "READY",
+                                      None, "", {"k": "v"}), [], "default")
+    assert plain(mv) == plain(theirs.ModelVersion(
+        "m", 3, 1, 2, None, None, "None", "s", "r", "READY", None,
+        [theirs.ModelVersionTag("k", "v")], "", [], workspace="default"))
+    mv.description = "set"
+    mv.aliases = ["a"]
+    assert (mv.description, mv.aliases) == ("set", ["a"])
+    with pytest.raises(AttributeError):
+        mv.version = 4
+
+
 # ------------------------------------------------------------------ the public surface
 
 FLUENT = ("register_model", "search_model_versions", "search_registered_models",

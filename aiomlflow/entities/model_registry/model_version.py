@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import orjson
+from operator import attrgetter
 
 from aiomlflow.entities.model_registry._entity import (
     DEFAULT_WORKSPACE, _RegistryEntity, rest_int,
@@ -16,13 +16,7 @@ from aiomlflow.entities.model_registry.model_version_tag import ModelVersionTag
 IS_PROMPT_TAG_KEY = "mlflow.prompt.is_prompt"
 
 
-# the fields of a row of _from_json_row, in order (then the tags)
-_ROW_FIELDS = ("_name", "_version", "_creation_time", "_last_updated_timestamp", "_description",
-               "_user_id", "_current_stage", "_source", "_run_id", "_status",
-               "_status_message", "_run_link")
-
-_UNSET_FIELDS = {"_model_id": None, "_params": None, "_metrics": None,
-                 "_deployment_job_state": None}
+_new = object.__new__
 
 
 class ModelVersion(_RegistryEntity):
@@ -58,122 +52,66 @@ class ModelVersion(_RegistryEntity):
         self._deployment_job_state = deployment_job_state
         self._workspace = workspace or DEFAULT_WORKSPACE
 
-    @property
-    def name(self) -> str:
-        """String. Unique name within Model Registry."""
-        return self._name
-
-    @name.setter
-    def name(self, new_name: str):
+    # Read through C getters (operator.attrgetter) rather than Python functions: a search
+    # returns tens of thousands of versions and a caller reads every field of each, so
+    # each read skipping a Python frame is visible; they stay properties, as MLflow's.
+    def _set_name(self, new_name: str):
         self._name = new_name
 
-    @property
-    def version(self) -> str:
-        """Version"""
-        return self._version
-
-    @property
-    def creation_timestamp(self) -> int:
-        """Integer. Model version creation timestamp (milliseconds since the Unix epoch)."""
-        return self._creation_time
-
-    @property
-    def last_updated_timestamp(self) -> int | None:
-        """Integer. Timestamp of last update for this model version (milliseconds since the
-        Unix epoch)."""
-        return self._last_updated_timestamp
-
-    @last_updated_timestamp.setter
-    def last_updated_timestamp(self, updated_timestamp: int):
+    def _set_last_updated_timestamp(self, updated_timestamp: int):
         self._last_updated_timestamp = updated_timestamp
 
-    @property
-    def description(self) -> str | None:
-        """String. Description"""
-        return self._description
-
-    @description.setter
-    def description(self, description: str):
+    def _set_description(self, description: str):
         self._description = description
 
-    @property
-    def user_id(self) -> str | None:
-        """String. User ID that created this model version."""
-        return self._user_id
-
-    @property
-    def current_stage(self) -> str | None:
-        """String. Current stage of this model version."""
-        return self._current_stage
-
-    @current_stage.setter
-    def current_stage(self, stage: str):
+    def _set_current_stage(self, stage: str):
         self._current_stage = stage
 
-    @property
-    def source(self) -> str | None:
-        """String. Source path for the model."""
-        return self._source
-
-    @property
-    def run_id(self) -> str | None:
-        """String. MLflow run ID that generated this model."""
-        return self._run_id
-
-    @property
-    def run_link(self) -> str | None:
-        """String. MLflow run link referring to the exact run that generated this model
-        version."""
-        return self._run_link
-
-    @property
-    def status(self) -> str:
-        """String. Current Model Registry status for this model."""
-        return self._status
-
-    @property
-    def status_message(self) -> str | None:
-        """String. Descriptive message for error status conditions."""
-        return self._status_message
-
-    @property
-    def tags(self) -> dict[str, str]:
-        """Dictionary of tag key (string) -> tag value for the current model version."""
-        return self._tags
-
-    @property
-    def aliases(self) -> list[str]:
-        """List of aliases (string) for the current model version."""
-        return self._aliases
-
-    @aliases.setter
-    def aliases(self, aliases: list[str]):
+    def _set_aliases(self, aliases: list[str]):
         self._aliases = aliases
 
-    @property
-    def model_id(self) -> str | None:
-        """String. ID of the model associated with this version."""
-        return self._model_id
-
-    @property
-    def params(self) -> list | None:
-        """List of parameters associated with this model version."""
-        return self._params
-
-    @property
-    def metrics(self) -> list | None:
-        """List of metrics associated with this model version."""
-        return self._metrics
-
-    @property
-    def deployment_job_state(self) -> ModelVersionDeploymentJobState | None:
-        """Deployment job state for the current model version."""
-        return self._deployment_job_state
-
-    @property
-    def workspace(self) -> str:
-        """Workspace of the model version."""
-        return self._workspace
+    name = property(attrgetter("_name"), _set_name,
+                    doc="String. Unique name within Model Registry.")
+    version = property(attrgetter("_version"), doc="Version")
+    creation_timestamp = property(
+        attrgetter("_creation_time"),
+        doc="Integer. Model version creation timestamp (milliseconds since the Unix epoch).")
+    last_updated_timestamp = property(
+        attrgetter("_last_updated_timestamp"), _set_last_updated_timestamp,
+        doc="Integer. Timestamp of last update for this model version (milliseconds since "
+            "the Unix epoch).")
+    description = property(attrgetter("_description"), _set_description,
+                           doc="String. Description")
+    user_id = property(attrgetter("_user_id"),
+                       doc="String. User ID that created this model version.")
+    current_stage = property(attrgetter("_current_stage"), _set_current_stage,
+                             doc="String. Current stage of this model version.")
+    source = property(attrgetter("_source"), doc="String. Source path for the model.")
+    run_id = property(attrgetter("_run_id"),
+                      doc="String. MLflow run ID that generated this model.")
+    run_link = property(attrgetter("_run_link"),
+                        doc="String. MLflow run link referring to the exact run that "
+                            "generated this model version.")
+    status = property(attrgetter("_status"),
+                      doc="String. Current Model Registry status for this model.")
+    status_message = property(attrgetter("_status_message"),
+                              doc="String. Descriptive message for error status conditions.")
+    tags = property(attrgetter("_tags"),
+                    doc="Dictionary of tag key (string) -> tag value for the current model "
+                        "version.")
+    aliases = property(attrgetter("_aliases"), _set_aliases,
+                       doc="List of aliases (string) for the current model version.")
+    model_id = property(attrgetter("_model_id"),
+                        doc="String. ID of the model associated with this version.")
+    params = property(attrgetter("_params"),
+                      doc="List of parameters associated with this model version.")
+    metrics = property(attrgetter("_metrics"),
+                       doc="List of metrics associated with this model version.")
+    deployment_job_state = property(attrgetter("_deployment_job_state"),
+                                    doc="Deployment job state for the current model version.")
+    workspace = property(attrgetter("_workspace"), doc="Workspace of the model version.")
+    del _set_name, _set_last_updated_timestamp, _set_description, _set_current_stage, \
+        _set_aliases
 
     def _is_prompt(self) -> bool:
         return self._tags.get(IS_PROMPT_TAG_KEY, "false").lower() == "true"
@@ -182,46 +120,35 @@ class ModelVersion(_RegistryEntity):
         self._tags[tag.key] = tag.value
 
     @classmethod
-    def _from_store(cls, name, version, creation_timestamp, last_updated_timestamp,
-                    description, user_id, current_stage, source, run_id, status,
-                    status_message, run_link, tags: dict, aliases: list,
-                    workspace: str) -> "ModelVersion":
-        """A version as a store row gives it, tags already a dict: a search builds tens of
-        thousands, so the fields are set in one step."""
-        entity = cls.__new__(cls)
-        entity.__dict__ = {
-            "_name": name, "_version": version, "_creation_time": creation_timestamp,
-            "_last_updated_timestamp": last_updated_timestamp, "_description": description,
-            "_user_id": user_id, "_current_stage": current_stage, "_source": source,
-            "_run_id": run_id, "_run_link": run_link, "_status": status,
-            "_status_message": status_message, "_tags": tags, "_aliases": aliases,
-            "_model_id": None, "_params": None, "_metrics": None,
-            "_deployment_job_state": None, "_workspace": workspace}
+    def _from_row(cls, row, aliases: list, workspace: str) -> "ModelVersion":
+        """A version as a store row gives it: ``row`` is (name, version, creation time,
+        last update time, description, user id, stage, source, run id, status, status
+        message, run link, tags as a dict).  A search builds tens of thousands: the
+        fields are set here in ``__init__``'s order, which lets CPython keep them in the
+        instance's compact shared-key layout."""
+        (name, version, creation_timestamp, last_updated_timestamp, description, user_id,
+         current_stage, source, run_id, status, status_message, run_link, tags) = row
+        entity = _new(cls)
+        entity._name = name
+        entity._version = version
+        entity._creation_time = creation_timestamp
+        entity._last_updated_timestamp = last_updated_timestamp
+        entity._description = description
+        entity._user_id = user_id
+        entity._current_stage = current_stage
+        entity._source = source
+        entity._run_id = run_id
+        entity._run_link = run_link
+        entity._status = status
+        entity._status_message = status_message
+        entity._tags = tags
+        entity._aliases = aliases
+        entity._model_id = None
+        entity._params = None
+        entity._metrics = None
+        entity._deployment_job_state = None
+        entity._workspace = workspace
         return entity
-
-    @classmethod
-    def _from_json_row(cls, text: str, workspace: str) -> "ModelVersion":
-        """A version of a store search, kept as the JSON array its row was read as
-        (the ``_from_store`` fields, tags as an object) until a field is first read: a
-        search answers tens of thousands of versions, most of which nobody opens."""
-        entity = cls.__new__(cls)
-        entity.__dict__ = {"_json_row": text, "_workspace": workspace}
-        return entity
-
-    def __getattr__(self, name):
-        # only reached for a field not set yet: that of a version built by
-        # _from_json_row, whose fields are filled in now (fields set since win)
-        state = self.__dict__
-        text = state.get("_json_row")
-        if text is None:
-            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-        row = orjson.loads(text)
-        fields = dict(zip(_ROW_FIELDS, row))
-        fields.update(_UNSET_FIELDS, _tags=row[12] or {}, _aliases=[])
-        fields.update(state)
-        del fields["_json_row"]
-        self.__dict__ = fields
-        return object.__getattribute__(self, name)
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelVersion":

@@ -33,6 +33,11 @@ _LOCKED_RETRY_SECONDS = 300
 # we run them when the queue runs empty instead, and let SQLite step in only when the
 # log grows past this many pages (~64 MB) under logging that never pauses.
 _AUTOCHECKPOINT_PAGES = 16_384
+# Page cache of each connection, in KiB (SQLite's default is 2 MiB).  A registry search
+# walks the versions, their tags and both tables' indexes: once those outgrow 2 MiB
+# (10,000 versions do) every search reads its pages from the OS again; this is a
+# bound, filled only as pages are read.
+_CACHE_KIB = 32_768
 # Rows written since the last checkpoint before an idle moment is worth one.
 _IDLE_CHECKPOINT_ROWS = 5_000
 
@@ -82,6 +87,7 @@ def configure(db: sqlite3.Connection, synchronous: str = "NORMAL") -> str:
     db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
     # MLflow's LIKE is case-sensitive; ILIKE is the case-insensitive one.
     db.execute("PRAGMA case_sensitive_like = true")
+    db.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
     mode = db.execute("PRAGMA journal_mode").fetchone()[0].lower()
     if mode == "wal":
         # NORMAL: a commit reaches the OS (durable against a process crash) without an
