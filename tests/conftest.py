@@ -97,6 +97,10 @@ class MlflowServer:
 
     def start(self) -> "MlflowServer":
         env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+        # No job runner: MLflow's server would otherwise start eight huey consumer
+        # processes (each importing mlflow, then polling) that no test uses and that
+        # keep two cores busy for the whole session.
+        env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
         self._log = open(self.log_path, "wb")
         if self.artifacts_destination is None:
             artifacts = ["--default-artifact-root", (self.workdir / "server-artifacts").as_uri()]
