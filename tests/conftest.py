@@ -291,7 +291,7 @@ _TRACKING_TABLES = (
     "latest_metrics", "metrics", "params", "tags", "input_tags", "inputs", "datasets",
     "logged_model_metrics", "logged_model_params", "logged_model_tags", "logged_models",
     "runs", "experiment_tags",
-    "assessments", "spans", "trace_tags", "trace_request_metadata", "trace_info",
+    "assessments", "span_metrics", "spans", "trace_metrics", "trace_tags", "trace_request_metadata", "trace_info",
     "entity_associations",
     # the model registry (children before parents)
     "model_version_tags", "registered_model_aliases", "model_versions",
