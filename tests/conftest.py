@@ -170,6 +170,25 @@ class MlflowServer:
         self.stop()
 
 
+def fresh_store(path) -> str:
+    """A new SQLite store at ``path`` at MLflow's schema revision, created by aiomlflow
+    (tests/test_schema.py: the same tables, indexes and seeded rows as MLflow's): real
+    mlflow opens it as its own instead of running its alembic migrations, which take
+    seconds.  (test_interop keeps a store that real mlflow creates itself.)"""
+    from aiomlflow import MlflowClient
+
+    uri = f"sqlite:///{path}"
+    MlflowClient(tracking_uri=uri).search_experiments()
+    return uri
+
+
+def ensure_store(uri: str) -> str:
+    """``uri``; a SQLite store not created yet is created as by ``fresh_store``."""
+    if uri.startswith("sqlite:///") and not os.path.exists(uri[len("sqlite:///"):]):
+        fresh_store(uri[len("sqlite:///"):])
+    return uri
+
+
 def get_json(url: str, timeout: float = 10.0):
     import json
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 import time
 
@@ -16,11 +17,7 @@ pytestmark = [
 ]
 
 
-try:
-    import uvloop  # noqa: F401
-    HAVE_UVLOOP = True
-except ImportError:
-    HAVE_UVLOOP = False
+HAVE_UVLOOP = importlib.util.find_spec("uvloop") is not None
 
 
 BACKENDS = [

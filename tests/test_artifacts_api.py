@@ -18,7 +18,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import IS_MLFLOW, skip_on_mlflow
+from conftest import IS_MLFLOW, ensure_store, skip_on_mlflow
 from test_reference_artifact_examples import files_of, flush_artifacts, real_files_of
 
 
@@ -341,7 +341,7 @@ def test_what_real_mlflow_logs_we_read(mlflow, transport, tmp_path, monkeypatch)
 
     monkeypatch.chdir(tmp_path)
     previous = real.get_tracking_uri()
-    real.set_tracking_uri(transport)
+    real.set_tracking_uri(ensure_store(transport))
     try:
         with real.start_run() as run:
             real.log_text("from mlflow", "notes/real.txt")

@@ -31,7 +31,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import IS_MLFLOW, skip_on_mlflow
+from conftest import IS_MLFLOW, fresh_store, skip_on_mlflow
 
 HERE = pathlib.Path(__file__).resolve().parent
 WORKTREE = HERE.parent
@@ -804,7 +804,6 @@ def test_unsupported_integrations_log_one_line_and_skip(tmp_path):
 
 
 def _start_probe(target: str, directory: pathlib.Path, *configs: str) -> subprocess.Popen:
-    directory.mkdir()
     return subprocess.Popen(
         [sys.executable, str(HERE / "autolog_probe.py"), target, *configs], cwd=directory,
         env={**{k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")},
@@ -829,6 +828,10 @@ def probes(tmp_path_factory):
     """What the probe's fits logged under each configuration, by real mlflow and by
     aiomlflow: one fresh process each, side by side, running every configuration."""
     directory = tmp_path_factory.mktemp("autolog-probes")
+    for side in ("ours", "theirs"):  # the probe's stores (probe-<SET>.db)
+        (directory / side).mkdir()
+        for config in PROBE_CONFIGS:
+            fresh_store(directory / side / f"probe-{config.split(',')[2]}.db")
     ours = _start_probe("aiomlflow", directory / "ours", *PROBE_CONFIGS)
     theirs = _start_probe("mlflow", directory / "theirs", *PROBE_CONFIGS)
     return _probe_result(ours), _probe_result(theirs)

@@ -28,7 +28,7 @@ import time
 
 import pytest
 
-from conftest import IS_MLFLOW, skip_on_mlflow
+from conftest import IS_MLFLOW, ensure_store, skip_on_mlflow
 
 REFERENCE = pathlib.Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_a0d6af5c2fb3ad62.txt"
 MODEL_ID = re.compile(r"^m-[0-9a-f]{32}$")
@@ -55,7 +55,7 @@ def real_client(transport):
     """Real mlflow 3.17.2's client of the test's store."""
     import mlflow as real
 
-    return real.MlflowClient(tracking_uri=transport)
+    return real.MlflowClient(tracking_uri=ensure_store(transport))
 
 
 def _entities(mlflow):
@@ -962,7 +962,7 @@ def test_rows_match_mlflows(mlflow, tmp_path, monkeypatch):
     mlflow.flush_async_logging()
     monkeypatch.chdir(tmp_path / "theirs")
     old_uri = tracking_utils._tracking_uri
-    real.set_tracking_uri("sqlite:///mlflow.db")
+    real.set_tracking_uri(ensure_store("sqlite:///mlflow.db"))
     try:
         scenario(real)
     finally:

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import IS_AIOMLFLOW, IS_MLFLOW, skip_on_mlflow
+from conftest import IS_MLFLOW, ensure_store, skip_on_mlflow
 
 
 @pytest.fixture
@@ -543,7 +543,7 @@ def test_log_trace(mlflow, store):
 
 @pytest.fixture
 def real_reader(store, real_mlflow):
-    return real_mlflow.MlflowClient(tracking_uri=store)
+    return real_mlflow.MlflowClient(tracking_uri=ensure_store(store))
 
 
 def test_real_mlflow_reads_our_traces_identically(mlflow, store, real_reader):
