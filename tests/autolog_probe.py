@@ -2,7 +2,12 @@
 aiomlflow, in a fresh process, and print what each fit logged as one JSON line
 (``AUTOLOG_PROBE <json>``).  tests/test_autolog.py runs it with both and compares.
 
-    python autolog_probe.py mlflow|aiomlflow LOG_MODELS(0|1) LOG_DATASETS(0|1) SET(all|small|post)
+    python autolog_probe.py mlflow|aiomlflow CONFIG [CONFIG ...]
+
+where each CONFIG is ``LOG_MODELS(0|1),LOG_DATASETS(0|1),SET(all|small|post)``.  The
+configurations run one after the other in the one process (importing mlflow and
+scikit-learn takes seconds), each with ``sklearn.autolog`` configured anew and a
+SQLite store of its own; the JSON maps each CONFIG to what its fits logged.
 
 ``post`` exercises post-training metrics: predictions, scores and ``sklearn.metrics``
 calls after the fits, whose metric keys, values and ``metric_info.json`` are dumped.
@@ -14,8 +19,7 @@ import sys
 import warnings
 
 warnings.simplefilter("ignore")
-target, log_models, log_datasets, which = sys.argv[1], sys.argv[2] == "1", sys.argv[3] == "1", \
-    sys.argv[4]
+target, configs = sys.argv[1], sys.argv[2:]
 if target == "mlflow":
     import mlflow
 else:
@@ -23,8 +27,18 @@ else:
 
 import numpy as np
 
-mlflow.set_tracking_uri(f"sqlite:///{os.getcwd()}/probe.db")
-mlflow.sklearn.autolog(log_models=log_models, log_datasets=log_datasets, extra_tags={"team": "a"})
+
+def configure(config: str) -> tuple:
+    """A store of its own and ``sklearn.autolog`` set up for ``config``."""
+    log_models, log_datasets, which = config.split(",")
+    settings = {"log_models": log_models == "1", "log_datasets": log_datasets == "1",
+                "extra_tags": {"team": "a"}}
+    mlflow.set_tracking_uri(f"sqlite:///{os.getcwd()}/probe-{which}.db")
+    mlflow.sklearn.autolog(**settings)
+    return settings, which
+
+
+configure(configs[0])  # before scikit-learn is imported, as MLflow documents
 
 from sklearn.cluster import KMeans  # noqa: E402
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge  # noqa: E402
@@ -41,7 +55,7 @@ yc = (y > y.mean()).astype(int)
 y3 = np.digitize(y, np.quantile(y, [0.33, 0.66]))
 SYSTEM_TAGS = ("mlflow.parentRunId", "mlflow.runName", "mlflow.user", "mlflow.source.name",
                "mlflow.source.type")
-out = {}
+out = {}  # what the current configuration's fits logged
 
 
 def metric_info(client, run_id):
@@ -84,7 +98,7 @@ def dump(name, run):
     }
 
 
-def post_training():
+def post_training(settings):
     """Predictions, scores and metric calls after autologged fits."""
     import pandas as pd
     from sklearn import metrics
@@ -149,8 +163,7 @@ def post_training():
     # predictions of a model trained without autologging, and copies: nothing logged
     mlflow.sklearn.autolog(disable=True)
     untracked = LinearRegression().fit(X, y)
-    mlflow.sklearn.autolog(log_models=log_models, log_datasets=log_datasets,
-                           extra_tags={"team": "a"})
+    mlflow.sklearn.autolog(**settings)
     before = {r.info.run_id: r.data.metrics for r in mlflow.search_runs(output_format="list")}
     untracked_pred = untracked.predict(X_test)
     mean_squared_error(y_test, untracked_pred)
@@ -161,28 +174,37 @@ def post_training():
     out["untracked_logs_nothing"] = before == after
 
 
-LinearRegression().fit(X, y)
-dump("linreg_managed", mlflow.last_active_run())
-with mlflow.start_run() as run:
-    Ridge(alpha=0.5).fit(X, y)
-dump("ridge_user_run", run)
-if which == "post":
-    post_training()
-if which == "all":
-    LogisticRegression().fit(X, yc)
-    dump("logreg_binary", mlflow.last_active_run())
-    DecisionTreeClassifier(random_state=0).fit(X, y3)
-    dump("tree_multiclass", mlflow.last_active_run())
-    SVC().fit(X, yc)
-    dump("svc_no_proba", mlflow.last_active_run())
-    KMeans(n_clusters=2, n_init=2, random_state=0).fit(X)
-    dump("kmeans_unsupervised", mlflow.last_active_run())
-    Pipeline([("scale", StandardScaler()), ("lr", LinearRegression())]).fit(X, y)
-    dump("pipeline", mlflow.last_active_run())
-    GridSearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 2, 3]},
-                 cv=2).fit(X, yc)
-    dump("gridsearch", mlflow.last_active_run())
-    before = mlflow.last_active_run().info.run_id
-    cross_val_score(LinearRegression(), X, y, cv=2)
-    out["cross_val_score_starts_no_run"] = mlflow.last_active_run().info.run_id == before
-print("AUTOLOG_PROBE " + json.dumps(out, sort_keys=True, default=str))
+def probe(config):
+    settings, which = configure(config)
+    LinearRegression().fit(X, y)
+    dump("linreg_managed", mlflow.last_active_run())
+    with mlflow.start_run() as run:
+        Ridge(alpha=0.5).fit(X, y)
+    dump("ridge_user_run", run)
+    if which == "post":
+        post_training(settings)
+    if which == "all":
+        LogisticRegression().fit(X, yc)
+        dump("logreg_binary", mlflow.last_active_run())
+        DecisionTreeClassifier(random_state=0).fit(X, y3)
+        dump("tree_multiclass", mlflow.last_active_run())
+        SVC().fit(X, yc)
+        dump("svc_no_proba", mlflow.last_active_run())
+        KMeans(n_clusters=2, n_init=2, random_state=0).fit(X)
+        dump("kmeans_unsupervised", mlflow.last_active_run())
+        Pipeline([("scale", StandardScaler()), ("lr", LinearRegression())]).fit(X, y)
+        dump("pipeline", mlflow.last_active_run())
+        GridSearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 2, 3]},
+                     cv=2).fit(X, yc)
+        dump("gridsearch", mlflow.last_active_run())
+        before = mlflow.last_active_run().info.run_id
+        cross_val_score(LinearRegression(), X, y, cv=2)
+        out["cross_val_score_starts_no_run"] = mlflow.last_active_run().info.run_id == before
+
+
+results = {}
+for config in configs:
+    out = {}
+    probe(config)
+    results[config] = out
+print("AUTOLOG_PROBE " + json.dumps(results, sort_keys=True, default=str))

@@ -97,6 +97,10 @@ class MlflowServer:
 
     def start(self) -> "MlflowServer":
         env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+        # No job runner: MLflow's server would otherwise start eight huey consumer
+        # processes (each importing mlflow, then polling) that no test uses and that
+        # keep two cores busy for the whole session.
+        env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
         self._log = open(self.log_path, "wb")
         if self.artifacts_destination is None:
             artifacts = ["--default-artifact-root", (self.workdir / "server-artifacts").as_uri()]
@@ -164,6 +168,25 @@ class MlflowServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def fresh_store(path) -> str:
+    """A new SQLite store at ``path`` at MLflow's schema revision, created by aiomlflow
+    (tests/test_schema.py: the same tables, indexes and seeded rows as MLflow's): real
+    mlflow opens it as its own instead of running its alembic migrations, which take
+    seconds.  (test_interop keeps a store that real mlflow creates itself.)"""
+    from aiomlflow import MlflowClient
+
+    uri = f"sqlite:///{path}"
+    MlflowClient(tracking_uri=uri).search_experiments()
+    return uri
+
+
+def ensure_store(uri: str) -> str:
+    """``uri``; a SQLite store not created yet is created as by ``fresh_store``."""
+    if uri.startswith("sqlite:///") and not os.path.exists(uri[len("sqlite:///"):]):
+        fresh_store(uri[len("sqlite:///"):])
+    return uri
 
 
 def get_json(url: str, timeout: float = 10.0):
@@ -287,7 +310,7 @@ _TRACKING_TABLES = (
     "latest_metrics", "metrics", "params", "tags", "input_tags", "inputs", "datasets",
     "logged_model_metrics", "logged_model_params", "logged_model_tags", "logged_models",
     "runs", "experiment_tags",
-    "assessments", "spans", "trace_tags", "trace_request_metadata", "trace_info",
+    "assessments", "span_metrics", "spans", "trace_metrics", "trace_tags", "trace_request_metadata", "trace_info",
     "entity_associations",
     # the model registry (children before parents)
     "model_version_tags", "registered_model_aliases", "model_versions",

@@ -30,7 +30,7 @@ import pytest
 
 from aiomlflow.exceptions import MlflowException as OurMlflowException
 from aiomlflow.sdk.artifacts import content, tables
-from conftest import IS_MLFLOW
+from conftest import IS_MLFLOW, fresh_store
 
 pytestmark = pytest.mark.skipif(IS_MLFLOW, reason="compares aiomlflow with mlflow")
 
@@ -45,13 +45,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 @pytest.fixture(scope="module")
 def store_dir(tmp_path_factory):
-    """A real-mlflow SQLite store, created once for the module."""
-    import mlflow
-
+    """The SQLite store real mlflow logs to, created once for the module."""
     directory = tmp_path_factory.mktemp("mlflow-store")
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(directory)
-        mlflow.MlflowClient(tracking_uri=f"sqlite:///{directory}/mlflow.db").search_experiments()
+        fresh_store(directory / "mlflow.db")
     return directory
 
 

@@ -31,7 +31,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import IS_MLFLOW, skip_on_mlflow
+from conftest import IS_MLFLOW, fresh_store, skip_on_mlflow
 
 HERE = pathlib.Path(__file__).resolve().parent
 WORKTREE = HERE.parent
@@ -803,10 +803,9 @@ def test_unsupported_integrations_log_one_line_and_skip(tmp_path):
     assert "xgboost" not in excluded.stderr
 
 
-def _start_probe(target: str, directory: pathlib.Path, *args: str) -> subprocess.Popen:
-    directory.mkdir()
+def _start_probe(target: str, directory: pathlib.Path, *configs: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, str(HERE / "autolog_probe.py"), target, *args], cwd=directory,
+        [sys.executable, str(HERE / "autolog_probe.py"), target, *configs], cwd=directory,
         env={**{k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")},
              "PYTHONPATH": str(WORKTREE)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
@@ -819,18 +818,33 @@ def _probe_result(process: subprocess.Popen) -> dict:
     return json.loads(line[len("AUTOLOG_PROBE "):])
 
 
+# LOG_MODELS,LOG_DATASETS,SET: models with post-training metrics linked to them, datasets
+# on and off (with models off: a real mlflow model takes seconds to log).
+PROBE_CONFIGS = ["0,1,all", "0,0,small", "1,1,post"]
+
+
+@pytest.fixture(scope="module")
+def probes(tmp_path_factory):
+    """What the probe's fits logged under each configuration, by real mlflow and by
+    aiomlflow: one fresh process each, side by side, running every configuration."""
+    directory = tmp_path_factory.mktemp("autolog-probes")
+    for side in ("ours", "theirs"):  # the probe's stores (probe-<SET>.db)
+        (directory / side).mkdir()
+        for config in PROBE_CONFIGS:
+            fresh_store(directory / side / f"probe-{config.split(',')[2]}.db")
+    ours = _start_probe("aiomlflow", directory / "ours", *PROBE_CONFIGS)
+    theirs = _start_probe("mlflow", directory / "theirs", *PROBE_CONFIGS)
+    return _probe_result(ours), _probe_result(theirs)
+
+
 @skip_on_mlflow("compares aiomlflow with real mlflow")
-@pytest.mark.parametrize("log_models,log_datasets,which", [("0", "1", "all"),
-                                                           ("1", "0", "small"),
-                                                           ("1", "1", "post")])
-def test_autolog_logs_what_real_mlflow_logs(tmp_path, log_models, log_datasets, which):
-    """The same estimators under both autologgers (each in a fresh process, side by
-    side): identical params (keys and values), metric keys, tags, artifacts, dataset
-    inputs, logged models (names, params, linked metrics) and child runs; with
-    ``post``, the post-training metrics' keys and values and metric_info.json."""
-    ours = _start_probe("aiomlflow", tmp_path / "ours", log_models, log_datasets, which)
-    theirs = _start_probe("mlflow", tmp_path / "theirs", log_models, log_datasets, which)
-    ours, theirs = _probe_result(ours), _probe_result(theirs)
+@pytest.mark.parametrize("config", PROBE_CONFIGS)
+def test_autolog_logs_what_real_mlflow_logs(probes, config):
+    """The same estimators under both autologgers: identical params (keys and values),
+    metric keys, tags, artifacts, dataset inputs, logged models (names, params, linked
+    metrics) and child runs; with ``post``, the post-training metrics' keys and values
+    and metric_info.json."""
+    ours, theirs = probes[0][config], probes[1][config]
     assert sorted(ours) == sorted(theirs)
     for name in theirs:
         if isinstance(theirs[name], dict):

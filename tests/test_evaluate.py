@@ -29,7 +29,7 @@ import warnings
 import numpy as np
 import pytest
 
-from conftest import skip_on_mlflow
+from conftest import fresh_store, skip_on_mlflow
 
 pd = pytest.importorskip("pandas")
 pytest.importorskip("sklearn")
@@ -115,16 +115,6 @@ def same_metrics(actual: dict, wanted: dict):
             assert math.isnan(got), key
         else:
             assert got == pytest.approx(value, rel=1e-12, abs=1e-12), key
-
-
-def fresh_store(path) -> str:
-    """A new SQLite store at MLflow's schema revision (created by aiomlflow: real mlflow
-    opens it as its own, without running its migrations, which take seconds)."""
-    from aiomlflow import MlflowClient
-
-    uri = f"sqlite:///{path}"
-    MlflowClient(tracking_uri=uri).search_experiments()
-    return uri
 
 
 @pytest.fixture

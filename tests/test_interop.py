@@ -18,7 +18,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import IS_MLFLOW, MlflowServer, get_json
+from conftest import IS_MLFLOW, MlflowServer, ensure_store, get_json
 
 pytestmark = pytest.mark.skipif(IS_MLFLOW, reason="interop tests compare aiomlflow with mlflow")
 
@@ -299,7 +299,7 @@ def test_aiomlflow_reads_and_appends_to_real_mlflow_db(mlflow, db_uri, real):
 
 
 def test_real_mlflow_and_aiomlflow_alternate_on_one_run(mlflow, db_uri, real):
-    theirs = real.MlflowClient(tracking_uri=db_uri)
+    theirs = real.MlflowClient(tracking_uri=ensure_store(db_uri))
     with mlflow.start_run() as run:
         mlflow.log_metric("m", 1.0, step=0)
         mlflow.flush_async_logging()
@@ -318,7 +318,7 @@ def test_real_mlflow_and_aiomlflow_alternate_on_one_run(mlflow, db_uri, real):
 
 
 def test_real_mlflow_sees_deleted_and_restored_runs(mlflow, db_uri, real):
-    theirs = real.MlflowClient(tracking_uri=db_uri)
+    theirs = real.MlflowClient(tracking_uri=ensure_store(db_uri))
     with mlflow.start_run() as run:
         pass
     mlflow.delete_run(run.info.run_id)

@@ -17,7 +17,7 @@ import textwrap
 
 import pytest
 
-from conftest import IS_AIOMLFLOW, IS_MLFLOW, skip_on_mlflow
+from conftest import IS_AIOMLFLOW, IS_MLFLOW, fresh_store, skip_on_mlflow
 
 import aiomlflow as _aiomlflow
 
@@ -450,9 +450,7 @@ def test_real_mlflow_child_logs_into_the_run(project_env, tmp_path, monkeypatch)
 
 def _records_of_real_mlflow(tmp_path, cases) -> list:
     """What real mlflow's mlflow.run records for each (project, version), in one process."""
-    store = f"sqlite:///{tmp_path / 'real.db'}"
-    # created by aiomlflow (MLflow's schema), which spares mlflow its ~10 s of migrations
-    _aiomlflow.MlflowClient(store).search_experiments()
+    store = fresh_store(tmp_path / "real.db")
     script = tmp_path / "real.py"
     script.write_text(textwrap.dedent(f"""\
         import json, mlflow

@@ -495,7 +495,9 @@ def test_import_stays_cheap():
 
 
 # ========================================================================== interop
-def test_real_mlflow_loads_our_model(mlflow, transport, tmp_path):
+def test_models_cross_between_us_and_real_mlflow(mlflow, transport, tmp_path):
+    """Both directions in one real-mlflow process (starting one takes seconds): it loads
+    and predicts with the models we logged, and logs its own, which we then load."""
     Echo = main_class(mlflow, ECHO, "Echo")
     Frame = main_class(mlflow, FRAME, "Frame")
     example = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})
@@ -506,26 +508,18 @@ def test_real_mlflow_loads_our_model(mlflow, transport, tmp_path):
     ours_echo = mlflow.pyfunc.load_model(echo.model_uri).predict(["a", "b"])
     ours_frame = mlflow.pyfunc.load_model(frame.model_uri).predict(example)
     result = run_real_mlflow(f"""
+        # ---- the models we logged, loaded by real mlflow
         echo = mlflow.pyfunc.load_model({echo.model_uri!r})
         frame = mlflow.pyfunc.load_model({frame.model_uri!r})
         example = pd.DataFrame({{"a": [1.0, 2.0], "b": ["x", "y"]}})
         model = mlflow.get_logged_model({echo.model_id!r})
-        print(json.dumps({{"echo": echo.predict(["a", "b"]),
-                          "frame": frame.predict(example).to_dict("list"),
-                          "status": str(model.status),
-                          "signature": echo.metadata.signature.to_dict(),
-                          "example": frame.input_example.to_dict("list")}}))
-    """, transport, tmp_path)
-    assert result["echo"] == ours_echo == ["A", "B"]
-    assert result["frame"] == ours_frame.to_dict("list")
-    assert result["status"] == "READY"
-    assert result["signature"] == echo.signature.to_dict()
-    assert result["example"] == example.to_dict("list")
+        loaded = {{"echo": echo.predict(["a", "b"]),
+                  "frame": frame.predict(example).to_dict("list"),
+                  "status": str(model.status),
+                  "signature": echo.metadata.signature.to_dict(),
+                  "example": frame.input_example.to_dict("list")}}
 
-
-def test_we_load_real_mlflows_model(mlflow, transport, tmp_path):
-    mlflow.search_experiments()  # (the store exists: real mlflow need not create it)
-    result = run_real_mlflow("""
+        # ---- real mlflow's own models, for us to load
         class Echo(mlflow.pyfunc.PythonModel):
             def predict(self, context, model_input: list[str]) -> list[str]:
                 return [s.upper() for s in model_input]
@@ -537,32 +531,42 @@ def test_we_load_real_mlflows_model(mlflow, transport, tmp_path):
             def predict(self, model_input, params=None):
                 return model_input.assign(total=model_input["a"] * self.scale)
 
-        example = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})
         # (pip_requirements given: mlflow's requirement inference, a subprocess, is skipped)
         with mlflow.start_run():
             echo = mlflow.pyfunc.log_model(name="echo", python_model=Echo(),
                                            pip_requirements=["cloudpickle"])
             frame = mlflow.pyfunc.log_model(name="frame", python_model=Frame(),
-                                            input_example=example, model_config={"scale": 3},
+                                            input_example=example, model_config={{"scale": 3}},
                                             pip_requirements=["cloudpickle"])
-        print(json.dumps({"echo": echo.model_uri, "frame": frame.model_uri,
-                          "echo_out": mlflow.pyfunc.load_model(echo.model_uri).predict(["a"]),
-                          "frame_out": mlflow.pyfunc.load_model(frame.model_uri).predict(
-                              example).to_dict("list")}))
+        logged = {{"echo": echo.model_uri, "frame": frame.model_uri,
+                  "echo_out": mlflow.pyfunc.load_model(echo.model_uri).predict(["a"]),
+                  "frame_out": mlflow.pyfunc.load_model(frame.model_uri).predict(
+                      example).to_dict("list")}}
+        print(json.dumps({{"loaded": loaded, "logged": logged}}))
     """, transport, tmp_path)
-    echo = mlflow.pyfunc.load_model(result["echo"])
-    assert echo.predict(["a"]) == result["echo_out"] == ["A"]
+
+    # real mlflow loads ours
+    loaded = result["loaded"]
+    assert loaded["echo"] == ours_echo == ["A", "B"]
+    assert loaded["frame"] == ours_frame.to_dict("list")
+    assert loaded["status"] == "READY"
+    assert loaded["signature"] == echo.signature.to_dict()
+    assert loaded["example"] == example.to_dict("list")
+
+    # we load real mlflow's
+    logged = result["logged"]
+    echo = mlflow.pyfunc.load_model(logged["echo"])
+    assert echo.predict(["a"]) == logged["echo_out"] == ["A"]
     with pytest.raises(mlflow.MlflowException, match="Expected type str, but got int") as exc:
         echo.predict([1])
     assert exc.value.error_code == "INVALID_PARAMETER_VALUE"
-    frame = mlflow.pyfunc.load_model(result["frame"])
-    example = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})
-    assert frame.predict(example).to_dict("list") == result["frame_out"]
+    frame = mlflow.pyfunc.load_model(logged["frame"])
+    assert frame.predict(example).to_dict("list") == logged["frame_out"]
     assert frame.model_config == {"scale": 3}
     if not IS_MLFLOW:
         assert isinstance(echo.unwrap_python_model(), mlflow.pyfunc.PythonModel)
-    info = mlflow.models.get_model_info(result["echo"])
-    assert info.model_id == result["echo"].split("/")[-1] and info.name == "echo"
+    info = mlflow.models.get_model_info(logged["echo"])
+    assert info.model_id == logged["echo"].split("/")[-1] and info.name == "echo"
 
 
 # ========================================================================== bad input

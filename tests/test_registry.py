@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from conftest import IS_MLFLOW
+from conftest import IS_MLFLOW, fresh_store
 
 REFERENCE = pathlib.Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_a0d6af5c2fb3ad62.txt"
 
@@ -794,7 +794,7 @@ def test_mlflow_reads_what_aiomlflow_registered(mlflow, tmp_path, real_client):
 
 @interop
 def test_aiomlflow_reads_what_mlflow_registered(mlflow, tmp_path, real_client):
-    uri = f"sqlite:///{tmp_path}/interop.db"
+    uri = fresh_store(tmp_path / "interop.db")
     theirs = real_client(uri)
     _populate(theirs)
     ours = mlflow.MlflowClient(tracking_uri=uri)

@@ -25,7 +25,7 @@ import uuid
 
 import pytest
 
-from conftest import IS_MLFLOW, MlflowServer, free_port
+from conftest import IS_MLFLOW, free_port, reset_server_store
 
 pytestmark = pytest.mark.skipif(IS_MLFLOW, reason="tests of aiomlflow's REST transport")
 
@@ -42,18 +42,11 @@ UNKNOWN_TRACE = "tr-00000000000000000000000000000000"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("trace-server")
-    destination = workdir / "artifacts"
-    destination.mkdir()
-    srv = MlflowServer(f"sqlite:///{workdir}/server.db", workdir,
-                       artifacts_destination=destination)
-    srv.db_path = str(workdir / "server.db")
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
+def server(artifacts_server):
+    """The session's server that proxies artifacts (trace data goes to
+    ``mlflow-artifacts:/``), its store emptied for this module."""
+    reset_server_store(artifacts_server)
+    return artifacts_server
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import IS_MLFLOW, skip_on_mlflow
+from conftest import IS_MLFLOW, ensure_store, skip_on_mlflow
 
 HERE = pathlib.Path(__file__).resolve().parent
 REFERENCE = HERE.parents[1] / "shared" / "seed" / "000_a0d6af5c2fb3ad62.txt"
@@ -60,7 +60,7 @@ def real(transport):
     import mlflow as real_mlflow
     import mlflow.tracking._tracking_service.utils as tracking_utils
 
-    real_mlflow.set_tracking_uri(transport)
+    real_mlflow.set_tracking_uri(ensure_store(transport))
     yield real_mlflow
     if not IS_MLFLOW:
         with contextlib.suppress(Exception):

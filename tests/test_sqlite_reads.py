@@ -12,6 +12,7 @@ import pytest
 
 import aiomlflow
 from aiomlflow.transports.sqlite import reads, search
+from conftest import ensure_store
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def real_fluent(real_mlflow, fresh):
     import mlflow.tracking._tracking_service.utils as tracking_utils
 
     uri, _ = fresh
-    real_mlflow.set_tracking_uri(uri)
+    real_mlflow.set_tracking_uri(ensure_store(uri))
     try:
         yield real_mlflow
     finally:

@@ -1,8 +1,8 @@
 """Real third-party integrations that ``import mlflow``, run on aiomlflow and on mlflow.
 
 Each child script drives a real integration (Hugging Face transformers' MLflowCallback,
-optuna's MLflowCallback) the way its framework does.  It runs twice, each time in a
-fresh process and on its own SQLite store: once with ``sys.modules["mlflow"] =
+optuna's MLflowCallback) the way its framework does.  It runs twice, side by side, each
+time in a fresh process and on its own SQLite store: once with ``sys.modules["mlflow"] =
 aiomlflow``, once with real mlflow 3.17.2.  Real mlflow then reads both stores, and
 what the integration logged must be the same: experiments, run names and statuses,
 params, tags, every metric's history.  Ids and clock readings are left out.
@@ -17,7 +17,7 @@ import textwrap
 
 import pytest
 
-from tests.conftest import IS_AIOMLFLOW
+from tests.conftest import IS_AIOMLFLOW, fresh_store
 
 pytestmark = pytest.mark.skipif(not IS_AIOMLFLOW, reason="aiomlflow standing in for mlflow")
 
@@ -89,15 +89,22 @@ OPTUNA = PRELUDE + textwrap.dedent("""
 _VOLATILE_TAGS = {"datetime_start", "datetime_complete", "mlflow.source.name"}
 
 
-def _log_with(lib: str, script: str, tmp_path) -> str:
+def _start(lib: str, script: str, tmp_path) -> tuple:
+    """The script's process with ``lib`` as mlflow, on a new store; (process, store URI)."""
     workdir = tmp_path / lib
     workdir.mkdir()
-    uri = f"sqlite:///{workdir}/mlflow.db"
+    uri = fresh_store(workdir / "mlflow.db")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    out = subprocess.run([sys.executable, "-c", script, lib, uri], cwd=workdir, env=env,
-                         capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, f"{lib}:\n{out.stderr[-4000:]}"
+    process = subprocess.Popen([sys.executable, "-c", script, lib, uri], cwd=workdir, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return process, uri
+
+
+def _finish(lib: str, started: tuple) -> str:
+    process, uri = started
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, f"{lib}:\n{stderr[-4000:]}"
     return uri
 
 
@@ -125,7 +132,10 @@ def _what_was_logged(uri: str) -> dict:
 
 @pytest.mark.parametrize("script", [HUGGING_FACE, OPTUNA], ids=["transformers", "optuna"])
 def test_an_integration_logs_the_same_through_aiomlflow_as_through_mlflow(script, tmp_path):
-    ours = _what_was_logged(_log_with("aiomlflow", script, tmp_path))
-    theirs = _what_was_logged(_log_with("mlflow", script, tmp_path))
+    # both processes at once, each on its own store
+    ours_started = _start("aiomlflow", script, tmp_path)
+    theirs_started = _start("mlflow", script, tmp_path)
+    ours = _what_was_logged(_finish("aiomlflow", ours_started))
+    theirs = _what_was_logged(_finish("mlflow", theirs_started))
     assert ours == theirs
     assert sum(len(e["runs"]) for e in ours.values()) > 0

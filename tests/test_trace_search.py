@@ -26,6 +26,7 @@ import sys
 import pytest
 
 from aiomlflow.exceptions import MlflowException
+from conftest import fresh_store
 from aiomlflow.sdk.search import traces as grammar
 from aiomlflow.searches import TraceSearch
 from aiomlflow.transports.sqlite.trace_search import search_trace_ids
@@ -315,6 +316,9 @@ def oracle(tmp_path_factory):
     pytest.importorskip("mlflow")
     tmp = tmp_path_factory.mktemp("trace_search")
     db_path = tmp / "mlflow.db"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp)
+        fresh_store(db_path)  # (real mlflow creating it runs its migrations: seconds)
     (tmp / "cases.json").write_text(json.dumps(CASES))
     env = dict(os.environ, MLFLOW_TRACKING_URI=f"sqlite:///{db_path}", PYTHONHASHSEED="0")
     env.pop("MLFLOW_EXPERIMENT_ID", None)
