@@ -118,6 +118,21 @@ def test_packed_ref_and_no_git(tmp_path):
     assert not any(k.startswith("mlflow.source.git") for k in _run_script(plain, tmp_path))
 
 
+def _write_and_read(path, ops: list, columns: str, key: str) -> list:
+    """Write ``ops`` with the store's batch writer; read metric ``key``'s ``columns`` back
+    in step order."""
+    from aiomlflow.batches import group_by_run
+    from aiomlflow.transports.sqlite import writes
+
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        writes.write_runs(db, group_by_run(ops))
+        return db.execute(f"SELECT {columns} FROM metrics WHERE key = ? ORDER BY step",
+                          (key,)).fetchall()
+    finally:
+        db.close()
+
+
 def test_bulk_metric_insert_keeps_every_double_bit_for_bit(fresh):
     # Batches go to SQLite as multi-row INSERTs in chunks; whatever chunking a batch
     # takes, the stored doubles must be the logged ones exactly (random bit patterns
@@ -126,8 +141,7 @@ def test_bulk_metric_insert_keeps_every_double_bit_for_bit(fresh):
     import random
     import struct
 
-    from aiomlflow.batches import METRIC, group_by_run
-    from aiomlflow.transports.sqlite import writes
+    from aiomlflow.batches import METRIC
 
     _use(fresh / "bits.db")
     run_id = aiomlflow.start_run().info.run_id
@@ -138,13 +152,7 @@ def test_bulk_metric_insert_keeps_every_double_bit_for_bit(fresh):
     values += [rng.random() * 10.0 ** rng.randint(-300, 300) for _ in range(20_000)]
     ops = [(n, METRIC, run_id, "bits", value, 1_700_000_000_000, n)
            for n, value in enumerate(values)]
-    db = sqlite3.connect(fresh / "bits.db", isolation_level=None)
-    try:
-        writes.write_runs(db, group_by_run(ops))
-        stored = db.execute("SELECT step, value FROM metrics WHERE key = 'bits' "
-                            "ORDER BY step").fetchall()
-    finally:
-        db.close()
+    stored = _write_and_read(fresh / "bits.db", ops, "step, value", "bits")
     pack = struct.Struct("<d").pack
     assert len(stored) == len(values)
     mismatched = [(values[step], got) for step, got in stored if pack(values[step]) != pack(got)]
@@ -154,13 +162,7 @@ def test_bulk_metric_insert_keeps_every_double_bit_for_bit(fresh):
     odd[3], odd[700], odd[1030] = float("nan"), float("inf"), float("-inf")
     ops = [(n, METRIC, run_id, "odd", value, 1_700_000_000_000, n)
            for n, value in enumerate(odd)]
-    db = sqlite3.connect(fresh / "bits.db", isolation_level=None)
-    try:
-        writes.write_runs(db, group_by_run(ops))
-        stored = db.execute("SELECT step, value, is_nan FROM metrics WHERE key = 'odd' "
-                            "ORDER BY step").fetchall()
-    finally:
-        db.close()
+    stored = _write_and_read(fresh / "bits.db", ops, "step, value, is_nan", "odd")
     top = 1.7976931348623157e308
     expected = [(n, float(n), 0) for n in range(1031)]
     expected[3], expected[700], expected[1030] = (3, 0.0, 1), (700, top, 0), (1030, -top, 0)

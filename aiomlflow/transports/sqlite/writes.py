@@ -50,10 +50,7 @@ RUN_NAME_TAG = "mlflow.runName"
 _INSERT_MODEL_METRIC = (
     "INSERT OR IGNORE INTO logged_model_metrics (model_id, metric_name, metric_timestamp_ms, "
     "metric_step, metric_value, experiment_id, run_id, dataset_uuid, dataset_name, "
-    "dataset_digest) VALUES (?2, ?3, ?5, ?6, CASE WHEN ?4 IS NULL THEN 0.0 "
-    "WHEN ?4 > 1.7976931348623157e308 THEN 1.7976931348623157e308 "
-    "WHEN ?4 < -1.7976931348623157e308 THEN -1.7976931348623157e308 ELSE ?4 END, "
-    "?9, ?10, NULL, ?7, ?8)")
+    f"dataset_digest) VALUES (?2, ?3, ?5, ?6, {_stored_value('?4')}, ?9, ?10, NULL, ?7, ?8)")
 
 
 class transaction:
