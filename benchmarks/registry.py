@@ -11,7 +11,9 @@ The store (100 registered models x 100 versions, 2 tags per version, 1 alias per
 is created by aiomlflow (MLflow's schema) and filled with SQL, so building it takes a
 second.  Each library runs in a fresh subprocess that imports it, points the tracking
 URI at the store and makes the same warm-up search (engine, connection, schema check);
-then every case is timed over the same ``--repeat`` rounds.  A round is the search AND
+then every case is timed over the same ``--repeat`` rounds, the two processes taking
+turns round by round (which goes first alternates), so a change in the shared machine's
+speed during the run reaches both alike.  A round is the search AND
 the reading of every field of every version it returned (``read_all``, the same code for
 both libraries): a search is done for its results, and a library may not win by leaving
 the work of building them until they are read.  Figures are the best round and the mean;
@@ -111,8 +113,9 @@ def read_all(versions) -> int:
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
-def child(lib: str, uri: str, repeat: int, clock: str = "wall") -> dict:
-    """Run in a fresh interpreter: warm up, then time every case ``repeat`` times."""
+def child(lib: str, uri: str, clock: str = "wall") -> None:
+    """Run in a fresh interpreter: warm up, say "ready", then time one round of the case
+    each input line names and answer with its time, result count and checksum."""
     if lib == "aiomlflow":
         sys.path.insert(0, REPO_ROOT)
         import aiomlflow as mlflow
@@ -121,30 +124,68 @@ def child(lib: str, uri: str, repeat: int, clock: str = "wall") -> dict:
     mlflow.set_tracking_uri(uri)
     mlflow.search_model_versions(filter_string=WARM_UP)
     now = CLOCKS[clock]
-    results = {}
-    for case, filter_string in CASES.items():
-        times, count = [], None
-        for _ in range(repeat):
-            start = now()
-            found = mlflow.search_model_versions(filter_string=filter_string)
-            checksum = read_all(found)
-            times.append(now() - start)
-            count = len(found)
-            del found  # freeing a round's results is not timed (nor left to the next round)
-        results[case] = {"best": min(times), "mean": statistics.mean(times), "count": count,
-                         "checksum": checksum}
-    return results
+    print("ready", flush=True)
+    for line in sys.stdin:
+        filter_string = CASES[line.strip()]
+        start = now()
+        found = mlflow.search_model_versions(filter_string=filter_string)
+        checksum = read_all(found)
+        elapsed = now() - start
+        count = len(found)
+        del found  # freeing a round's results is not timed (nor left to the next round)
+        print(json.dumps([elapsed, count, checksum]), flush=True)
 
 
-def run_child(lib: str, uri: str, repeat: int, clock: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    proc = subprocess.run(
-        [sys.executable, os.path.abspath(__file__), "--child", lib, "--uri", uri,
-         "--repeat", str(repeat), "--clock", clock], env=env, cwd=tempfile.gettempdir(),
-        capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"{lib} failed:\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+class _Child:
+    """One library's benchmark process, kept between rounds."""
+
+    def __init__(self, lib: str, uri: str, clock: str):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+        self.lib = lib
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--child", lib, "--uri", uri,
+             "--clock", clock], env=env, cwd=tempfile.gettempdir(), text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self._expect("ready")
+
+    def _expect(self, what: str) -> str:
+        line = self.proc.stdout.readline()
+        if not line or (what and line.strip() != what):
+            self.proc.kill()
+            raise SystemExit(f"{self.lib} failed (said {line!r})")
+        return line
+
+    def round(self, case: str) -> list:
+        self.proc.stdin.write(case + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self._expect(""))
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(60)
+
+
+def run_rounds(uri: str, repeat: int, clock: str) -> dict:
+    """Both libraries, warmed up in their own processes, take turns round by round (which
+    goes first alternates), so a change in the machine's speed during the run reaches both
+    alike; per library and case: best and mean time, result count and checksum."""
+    children = [_Child(lib, uri, clock) for lib in ("mlflow", "aiomlflow")]
+    times = {(child.lib, case): [] for child in children for case in CASES}
+    seen = {}
+    try:
+        for case in CASES:
+            for i in range(repeat):
+                for child in (children if i % 2 == 0 else children[::-1]):
+                    elapsed, count, checksum = child.round(case)
+                    times[child.lib, case].append(elapsed)
+                    seen[child.lib, case] = (count, checksum)
+    finally:
+        for child in children:
+            child.close()
+    return {lib: {case: {"best": min(times[lib, case]), "mean": statistics.mean(times[lib, case]),
+                         "count": seen[lib, case][0], "checksum": seen[lib, case][1]}
+                  for case in CASES}
+            for lib in ("mlflow", "aiomlflow")}
 
 
 def main(argv=None) -> int:
@@ -157,15 +198,14 @@ def main(argv=None) -> int:
     ap.add_argument("--uri", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.child, args.uri, args.repeat, args.clock)))
+        child(args.child, args.uri, args.clock)
         return 0
     with tempfile.TemporaryDirectory() as directory:
         uri = build_store(directory, args.versions)
-        rows = {lib: run_child(lib, uri, args.repeat, args.clock)
-                for lib in ("mlflow", "aiomlflow")}
+        rows = run_rounds(uri, args.repeat, args.clock)
     print(f"search_model_versions over {args.versions:,} versions, then every field of every "
-          f"result read; best / mean of {args.repeat} rounds after one warm-up search "
-          f"({args.clock} clock)")
+          f"result read; best / mean of {args.repeat} rounds after one warm-up search, the "
+          f"libraries taking turns ({args.clock} clock)")
     print(f"{'case':8} {'results':>8} {'mlflow best':>12} {'aiomlflow best':>15} "
           f"{'ratio best':>11} {'ratio mean':>11}  target")
     ok = True

@@ -413,34 +413,33 @@ def _has_prompts(db, tag_table: str) -> bool:
 
 
 def _where(query: RegistrySearch, table: str, tag_table: str, keys: dict,
-           version_key: bool, exclude_prompts: bool = True) -> tuple[str, list]:
-    """The WHERE clause of a registry search on ``table`` (alias ``t``)."""
-    args: list = [WORKSPACE]
-    clauses = ["t.workspace = ?"]
+           version_key: bool, exclude_prompts: bool = True) -> tuple[str, str, list]:
+    """The FROM source and WHERE clause of a registry search on ``table`` (alias
+    ``t``), and the WHERE clause's arguments."""
+    args: list = []
+    clauses: list[str] = []
     tag_groups: dict[str, list] = {}
     for comp in query.filters:
         if comp.kind == TAG:
             if comp.key == IS_PROMPT_TAG_KEY and not query.prompts:
                 continue  # the prompt filter becomes the exclusion below
             tag_groups.setdefault(comp.key, []).append(comp)
-    tag_sets = version_key and _ROW_VALUES and bool(tag_groups)
+    if version_key and tag_groups:
+        source = _version_tag_joins(query, tag_groups, clauses, args)
+    else:
+        source = f"{table} t"
+        clauses.append("t.workspace = ?")
+        args.append(WORKSPACE)
     for comp in query.filters:
         if comp.kind != TAG:
-            # With a tag's (name, version) set, which holds the name and version filters
-            # too, SQLite should walk that set and look each version up; a "+" keeps
-            # it from walking the name index instead (same test, no index use).
-            plus = "+" if tag_sets and comp.key in _SHARED_WITH_TAGS else ""
-            clauses.append(_compare(f"{plus}t.{keys[comp.key]}", comp.op, comp.value, args))
-    match = "g.name = t.name AND g.version = t.version" if version_key else "g.name = t.name"
-    for key, comps in tag_groups.items():
-        if tag_sets:
-            clauses.append(_version_tag_test(query, key, comps, args))
-            continue
-        tests = ["g.workspace = t.workspace", match, "g.key = ?"]
-        args.append(key)
-        for comp in comps:
-            tests.append(_compare("g.value", comp.op, comp.value, args))
-        clauses.append(f"EXISTS (SELECT 1 FROM {tag_table} g WHERE {' AND '.join(tests)})")
+            clauses.append(_compare(f"t.{keys[comp.key]}", comp.op, comp.value, args))
+    if not version_key:
+        for key, comps in tag_groups.items():
+            tests = ["g.workspace = t.workspace", "g.name = t.name", "g.key = ?"]
+            args.append(key)
+            for comp in comps:
+                tests.append(_compare("g.value", comp.op, comp.value, args))
+            clauses.append(f"EXISTS (SELECT 1 FROM {tag_table} g WHERE {' AND '.join(tests)})")
     if not query.prompts and exclude_prompts:
         # prompts live in the same tables, marked by a tag; a search of models leaves
         # out every name that carries it (a test skipped when the store has none)
@@ -449,32 +448,44 @@ def _where(query: RegistrySearch, table: str, tag_table: str, keys: dict,
         args.append(IS_PROMPT_TAG_KEY)
     if version_key:
         clauses.append("t.current_stage != 'Deleted_Internal'")
-    return " AND ".join(clauses), args
+    return source, " AND ".join(clauses), args
 
 
 # pages of up to this many rows are sorted under a LIMIT (see search_registry)
 _BOUNDED_SORT_ROWS = 1000
 
-# row values ((a, b) IN (SELECT ..)) arrived in SQLite 3.15
-_ROW_VALUES = sqlite3.sqlite_version_info >= (3, 15, 0)
 # the version attributes a version's tag rows carry too
 _SHARED_WITH_TAGS = {"name": "name", "version_number": "version"}
 
 
-def _version_tag_test(query: RegistrySearch, key: str, comps, args: list) -> str:
-    """The versions having tag ``key`` with a value passing ``comps``, as a set of
-    (name, version) SQLite builds once from the tag table's key index (the search's
-    name and version filters narrowing it), rather than one index probe per version."""
-    tests = ["g.workspace = ?", "g.key = ?"]
-    args += [WORKSPACE, key]
-    for comp in comps:
-        tests.append(_compare("g.value", comp.op, comp.value, args))
-    for comp in query.filters:
-        column = _SHARED_WITH_TAGS.get(comp.key) if comp.kind != TAG else None
-        if column is not None:
-            tests.append(_compare(f"g.{column}", comp.op, comp.value, args))
-    return (f"(t.name, t.version) IN (SELECT g.name, g.version FROM model_version_tags g "
-            f"WHERE {' AND '.join(tests)})")
+def _version_tag_joins(query: RegistrySearch, tag_groups: dict, clauses: list,
+                       args: list) -> str:
+    """The FROM of a version search with tag filters, adding its tests to ``clauses``:
+    the rows of the first filtered tag, read off the tag key's index and narrowed there
+    by the name and version filters (a tag row carries both), each joined to its version
+    by primary key, then to its row of every other filtered tag.  A version has one row
+    per tag key, so none comes twice.  CROSS JOIN keeps that order: SQLite would
+    otherwise look up every version's tag instead of walking one key's rows."""
+    source = []
+    for i, (key, comps) in enumerate(tag_groups.items()):
+        g = f"g{i}"
+        if i == 0:
+            source.append(f"model_version_tags {g} CROSS JOIN model_versions t")
+            clauses += [f"{g}.workspace = ?", f"{g}.key = ?", f"t.workspace = {g}.workspace",
+                        f"t.name = {g}.name", f"t.version = {g}.version"]
+            args += [WORKSPACE, key]
+            for comp in query.filters:
+                column = _SHARED_WITH_TAGS.get(comp.key) if comp.kind != TAG else None
+                if column is not None:
+                    clauses.append(_compare(f"{g}.{column}", comp.op, comp.value, args))
+        else:
+            source.append(f"CROSS JOIN model_version_tags {g}")
+            clauses += [f"{g}.workspace = t.workspace", f"{g}.key = ?", f"{g}.name = t.name",
+                        f"{g}.version = t.version"]
+            args.append(key)
+        for comp in comps:
+            clauses.append(_compare(f"{g}.value", comp.op, comp.value, args))
+    return " ".join(source)
 
 
 def search_registry(db, query: RegistrySearch):
@@ -493,9 +504,9 @@ def search_registry(db, query: RegistrySearch):
     wanted = query.max_results + 1  # one more than a page: is there a next one?
     with paused_gc():
         with snapshot(db):
-            where, args = _where(query, table, tag_table, keys, not models,
-                                 exclude_prompts=_has_prompts(db, tag_table))
-            sql = f"SELECT {select_columns} FROM {table} t WHERE {where} ORDER BY {order}"
+            source, where, args = _where(query, table, tag_table, keys, not models,
+                                         exclude_prompts=_has_prompts(db, tag_table))
+            sql = f"SELECT {select_columns} FROM {source} WHERE {where} ORDER BY {order}"
             if query.offset or wanted <= _BOUNDED_SORT_ROWS:
                 rows = db.execute(f"{sql} LIMIT ? OFFSET ?",
                                   (*args, wanted, query.offset)).fetchall()
