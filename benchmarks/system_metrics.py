@@ -29,6 +29,8 @@ import sys
 import tempfile
 import textwrap
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 CHILD = textwrap.dedent("""
     import json, sqlite3, sys, time
     lib, on, interval, seconds = sys.argv[1], sys.argv[2] == "on", float(sys.argv[3]), float(sys.argv[4])
@@ -54,6 +56,8 @@ TARGET_PERCENT = 0.5
 def _env() -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
+    # the children import this checkout's aiomlflow, not whichever one is installed
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
     return env
 
 

@@ -28,6 +28,8 @@ import sys
 import tempfile
 import textwrap
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 CHILD = textwrap.dedent("""
     import json, sqlite3, sys, time
     lib, case, n, warmup = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -64,7 +66,10 @@ CHILD = textwrap.dedent("""
 
 
 def _env() -> dict:
-    return {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    # the children import this checkout's aiomlflow, not whichever one is installed
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
+    return env
 
 
 def _run(lib: str, case: str, n: int, warmup: int) -> dict:

@@ -35,7 +35,7 @@ import anyio.lowlevel
 import anyio.to_thread
 
 from ..batches import BATCH, PARAM, payload_bytes
-from ..config import synchronous_mode
+from ..config import getenv, synchronous_mode
 from ..entities import Experiment, Run
 from ..exceptions import MlflowException
 from ..utils.time import get_current_time_millis as now_ms
@@ -286,9 +286,30 @@ def _known_target(run_id: str | None):
     active run, or ``run_id`` on a running engine), else None."""
     if run_id is None:
         return fluent._active_target.get()
+    engine = _run_engines.get(run_id)
+    if engine is not None and engine.running() and _run_engines_env[0] == getenv(_URI_ENV):
+        return run_id, engine
     validation.validate_run_id(run_id)
+    env = getenv(_URI_ENV)
     engine = registry._engines.get(tracking_uri.get_tracking_uri())
-    return (run_id, engine) if engine is not None and engine.running() else None
+    if engine is None or not engine.running():
+        return None
+    if _run_engines_env[0] != env or len(_run_engines) >= 1024:
+        _run_engines.clear()
+        _run_engines_env[0] = env
+    _run_engines[run_id] = engine
+    return run_id, engine
+
+
+# The engine a run id was last logged to: a service logging per request with run_id
+# would otherwise resolve the tracking URI per call, a getcwd() system call when it is
+# the default.  Forgotten when set_tracking_uri or MLFLOW_TRACKING_URI changes (a
+# process that changes its working directory under the default URI keeps logging a run
+# it already logged to in the store it found it in).
+_URI_ENV = "MLFLOW_TRACKING_URI"
+_run_engines: dict = {}
+_run_engines_env: list = [None]
+tracking_uri.on_tracking_uri_change(_run_engines.clear)
 
 
 async def _target(run_id: str | None):
@@ -342,8 +363,9 @@ async def log_metric(key: str, value: float, step: int | None = None,
 def _plain_metrics() -> bool:
     """Whether a metric logged by this task links to no logged model (the task's active
     model is read here, once, from the environment if it set none)."""
-    if not fluent._plain_metrics():
-        active_model.current_context()  # no I/O
+    if fluent._plain_metrics() or active_model.plain_everywhere():
+        return True
+    active_model.current_context()  # no I/O
     return fluent._plain_metrics()
 
 
@@ -372,13 +394,15 @@ async def log_metrics(metrics: dict, step: int | None = None,
                                          run_id, timestamp, model_id, dataset)
     timestamp = timestamp or now_ms()
     step = step or 0
-    if run_id is not None:
-        validation.validate_run_id(run_id)
-    rows, _, _ = validation.validate_log_batch(
-        run_id or "0" * 32, [(k, v, timestamp, step) for k, v in metrics.items()])
-    if not rows:
-        return None
-    run_id, engine = await _target(run_id)
+    rows = validation.plain_metric_rows(metrics, timestamp, step)
+    if rows is None:
+        if run_id is not None:
+            validation.validate_run_id(run_id)
+        rows, _, _ = validation.validate_log_batch(
+            run_id or "0" * 32, [(k, v, timestamp, step) for k, v in metrics.items()])
+        if not rows:
+            return None
+    run_id, engine = _known_target(run_id) or await _target(run_id)
     return await _finish(engine, await _submit(engine, BATCH, run_id, rows, (), ()), synchronous)
 
 

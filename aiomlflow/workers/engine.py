@@ -41,11 +41,29 @@ _logger = logging.getLogger("aiomlflow")
 
 _NEW, _RUNNING, _CLOSED = 0, 1, 2
 # While data is queued, how often the worker looks whether producers went quiet.
-_QUIET_SECONDS = 0.05
+_QUIET_SECONDS = 0.02
+# Producers that queued fewer operations than this in one such tick trickle (a service
+# logging per request): what they queued is written at once, in small transactions that
+# hold the GIL only briefly and free the operations young, instead of piling up for
+# flush_interval.  Faster producers (a training loop) are batched as before.
+_TRICKLE_OPS = 1000
 # After this long with nothing logged, the worker sleeps with no timer at all.
 _IDLE_SECONDS = 1.0
 # At exit, once the transport gave up on the server: time to move the queue to its journal.
 _SPILL_TIMEOUT = 30.0
+
+# This process's id, refreshed in a forked child: running() is on every data call's path,
+# and os.getpid() is a system call.
+_this_pid = os.getpid()
+
+
+def _after_fork_in_child() -> None:
+    global _this_pid
+    _this_pid = os.getpid()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _callback_context():
@@ -148,7 +166,7 @@ class Engine:
 
     def running(self) -> bool:
         """Whether this engine runs in this process (a forked child's copy does not)."""
-        return self._state == _RUNNING and self._pid == os.getpid()
+        return self._state == _RUNNING and self._pid == _this_pid
 
     def closed(self) -> bool:
         """Whether this engine was shut down (a new one must replace it)."""
@@ -222,14 +240,16 @@ class Engine:
 
     async def _worker(self) -> None:
         # Drain when asked (a synchronous call, a flush, a half-full queue), when the
-        # producers have gone quiet for a tick, or when data has waited flush_interval
-        # (a service logging per request: one transaction, and one multi-row INSERT
-        # per run, every flush_interval costs a third less CPU per row than a drain
-        # every tick).  Not draining while a producer is mid-burst matters under the
-        # GIL: a writer running beside a hot loop slows both down.  Once nothing has been logged for
-        # _IDLE_SECONDS no timer runs: slow_at drops to 0, so the next append takes the
-        # slow path and wakes us.  Until then the timer keeps slow_at up, so callers
-        # that write their own operations (synchronous logging) never wake this loop.
+        # producers have gone quiet for a tick or queued fewer than _TRICKLE_OPS in it,
+        # or when data has waited flush_interval.  Not draining while a producer is
+        # mid-burst matters under the GIL: a writer running beside a hot loop slows
+        # both down.  A trickle (a service logging per request) is written every tick
+        # instead: a large batch would hold the GIL for milliseconds at a time and keep
+        # thousands of operations alive across the service's garbage collections.
+        # Once nothing has been logged for _IDLE_SECONDS no timer runs: slow_at drops
+        # to 0, so the next append takes the slow path and wakes us.  Until then the
+        # timer keeps slow_at up, so callers that write their own operations
+        # (synchronous logging) never wake this loop.
         import anyio
 
         max_wait = self.settings.flush_interval
@@ -268,7 +288,7 @@ class Engine:
             self._wake_pending = False
             pending = len(queue)
             now = time.monotonic()
-            if pending and (asked or self._stopping or pending == seen
+            if pending and (asked or self._stopping or pending - seen < _TRICKLE_OPS
                             or now - last_drain >= max_wait):
                 try:
                     await self._drain()

@@ -77,9 +77,27 @@ _by_thread: dict[int, str | None] = {}
 on_refresh = None
 
 
+# Whether any thread or task of this process has had an active model or an active run
+# with model outputs: until then, with no active model in the environment, every metric
+# is plain wherever it is logged (see plain_everywhere).
+_may_link = False
+
+
+def plain_everywhere() -> bool:
+    """True while no thread or task has had an active model or a run with model outputs
+    and the environment names no active model: a metric logged anywhere links to no
+    model, so a new task (a web service's request) need not set up its context first."""
+    return (not _may_link and getenv(ENV_ACTIVE_MODEL_ID) is None
+            and getenv(ENV_LEGACY_ACTIVE_MODEL_ID) is None)
+
+
 def _refresh() -> None:
+    global _may_link
     context = _context.get()
-    plain = context is not None and context.model_id is None and not _run_outputs.get()
+    outputs = _run_outputs.get()
+    if outputs or (context is not None and context.model_id is not None):
+        _may_link = True
+    plain = context is not None and context.model_id is None and not outputs
     plain_metrics.set(plain)
     if on_refresh is not None:
         on_refresh(plain)
@@ -167,6 +185,8 @@ def add_active_run_output(output) -> None:
 
 def reset() -> None:
     """Forget every thread's active model (tests; a forked child)."""
+    global _may_link
+    _may_link = False
     _by_thread.clear()
     _context.set(None)
     _run_outputs.set(())
