@@ -99,6 +99,39 @@ async def test_asynchronous_mode_returns_run_operations(aio, mlflow):
         assert data.metrics == {"m": 49.0} and data.params == {"p": "v"}
 
 
+async def test_a_run_id_call_follows_the_tracking_uri(aio, mlflow, tmp_path):
+    async with aio.start_run() as run:
+        run_id = run.info.run_id
+        await aio.log_metric("m", 1.0, run_id=run_id, synchronous=True)
+        first = mlflow.get_tracking_uri()
+        mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/other.db")
+        # the store the URI now names has no such run, though the last call found one
+        with pytest.raises(mlflow.MlflowException) as info:
+            await aio.log_metric("m", 2.0, step=1, run_id=run_id, synchronous=True)
+        assert _code(info.value) == "RESOURCE_DOES_NOT_EXIST"
+        mlflow.set_tracking_uri(first)
+        await aio.log_metric("m", 3.0, step=2, run_id=run_id, synchronous=True)
+    history = [(m.step, m.value) for m in mlflow.MlflowClient().get_metric_history(run_id, "m")]
+    assert history == [(0, 1.0), (2, 3.0)]
+
+
+async def test_metrics_of_new_tasks_link_to_the_active_model(aio, mlflow, monkeypatch):
+    model = mlflow.create_external_model(name="svc-model")
+    async with aio.start_run() as run:
+        async def request(key):  # a web service's request: a task of its own
+            await aio.log_metric(key, 1.0, run_id=run.info.run_id, synchronous=True)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(request, "before")
+        # MLFLOW_ACTIVE_MODEL_ID is read by each new thread or task
+        monkeypatch.setenv("MLFLOW_ACTIVE_MODEL_ID", model.model_id)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(request, "after")
+    linked = {m.key for m in mlflow.get_logged_model(model.model_id).metrics}
+    assert linked == {"after"}
+    assert set((await aio.get_run(run.info.run_id)).data.metrics) == {"before", "after"}
+
+
 async def test_experiments(aio):
     exp_id = await aio.create_experiment("aio-exp", tags={"a": "b"})
     experiment = await aio.set_experiment("aio-exp")

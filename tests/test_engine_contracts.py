@@ -108,6 +108,27 @@ def test_a_lone_async_call_is_written_by_an_idle_engine(engine, tmp_path):
         time.sleep(0.05)
 
 
+def test_a_steady_trickle_is_written_long_before_the_flush_interval(tmp_path, monkeypatch):
+    # A service logging per request never goes quiet, yet its data must not wait for
+    # flush_interval: a few operations per tick are written at the next tick.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AIOMLFLOW_FLUSH_INTERVAL", "600")
+    aiomlflow.sdk.fluent._reset_for_tests()
+    try:
+        aiomlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+        run_id = aiomlflow.start_run().info.run_id
+        aiomlflow.flush_async_logging()
+        deadline = time.monotonic() + 30
+        step = 0
+        while _metric_count(tmp_path, run_id) == 0:
+            assert time.monotonic() < deadline, "a steady trickle waited for flush_interval"
+            step += 1
+            aiomlflow.log_metric("latency", 1.0, step=step, synchronous=False)
+            time.sleep(0.005)
+    finally:
+        aiomlflow.sdk.fluent._reset_for_tests()
+
+
 @pytest.mark.parametrize("call", [
     lambda: aiomlflow.log_metric("m", 1.0, model_id="m-123"),
     lambda: aiomlflow.log_metric("m", 1.0, dataset=object()),
