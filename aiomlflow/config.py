@@ -59,7 +59,7 @@ class EngineSettings:
     """Engine tuning, read once per engine from AIOMLFLOW_* variables."""
 
     __slots__ = ("queue_size", "queue_max_bytes", "batch_size", "flush_interval",
-                 "exit_flush_timeout", "nice")
+                 "exit_flush_timeout", "nice", "idle")
 
     def __init__(self):
         # Bounded queue: ~200 bytes a queued metric keeps the worst case near 20 MB.
@@ -77,6 +77,9 @@ class EngineSettings:
         # is (a nice increment, Linux): beside a busy service, its writes take the CPU
         # the service leaves idle instead of time slices from the service's own thread.
         self.nice = env_number("AIOMLFLOW_ENGINE_NICE", 10, int, 0)
+        # ...and whether they run only on CPU time nothing else wants (SCHED_IDLE, Linux)
+        # until the engine falls behind or the process exits (workers/priority.py)
+        self.idle = env_bool("AIOMLFLOW_ENGINE_IDLE", True)
 
 
 def spool_dir() -> str:

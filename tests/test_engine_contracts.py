@@ -280,27 +280,82 @@ def test_filling_a_gap_never_hides_a_completed_number_from_a_waiter():
     assert done.completed(2) and not done.completed(1)
 
 
-_NICE_PROBE = """
-import os, threading, aiomlflow
+_PRIORITY_PROBE = """
+import os, sys, threading, aiomlflow
 aiomlflow.log_metric("m", 1.0)  # synchronous: the connection's thread has written it
-nice = {t.name: os.getpriority(os.PRIO_PROCESS, t.native_id) for t in threading.enumerate()}
-print(nice["MainThread"], nice["aiomlflow-engine"],
-      sorted({v for k, v in nice.items() if k.startswith("AnyIO worker")}))
+def levels():
+    return {t.name: (os.getpriority(os.PRIO_PROCESS, t.native_id),
+                     os.sched_getscheduler(t.native_id)) for t in threading.enumerate()}
+before = levels()
+if sys.argv[1] == "behind":  # a producer fills half the queue (AIOMLFLOW_QUEUE_SIZE=100)
+    for i in range(60):
+        aiomlflow.log_metric("m", float(i), step=i, synchronous=False)
+    aiomlflow.flush_async_logging()
+after = levels()
+print(repr({name: (before[name], after[name])
+            for name in ("MainThread", "aiomlflow-engine", "AnyIO worker thread")}))
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice: Linux")
-@pytest.mark.parametrize("setting, engine_nice", [(None, 10), ("0", 0), ("3", 3), ("30", 19)])
-def test_the_engines_threads_run_at_a_lower_cpu_priority(tmp_path, setting, engine_nice):
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority: Linux")
+@pytest.mark.parametrize("nice, idle, engine_nice, engine_idle", [
+    (None, None, 10, True), ("0", None, 0, True), ("3", "false", 3, False),
+    ("30", "true", 19, True)])
+def test_the_engines_threads_run_at_a_lower_cpu_priority(tmp_path, nice, idle, engine_nice,
+                                                          engine_idle):
     # The application's own threads keep their priority; the engine's loop and the
-    # threads it starts (the SQLite connection's) give way to them.
-    env = {k: v for k, v in os.environ.items() if k != "AIOMLFLOW_ENGINE_NICE"}
-    if setting is not None:
-        env["AIOMLFLOW_ENGINE_NICE"] = setting
-    out = subprocess.run([sys.executable, "-c", _NICE_PROBE], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=60, check=True).stdout.split()
-    base = os.getpriority(os.PRIO_PROCESS, 0)
-    expected = min(19, base + engine_nice)
-    assert out[0] == str(base)
-    assert out[1] == str(expected)
-    assert " ".join(out[2:]) == f"[{expected}]"
+    # threads it starts (the SQLite connection's) give way to them: a higher nice value,
+    # and by default the SCHED_IDLE policy.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("MLFLOW_", "AIOMLFLOW_ENGINE_"))}
+    env.update({k: v for k, v in (("AIOMLFLOW_ENGINE_NICE", nice),
+                                  ("AIOMLFLOW_ENGINE_IDLE", idle)) if v is not None})
+    levels = _priority_probe(tmp_path, env, "keeping up")
+    base = (os.getpriority(os.PRIO_PROCESS, 0), os.sched_getscheduler(0))
+    engine = (min(19, base[0] + engine_nice), os.SCHED_IDLE if engine_idle else base[1])
+    assert levels == {"MainThread": (base, base), "aiomlflow-engine": (engine, engine),
+                      "AnyIO worker thread": (engine, engine)}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority: Linux")
+def test_an_engine_falling_behind_leaves_the_idle_policy(tmp_path):
+    # SCHED_IDLE would starve the writes on a machine busy with other work: once the
+    # queue is half full the engine's threads go back to the normal policy (nice kept).
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("MLFLOW_", "AIOMLFLOW_ENGINE_"))}
+    env["AIOMLFLOW_QUEUE_SIZE"] = "100"
+    levels = _priority_probe(tmp_path, env, "behind")
+    base = (os.getpriority(os.PRIO_PROCESS, 0), os.sched_getscheduler(0))
+    idle, normal = (min(19, base[0] + 10), os.SCHED_IDLE), (min(19, base[0] + 10), base[1])
+    assert levels == {"MainThread": (base, base), "aiomlflow-engine": (idle, normal),
+                      "AnyIO worker thread": (idle, normal)}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority: Linux")
+def test_exiting_leaves_the_idle_policy(tmp_path):
+    # At exit what is pending (queued, or being written) must be written whatever else
+    # the machine runs.
+    code = """
+import atexit, sqlite3, sys
+atexit.register(lambda: print("left idle:", priority._left_idle))  # runs after the flush
+import aiomlflow
+from aiomlflow.workers import priority
+aiomlflow.start_run()
+for i in range(1000):
+    aiomlflow.log_metric("m", float(i), step=i, synchronous=False)
+"""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("MLFLOW_", "AIOMLFLOW_ENGINE_"))}
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out.strip().splitlines()[-1] == "left idle: True"
+    with sqlite3.connect(tmp_path / "mlflow.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM metrics").fetchone()[0] == 1000
+
+
+def _priority_probe(tmp_path, env, case) -> dict:
+    import ast
+
+    out = subprocess.run([sys.executable, "-c", _PRIORITY_PROBE, case], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    return ast.literal_eval(out.strip().splitlines()[-1])

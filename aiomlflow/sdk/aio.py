@@ -286,17 +286,18 @@ def _known_target(run_id: str | None):
     active run, or ``run_id`` on a running engine), else None."""
     if run_id is None:
         return fluent._active_target.get()
+    global _run_engines_env
     engine = _run_engines.get(run_id)
-    if engine is not None and engine.running() and _run_engines_env[0] == getenv(_URI_ENV):
+    env = getenv(_URI_ENV)
+    if engine is not None and engine.running() and env == _run_engines_env:
         return run_id, engine
     validation.validate_run_id(run_id)
-    env = getenv(_URI_ENV)
     engine = registry._engines.get(tracking_uri.get_tracking_uri())
     if engine is None or not engine.running():
         return None
-    if _run_engines_env[0] != env or len(_run_engines) >= 1024:
+    if env != _run_engines_env or len(_run_engines) >= 1024:
         _run_engines.clear()
-        _run_engines_env[0] = env
+        _run_engines_env = env
     _run_engines[run_id] = engine
     return run_id, engine
 
@@ -308,7 +309,7 @@ def _known_target(run_id: str | None):
 # it already logged to in the store it found it in).
 _URI_ENV = "MLFLOW_TRACKING_URI"
 _run_engines: dict = {}
-_run_engines_env: list = [None]
+_run_engines_env: str | None = None  # MLFLOW_TRACKING_URI when they were found
 tracking_uri.on_tracking_uri_change(_run_engines.clear)
 
 

@@ -27,7 +27,7 @@ from ..batches import (BATCH, CALL, LAST_DATA_KIND, LINKED, METRIC, NOOP, PARAM,
                        group_by_run, payload_bytes)
 from ..config import EngineSettings
 from ..exceptions import MlflowException
-from . import process_hooks
+from . import priority, process_hooks
 from .artifacts import ArtifactWorker
 from .caller_writes import CallerWriter, WriteInterrupted
 from .completions import Completions, Durable, as_mlflow_exception
@@ -79,21 +79,6 @@ def _callback_context():
         return context
     context.run(sniffio.current_async_library_cvar.set, "asyncio")
     return context
-
-
-def _lower_priority(increment: int) -> None:
-    """Lower the calling thread's CPU priority by ``increment`` (a nice value).  On
-    Linux a nice value is per thread and threads inherit it, so the loop's worker
-    threads (the SQLite connection's, artifact uploads) run at it too.  Elsewhere
-    (a per-process nice) or where it is refused, the priority stays as it is."""
-    if not increment or sys.platform != "linux":
-        return
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid)
-                                                 + increment))
-    except (OSError, AttributeError):
-        pass
 
 
 def _remaining(deadline: float | None) -> float | None:
@@ -183,7 +168,7 @@ class Engine:
     def _thread_main(self, ready: threading.Event, startup: list) -> None:
         import anyio
 
-        _lower_priority(self.settings.nice)
+        priority.lower(self.settings.nice, self.settings.idle)
         try:
             anyio.run(self._main, ready, startup, backend="asyncio")
         except BaseException as exc:  # pragma: no cover - the loop itself broke
@@ -357,6 +342,8 @@ class Engine:
                 return None
         if len(items) >= self.slow_at:
             self.wake()  # the producer protocol's slow path, minus its waits
+            if len(items) >= self.wake_at:
+                priority.leave_idle()
         seq = self.next_seq()
         if on_failure is not None:
             self.completions.watch(seq, on_failure)
@@ -378,6 +365,8 @@ class Engine:
         if self._held_for is not None and self._held_for != threading.get_ident():
             threading.Event().wait()  # the process is being killed: never acknowledge
         self.wake()
+        if len(self.items) >= self.wake_at:
+            priority.leave_idle()  # falling behind: the writes must not be starved
         if len(self.items) >= self.queue.maxsize:
             self.queue.wait_for_room(self.wake, self._check_alive)
 
@@ -507,6 +496,8 @@ class Engine:
         """Flush within ``timeout``; what a remote server did not take by then stays in
         its journal (rest/journal.py), and stderr says how much, where, and how to send it."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        if reason != "close":
+            priority.leave_idle()  # exiting: what is pending must not be starved
         if self.artifacts.pending() and not self.artifacts.flush(None, timeout,
                                                                  raise_errors=False):
             print(f"aiomlflow: at {reason}, {self.artifacts.pending()} artifact operation(s) "
