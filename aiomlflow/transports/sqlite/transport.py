@@ -179,7 +179,7 @@ class SqliteTransport(SqliteLoggedModelMethods, SqliteRegistryMethods, Transport
         self._limiter = anyio.CapacityLimiter(1)
         self._db = await self._in_thread(functools.partial(
             sqlite3.connect, self.path, isolation_level=None, check_same_thread=False,
-            timeout=_BUSY_TIMEOUT_MS / 1000))
+            timeout=_BUSY_TIMEOUT_MS / 1000, factory=writes.Connection))
         try:
             await self._run(prepare_database, self.artifact_root, self._display_path(),
                             self.synchronous)
@@ -263,7 +263,7 @@ class SqliteTransport(SqliteLoggedModelMethods, SqliteRegistryMethods, Transport
         db = self._caller_db
         if db is None:
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                 timeout=_BUSY_TIMEOUT_MS / 1000)
+                                 timeout=_BUSY_TIMEOUT_MS / 1000, factory=writes.Connection)
             configure(db, self.synchronous)
             self._caller_db = db
         try:

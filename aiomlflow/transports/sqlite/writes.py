@@ -19,6 +19,24 @@ from ...utils.time import get_current_time_millis as now_ms
 
 DEFAULT_WORKSPACE = "default"
 
+class Connection(sqlite3.Connection):
+    """The transport's connection: it keeps one cursor, ``writer``, for the statements
+    of the write path, which never iterate a result while running another.  sqlite3
+    keeps a weak reference to every cursor a connection makes until a purge every few
+    hundred cursors; a cursor per statement, at a drain every tick, handed a service's
+    garbage collector a stream of objects that live just long enough to be promoted,
+    and so more full collections."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.writer = self.cursor()
+
+
+def _writer(db):
+    """``db``'s write cursor (any other connection: the connection itself)."""
+    return db.writer if type(db) is Connection else db
+
+
 # Metric rows are bound straight from METRIC-shaped operation tuples
 # (seq, kind, run_id, key, value, timestamp, step).  SQLite binds NaN as NULL, which
 # the CASE turns into MLflow's storage: 0 with is_nan = 1; ±inf become ±max float.
@@ -67,7 +85,7 @@ class transaction:
         self.begin = begin
 
     def __enter__(self):
-        self.db.execute(self.begin)
+        _writer(self.db).execute(self.begin)
         return self.db
 
     def __exit__(self, exc_type, exc, tb):
@@ -75,7 +93,7 @@ class transaction:
             self._rollback()
             return False
         try:
-            self.db.execute("COMMIT")
+            _writer(self.db).execute("COMMIT")
         except BaseException:
             # A failed COMMIT (a deferred constraint, SQLITE_BUSY, an I/O error) can
             # leave the transaction open: the next BEGIN would fail and the write lock
@@ -134,7 +152,9 @@ def _write_each(db, batches: list) -> list[tuple[int, MlflowException]]:
 
 def _write_run(db, batch) -> list[tuple[int, MlflowException]]:
     run_id = batch.run_id
-    row = db.execute("SELECT lifecycle_stage FROM runs WHERE run_uuid = ?", (run_id,)).fetchone()
+    writer = _writer(db)
+    row = writer.execute("SELECT lifecycle_stage FROM runs WHERE run_uuid = ?",
+                         (run_id,)).fetchone()
     if row is None:
         error = store_errors.run_not_found(run_id)
         return [(seq, error) for seq in batch.seqs]
@@ -151,7 +171,7 @@ def _write_run(db, batch) -> list[tuple[int, MlflowException]]:
         batch = batch.without({seq for seq, _ in failures})
     if batch.metrics:
         _insert_metrics(db, batch.metrics)
-        db.executemany(_UPSERT_LATEST, batch.latest.values())
+        writer.executemany(_UPSERT_LATEST, batch.latest.values())
     if batch.model_metrics:
         experiment_id = db.execute("SELECT experiment_id FROM runs WHERE run_uuid = ?",
                                    (run_id,)).fetchone()[0]
@@ -184,10 +204,11 @@ def _insert_metrics(db, rows: list) -> None:
     except TypeError:
         finite = False
     chunk = _chunk_rows(db)
+    writer = _writer(db)
     start, n = 0, len(rows)
     while start < n:
         size = min(chunk, 1 << ((n - start).bit_length() - 1))  # a power of two
-        db.execute(_insert_statement(size, finite), flat[7 * start:7 * (start + size)])
+        writer.execute(_insert_statement(size, finite), flat[7 * start:7 * (start + size)])
         start += size
 
 
