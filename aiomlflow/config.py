@@ -77,8 +77,8 @@ class EngineSettings:
         # is (a nice increment, Linux): beside a busy service, its writes take the CPU
         # the service leaves idle instead of time slices from the service's own thread.
         self.nice = env_number("AIOMLFLOW_ENGINE_NICE", 10, int, 0)
-        # ...and whether they run only on CPU time nothing else wants (SCHED_IDLE, Linux)
-        # until the engine falls behind or the process exits (workers/priority.py)
+        # ...and whether they take only CPU time the machine leaves idle (SCHED_IDLE,
+        # Linux) until the engine falls behind or the process exits (workers/priority.py)
         self.idle = env_bool("AIOMLFLOW_ENGINE_IDLE", True)
 
 

@@ -5,7 +5,8 @@ starts (the SQLite connection's, artifact uploads) inherit it:
 
 * its nice value is raised by AIOMLFLOW_ENGINE_NICE (default 10);
 * with AIOMLFLOW_ENGINE_IDLE (default true) it also takes the SCHED_IDLE policy: the
-  writes then run only on CPU time no other thread of the machine wants.  A nice value
+  lowest scheduling weight, and any other thread waking on its CPU runs at once, so the
+  writes take the CPU time the machine leaves idle.  A nice value
   alone is not enough beside a latency-sensitive service: the scheduler lets a running
   low-priority writer finish its time slice before a thread that just woke up (the
   service's loop, or a client on the same machine) gets the CPU.
