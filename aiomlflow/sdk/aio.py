@@ -395,14 +395,11 @@ async def log_metrics(metrics: dict, step: int | None = None,
                                          run_id, timestamp, model_id, dataset)
     timestamp = timestamp or now_ms()
     step = step or 0
-    rows = validation.plain_metric_rows(metrics, timestamp, step)
-    if rows is None:
-        if run_id is not None:
-            validation.validate_run_id(run_id)
-        rows, _, _ = validation.validate_log_batch(
-            run_id or "0" * 32, [(k, v, timestamp, step) for k, v in metrics.items()])
-        if not rows:
-            return None
+    if run_id is not None:
+        validation.validate_run_id(run_id)
+    rows = validation.log_metrics_rows(run_id or "0" * 32, metrics, timestamp, step)
+    if not rows:
+        return None
     run_id, engine = _known_target(run_id) or await _target(run_id)
     return await _finish(engine, await _submit(engine, BATCH, run_id, rows, (), ()), synchronous)
 

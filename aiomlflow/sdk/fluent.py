@@ -313,12 +313,9 @@ def log_metrics(metrics: dict, step: int | None = None, synchronous: bool | None
     timestamp = timestamp or now_ms()
     step = step or 0
     run_id, engine = _target(run_id)
-    rows = validation.plain_metric_rows(metrics, timestamp, step)
-    if rows is None:
-        rows, _, _ = validation.validate_log_batch(
-            run_id, [(k, v, timestamp, step) for k, v in metrics.items()])
-        if not rows:
-            return None
+    rows = validation.log_metrics_rows(run_id, metrics, timestamp, step)
+    if not rows:
+        return None
     return finish(engine, engine.submit(BATCH, run_id, rows, (), ()), synchronous)
 
 

@@ -560,12 +560,22 @@ def _fields(item, n):
     return item.key, item.value
 
 
+def log_metrics_rows(run_id, metrics, timestamp, step) -> list:
+    """``log_metrics``' validated rows, ``[(key, value, timestamp, step)]`` (empty: there
+    is nothing to log)."""
+    rows = plain_metric_rows(metrics, timestamp, step)
+    if rows is None:
+        rows, _, _ = validate_log_batch(
+            run_id, [(k, v, timestamp, step) for k, v in metrics.items()])
+    return rows
+
+
 def plain_metric_rows(metrics, timestamp, step) -> list | None:
-    """``log_metrics``' rows, ``[(key, value, timestamp, step)]``, when every metric is
-    the common case (a key seen before, a float value) and timestamp and step are in
-    range; None otherwise, and validate_log_batch then checks the call (and words its
-    errors) as MLflow does.  A service logging a few metrics per request pays a dict
-    walk here instead of the whole batch validation."""
+    """``log_metrics``' rows when every metric is the common case (a key seen before, a
+    float value) and timestamp and step are in range; None otherwise, and
+    validate_log_batch then checks the call (and words its errors) as MLflow does.  A
+    service logging a few metrics per request pays a dict walk here instead of the
+    whole batch validation."""
     if (type(timestamp) is not int or type(step) is not int
             or not 0 < len(metrics) <= MAX_METRICS_PER_BATCH
             or not 0 <= timestamp <= 9223372036854775807
