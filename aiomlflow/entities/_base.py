@@ -14,9 +14,9 @@ from aiomlflow.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 class _MlflowObject:
     """Base of every entity: iterates as (property, value) pairs and prints like MLflow.
 
-    The public property names are collected once per class (sorted, as MLflow lists
-    them) so that ``dict(entity)``, ``repr`` and ``from_dictionary`` need no
-    per-call introspection.
+    The public property names (and ``_ATTRIBUTES``) are collected once per class
+    (sorted, as MLflow lists them) so that ``dict(entity)``, ``repr`` and
+    ``from_dictionary`` need no per-call introspection.
     """
 
     __slots__ = ()
@@ -24,6 +24,9 @@ class _MlflowObject:
     _SLOTS: tuple[str, ...] = ()
     # Properties kept for compatibility that MLflow does not list (repr, dict(), ...).
     _HIDDEN_PROPS: frozenset[str] = frozenset()
+    # Fields a class keeps as plain instance attributes; listed as MLflow lists the
+    # properties it has for them.
+    _ATTRIBUTES: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -33,7 +36,7 @@ class _MlflowObject:
             for name, value in vars(klass).items()
             if isinstance(value, property)
         }
-        cls._PROPS = tuple(sorted(names - cls._HIDDEN_PROPS))
+        cls._PROPS = tuple(sorted((names | set(cls._ATTRIBUTES)) - cls._HIDDEN_PROPS))
         cls._SLOTS = tuple(
             slot
             for klass in reversed(cls.__mro__)

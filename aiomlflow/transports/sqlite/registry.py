@@ -424,14 +424,15 @@ def _where(query: RegistrySearch, table: str, tag_table: str, keys: dict,
             if comp.key == IS_PROMPT_TAG_KEY and not query.prompts:
                 continue  # the prompt filter becomes the exclusion below
             tag_groups.setdefault(comp.key, []).append(comp)
-    if version_key and tag_groups:
+    tag_joins = version_key and bool(tag_groups)
+    if tag_joins:
         source = _version_tag_joins(query, tag_groups, clauses, args)
     else:
         source = f"{table} t"
         clauses.append("t.workspace = ?")
         args.append(WORKSPACE)
     for comp in query.filters:
-        if comp.kind != TAG:
+        if comp.kind != TAG and not (tag_joins and comp.key in _SHARED_WITH_TAGS):
             clauses.append(_compare(f"t.{keys[comp.key]}", comp.op, comp.value, args))
     if not version_key:
         for key, comps in tag_groups.items():
@@ -462,9 +463,9 @@ def _version_tag_joins(query: RegistrySearch, tag_groups: dict, clauses: list,
                        args: list) -> str:
     """The FROM of a version search with tag filters, adding its tests to ``clauses``:
     the rows of the first filtered tag, read off the tag key's index and narrowed there
-    by the name and version filters (a tag row carries both), each joined to its version
-    by primary key, then to its row of every other filtered tag.  A version has one row
-    per tag key, so none comes twice.  CROSS JOIN keeps that order: SQLite would
+    by the name and version filters (a tag row carries both: they are tested there
+    only), each joined to its version by primary key, then to its row of every other
+    filtered tag.  A version has one row per tag key, so none comes twice.  CROSS JOIN keeps that order: SQLite would
     otherwise look up every version's tag instead of walking one key's rows."""
     source = []
     for i, (key, comps) in enumerate(tag_groups.items()):
