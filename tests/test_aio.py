@@ -458,3 +458,41 @@ async def test_the_loop_is_never_blocked(aio, mlflow, transport):
         if max(gaps) < 0.100:
             break
     assert min(worst) < 0.100, f"loop blocked for {[round(w * 1000) for w in worst]} ms"
+
+
+async def test_only_a_task_calling_in_a_row_yields(aio, mlflow, monkeypatch):
+    """A task's 256th data call in a row yields to the loop once; tasks that take turns
+    (a service's requests, each logging its own) never pay for a yield."""
+    from aiomlflow.sdk import aio as aio_module
+
+    yields = []
+    checkpoint = aio_module.anyio.lowlevel.checkpoint
+
+    async def counted():
+        yields.append(1)
+        await checkpoint()
+
+    async with aio.start_run() as run:
+        monkeypatch.setattr(aio_module.anyio.lowlevel, "checkpoint", counted)
+        for i in range(600):
+            await aio.log_metric("tight", 1.0, step=i, run_id=run.info.run_id,
+                                 synchronous=False)
+        assert len(yields) == 2
+        yields.clear()
+        turn = [anyio.Event() for _ in range(601)]
+        turn[0].set()
+
+        async def request(i):  # each "request" task logs two metrics on its turn
+            await turn[i].wait()
+            await aio.log_metric("latency", 1.0, step=i, run_id=run.info.run_id,
+                                 synchronous=False)
+            await aio.set_tag(f"request.{i}", "ok", synchronous=False)
+            turn[i + 1].set()
+
+        async with anyio.create_task_group() as tg:
+            for i in range(600):
+                tg.start_soon(request, i)
+        assert yields == []
+        await aio.flush()
+    assert len(mlflow.MlflowClient().get_metric_history(run.info.run_id, "latency")) == 600
+    assert mlflow.get_run(run.info.run_id).data.tags["request.599"] == "ok"

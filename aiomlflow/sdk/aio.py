@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import os
+import threading
 from time import time_ns as _time_ns
 
 import anyio
@@ -59,10 +60,11 @@ __all__ = [
 # How often a waiter looks whether the engine died (nothing would then complete it).
 _ALIVE_CHECK_SECONDS = 1.0
 # An asynchronous data call needs no suspension, so a task logging in a tight loop
-# would hold its loop for the whole loop: every this many calls one of them yields
-# (before appending, so a task cancelled there has not logged that call).
+# would hold its loop for the whole loop: a task's every this many calls in a row
+# yields once (before appending, so a task cancelled there has not logged that call).
+# Calls of tasks taking turns, as a service's requests do, never wait for a yield.
 _YIELD_EVERY = 256
-_calls_since_yield = 0
+_in_a_row = threading.local()  # per thread: (id of the last calling task, its count)
 _STACK_VARS = (fluent._active_runs, fluent._active_target, fluent._last_active_run_id,
                fluent._metric_target, active_model._context, active_model._run_outputs,
                active_model.plain_metrics)
@@ -345,10 +347,7 @@ async def log_metric(key: str, value: float, step: int | None = None,
         key, value, timestamp, step = validation.validate_metric(
             key, value, timestamp or None, step or None)
     run_id, engine = _known_target(run_id) or await _target(run_id)
-    global _calls_since_yield
-    _calls_since_yield += 1
-    if _calls_since_yield >= _YIELD_EVERY:
-        _calls_since_yield = 0
+    if _yield_due():
         await anyio.lowlevel.checkpoint()
     if len(engine.items) >= engine.slow_at:
         await _room(engine)
@@ -370,11 +369,23 @@ def _plain_metrics() -> bool:
     return fluent._plain_metrics()
 
 
+def _yield_due() -> bool:
+    """Whether this data call is the current task's ``_YIELD_EVERY``-th in a row (no
+    other task of this thread called in between): it then yields to the loop."""
+    task = id(run_owner.current_task())
+    state = _in_a_row
+    if getattr(state, "task", None) != task:
+        state.task, state.calls = task, 1
+        return False
+    state.calls += 1
+    if state.calls < _YIELD_EVERY:
+        return False
+    state.calls = 0
+    return True
+
+
 async def _submit(engine, kind: int, run_id: str, *payload) -> int:
-    global _calls_since_yield
-    _calls_since_yield += 1
-    if _calls_since_yield >= _YIELD_EVERY:
-        _calls_since_yield = 0
+    if _yield_due():
         await anyio.lowlevel.checkpoint()
     size = payload_bytes((None, kind, run_id, *payload))
     if len(engine.items) >= engine.slow_at or engine.queue.bytes + size > engine.queue.max_bytes:

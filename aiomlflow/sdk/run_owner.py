@@ -11,24 +11,20 @@ import sys
 
 
 def current_task():
-    """The running asyncio or trio task, or None outside one (plain threads)."""
-    try:
-        import sniffio
+    """The running asyncio or trio task, or None outside one (plain threads).
 
-        library = sniffio.current_async_library()
-    except Exception:
-        return None
-    if library == "asyncio":
-        import asyncio
-
+    Looked up through the libraries already imported (a running loop has imported its
+    own) with no exception on the common paths: the awaitable API asks on every call."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None:
+        loop = asyncio._get_running_loop()
+        if loop is not None:
+            return asyncio.current_task(loop)
+    trio = sys.modules.get("trio")
+    if trio is not None:
         try:
-            return asyncio.current_task()
-        except RuntimeError:
-            return None
-    if library == "trio" and "trio" in sys.modules:
-        try:
-            return sys.modules["trio"].lowlevel.current_task()
-        except RuntimeError:  # a worker thread of a trio program
+            return trio.lowlevel.current_task()
+        except RuntimeError:  # no trio run in this thread
             return None
     return None
 
