@@ -460,9 +460,10 @@ async def test_the_loop_is_never_blocked(aio, mlflow, transport):
     assert min(worst) < 0.100, f"loop blocked for {[round(w * 1000) for w in worst]} ms"
 
 
-async def test_only_a_task_calling_in_a_row_yields(aio, mlflow, monkeypatch):
-    """A task's 256th data call in a row yields to the loop once; tasks that take turns
-    (a service's requests, each logging its own) never pay for a yield."""
+async def test_a_tight_loop_yields_but_calls_between_which_the_loop_runs_never_do(
+        aio, mlflow, monkeypatch):
+    """A task logging in a tight loop lets the loop run every 256 calls; tasks taking
+    turns (a service's requests, each logging its own) never pay for a yield."""
     from aiomlflow.sdk import aio as aio_module
 
     yields = []
@@ -474,10 +475,10 @@ async def test_only_a_task_calling_in_a_row_yields(aio, mlflow, monkeypatch):
 
     async with aio.start_run() as run:
         monkeypatch.setattr(aio_module.anyio.lowlevel, "checkpoint", counted)
-        for i in range(600):
+        for i in range(1100):
             await aio.log_metric("tight", 1.0, step=i, run_id=run.info.run_id,
                                  synchronous=False)
-        assert len(yields) == 2
+        assert 3 <= len(yields) <= 5
         yields.clear()
         turn = [anyio.Event() for _ in range(601)]
         turn[0].set()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import os
+import sys
 import threading
 from time import time_ns as _time_ns
 
@@ -60,11 +61,13 @@ __all__ = [
 # How often a waiter looks whether the engine died (nothing would then complete it).
 _ALIVE_CHECK_SECONDS = 1.0
 # An asynchronous data call needs no suspension, so a task logging in a tight loop
-# would hold its loop for the whole loop: a task's every this many calls in a row
-# yields once (before appending, so a task cancelled there has not logged that call).
-# Calls of tasks taking turns, as a service's requests do, never wait for a yield.
-_YIELD_EVERY = 256
-_in_a_row = threading.local()  # per thread: (id of the last calling task, its count)
+# would hold its loop for the whole loop.  Every this many calls, one looks whether
+# the loop has run anything since the last look, and yields if not (before appending,
+# so a task cancelled there has not logged that call): a tight loop yields about every
+# other look, while a service's requests, between which the loop runs, never wait.
+_LOOK_EVERY = 128
+_calls_since_look = 0
+_looks = threading.local()  # this thread's loop at the last look, and whether it ran since
 _STACK_VARS = (fluent._active_runs, fluent._active_target, fluent._last_active_run_id,
                fluent._metric_target, active_model._context, active_model._run_outputs,
                active_model.plain_metrics)
@@ -370,18 +373,36 @@ def _plain_metrics() -> bool:
 
 
 def _yield_due() -> bool:
-    """Whether this data call is the current task's ``_YIELD_EVERY``-th in a row (no
-    other task of this thread called in between): it then yields to the loop."""
-    task = id(run_owner.current_task())
-    state = _in_a_row
-    if getattr(state, "task", None) != task:
-        state.task, state.calls = task, 1
+    """Whether this data call yields to the loop (see ``_LOOK_EVERY``)."""
+    global _calls_since_look
+    _calls_since_look += 1
+    if _calls_since_look < _LOOK_EVERY:
         return False
-    state.calls += 1
-    if state.calls < _YIELD_EVERY:
-        return False
-    state.calls = 0
-    return True
+    _calls_since_look = 0
+    return _loop_held()
+
+
+def _loop_held() -> bool:
+    """Whether this thread's loop has run none of its callbacks since the last look;
+    if it has, a marker is queued on it for the next look."""
+    loop, soon = _running_loop()
+    last = getattr(_looks, "last", None)
+    if last is not None and last[0] is loop and not last[1]:
+        return True  # the marker still waits: the caller yields, letting it run
+    marker = _looks.last = [loop, False]
+    soon(marker.__setitem__, 1, True)
+    return False
+
+
+def _running_loop():
+    """This thread's running loop (an asyncio loop or a trio run's token) and its
+    function that queues a callback."""
+    asyncio = sys.modules.get("asyncio")
+    loop = asyncio._get_running_loop() if asyncio is not None else None
+    if loop is not None:
+        return loop, loop.call_soon
+    token = sys.modules["trio"].lowlevel.current_trio_token()
+    return token, token.run_sync_soon
 
 
 async def _submit(engine, kind: int, run_id: str, *payload) -> int:
