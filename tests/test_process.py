@@ -483,13 +483,19 @@ def test_sigterm_during_synchronous_logging_loses_nothing(tmp_path):
     _assert_contiguous_prefix(tmp_path, run_id, last)
 
 
+# Python's Ctrl-C handler, which a child started from a background job of a
+# non-interactive shell (a CI script) lacks: it inherits SIGINT ignored.
+_CTRL_C_CHILD = "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n" \
+    + SIGTERM_CHILD
+
+
 @pytest.mark.parametrize("mode", ["async", "sync"])
 def test_keyboard_interrupt_during_logging_loses_nothing(tmp_path, mode):
     # Ctrl-C: KeyboardInterrupt may surface inside a write the caller is doing itself;
     # what it took off the queue goes back and the exit flush writes it.
     rc, lines, stderr = _run_until_reported(tmp_path, "none", scaled(5_000, 100),
                                             every=scaled(100, 25), mode=mode,
-                                            sig=signal.SIGINT)
+                                            sig=signal.SIGINT, script_body=_CTRL_C_CHILD)
     run_id, last, _ = _parse_sigterm_output(lines)
     assert "KeyboardInterrupt" in stderr, stderr[-4000:]
     assert rc != 0
