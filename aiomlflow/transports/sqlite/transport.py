@@ -235,11 +235,13 @@ class SqliteTransport(SqliteLoggedModelMethods, SqliteRegistryMethods, Transport
         # engine's drain lock): a synchronous call then writes without thread hops.
         return self._in_caller(writes.write_runs, batches, durable)
 
-    # the run links (a batch of datasets for log_inputs): one transaction each, written
-    # by the waiting caller as run data is
-    caller_calls = frozenset({"log_inputs", "log_outputs"})
+    # a new run (start_run waits for it), and the run links (a batch of datasets for
+    # log_inputs): one transaction each, written by the waiting caller as run data is
+    caller_calls = frozenset({"create_run", "log_inputs", "log_outputs"})
 
     def call_in_caller(self, method: str, args: tuple):
+        if method == "create_run":
+            return self._in_caller(reads.get_run, self._in_caller(writes.create_run, *args))
         from . import logged_models
 
         return self._in_caller(getattr(logged_models, method), *args)
