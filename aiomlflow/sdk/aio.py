@@ -67,7 +67,7 @@ _ALIVE_CHECK_SECONDS = 1.0
 # other look, while a service's requests, between which the loop runs, never wait.
 _LOOK_EVERY = 128
 _calls_since_look = 0
-_looks = threading.local()  # this thread's loop at the last look, and whether it ran since
+_looks = threading.local()  # this thread's loop at the last look; has it run since?
 _STACK_VARS = (fluent._active_runs, fluent._active_target, fluent._last_active_run_id,
                fluent._metric_target, active_model._context, active_model._run_outputs,
                active_model.plain_metrics)
@@ -387,9 +387,9 @@ def _loop_held() -> bool:
     if it has, a marker is queued on it for the next look."""
     loop, soon = _running_loop()
     last = getattr(_looks, "last", None)
-    if last is not None and last[0] is loop and not last[1]:
+    if last is not None and last[0] == id(loop) and not last[1]:
         return True  # the marker still waits: the caller yields, letting it run
-    marker = _looks.last = [loop, False]
+    marker = _looks.last = [id(loop), False]  # (an id: a finished loop is not kept)
     soon(marker.__setitem__, 1, True)
     return False
 

@@ -14,7 +14,7 @@ def current_task():
     """The running asyncio or trio task, or None outside one (plain threads).
 
     Looked up through the libraries already imported (a running loop has imported its
-    own) with no exception on the common paths: the awaitable API asks on every call."""
+    own), with no exception raised outside a task."""
     asyncio = sys.modules.get("asyncio")
     if asyncio is not None:
         loop = asyncio._get_running_loop()
