@@ -207,8 +207,7 @@ def _clear_mlflow_env():
 
 def _reset_module_state(module) -> None:
     """Best-effort teardown: end runs, flush, forget the active experiment and URIs."""
-    real = module.__name__ == "mlflow"
-    if not real:
+    if IS_AIOMLFLOW:
         with contextlib.suppress(Exception):
             module.flush_async_logging()
     for _ in range(50):
@@ -218,20 +217,10 @@ def _reset_module_state(module) -> None:
             module.end_run()
         except Exception:
             break
-    if real:
-        import mlflow.tracking._model_registry.utils as registry_utils
-        import mlflow.tracking._tracking_service.utils as tracking_utils
-        import mlflow.tracking.fluent as fluent
-
+    if IS_MLFLOW:
         with contextlib.suppress(Exception):
             module.flush_async_logging()
-        fluent._active_experiment_id = None
-        with contextlib.suppress(Exception):
-            fluent._active_run_stack.set([])
-        with contextlib.suppress(Exception):
-            fluent._last_active_run_id.set(None)
-        tracking_utils._tracking_uri = None
-        registry_utils._registry_uri = None
+        _forget_real_mlflow_globals()
     else:
         with contextlib.suppress(Exception):
             module.flush_async_logging()
@@ -240,6 +229,21 @@ def _reset_module_state(module) -> None:
         reset = getattr(fluent, "_reset_for_tests", None) if fluent is not None else None
         if reset is not None:
             reset()
+
+
+def _forget_real_mlflow_globals() -> None:
+    """Real mlflow's active runs, experiment and URIs forgotten (no store is touched)."""
+    import mlflow.tracking._model_registry.utils as registry_utils
+    import mlflow.tracking._tracking_service.utils as tracking_utils
+    import mlflow.tracking.fluent as fluent
+
+    fluent._active_experiment_id = None
+    with contextlib.suppress(Exception):
+        fluent._active_run_stack.set([])
+    with contextlib.suppress(Exception):
+        fluent._last_active_run_id.set(None)
+    tracking_utils._tracking_uri = None
+    registry_utils._registry_uri = None
 
 
 @pytest.fixture
@@ -254,10 +258,9 @@ def mlflow(tmp_path, monkeypatch):
     yield module
     try:
         _reset_module_state(module)
-        real = sys.modules.get("mlflow")
-        if real is not None and real is not module:
-            # an interop check's URIs and runs on real mlflow end with its test too
-            _reset_module_state(real)
+        if IS_AIOMLFLOW and "mlflow.tracking.fluent" in sys.modules:
+            # what an interop check set on real mlflow ends with its test too
+            _forget_real_mlflow_globals()
     finally:
         # The implementation may export MLFLOW_TRACKING_URI etc. itself (mlflow does):
         # drop them; monkeypatch then restores whatever the outer environment had.
