@@ -11,20 +11,24 @@ import sys
 
 
 def current_task():
-    """The running asyncio or trio task, or None outside one (plain threads).
+    """The running asyncio or trio task, or None outside one (plain threads)."""
+    try:
+        import sniffio
 
-    Looked up through the libraries already imported (a running loop has imported its
-    own), with no exception raised outside a task."""
-    asyncio = sys.modules.get("asyncio")
-    if asyncio is not None:
-        loop = asyncio._get_running_loop()
-        if loop is not None:
-            return asyncio.current_task(loop)
-    trio = sys.modules.get("trio")
-    if trio is not None:
+        library = sniffio.current_async_library()
+    except Exception:
+        return None
+    if library == "asyncio":
+        import asyncio
+
         try:
-            return trio.lowlevel.current_task()
-        except RuntimeError:  # no trio run in this thread
+            return asyncio.current_task()
+        except RuntimeError:
+            return None
+    if library == "trio" and "trio" in sys.modules:
+        try:
+            return sys.modules["trio"].lowlevel.current_task()
+        except RuntimeError:  # a worker thread of a trio program
             return None
     return None
 
