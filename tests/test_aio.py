@@ -469,7 +469,7 @@ async def test_the_loop_is_never_blocked(aio, mlflow, transport, request):
 
 async def test_a_tight_loop_yields_but_calls_between_which_the_loop_runs_never_do(
         aio, mlflow, monkeypatch):
-    """A task logging in a tight loop lets the loop run every 256 calls; tasks taking
+    """A task logging in a tight loop lets the loop run every 128-256 calls; tasks taking
     turns (a service's requests, each logging its own) never pay for a yield."""
     from aiomlflow.sdk import aio as aio_module
 
@@ -482,10 +482,15 @@ async def test_a_tight_loop_yields_but_calls_between_which_the_loop_runs_never_d
 
     async with aio.start_run() as run:
         monkeypatch.setattr(aio_module.anyio.lowlevel, "checkpoint", counted)
+        monkeypatch.setattr(aio_module, "_calls_since_look", 0)
+        monkeypatch.setattr(aio_module._looks, "last", None, raising=False)
         for i in range(1100):
             await aio.log_metric("tight", 1.0, step=i, run_id=run.info.run_id,
                                  synchronous=False)
-        assert 3 <= len(yields) <= 5
+        # 8 looks, one every 128 calls; the first queues a marker, and a look that
+        # finds it unrun yields. Trio may run the marker a step late, so two looks in
+        # a row can yield.
+        assert 4 <= len(yields) <= 7
         yields.clear()
         turn = [anyio.Event() for _ in range(601)]
         turn[0].set()
