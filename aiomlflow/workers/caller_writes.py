@@ -18,6 +18,8 @@ Contract with the engine:
   instead of reporting unwritten data as durable.
 - Operations of an interrupted write go back to the head of the queue, for the worker
   or the exit flush.
+- A handler that raises (``sys.exit``, KeyboardInterrupt) the moment the lock is taken,
+  before the help knows it holds it, does not leave it held (``_release_if_taken``).
 """
 
 from __future__ import annotations
@@ -40,6 +42,24 @@ def helpable(op: tuple, calls: frozenset = frozenset()) -> bool:
     return op[1] <= LAST_DATA_KIND or op[1] == NOOP or (op[1] == CALL and op[3] in calls)
 
 
+def _holds(lock) -> int:
+    """How many times the calling thread holds the reentrant ``lock``."""
+    count = getattr(lock, "_recursion_count", None)  # Python >= 3.11
+    return count() if count is not None else int(lock._is_owned())
+
+
+def _release_if_taken(lock, held: int) -> None:
+    """Release the hold an interrupted ``lock.acquire`` took and never reported.
+
+    A signal handler may run, and raise (``sys.exit``, KeyboardInterrupt), the moment
+    ``acquire`` returns, before its result is stored: the lock would stay held by a
+    thread that writes nothing, and the worker, which takes it to drain or to close
+    the transport, would wait for it forever.
+    """
+    if _holds(lock) > held:
+        lock.release()
+
+
 class CallerWriter:
     """Writes the queue's head on waiting callers' threads for one engine."""
 
@@ -58,11 +78,14 @@ class CallerWriter:
         """
         engine = self._engine
         lock = engine.drain_lock
-        if not lock.acquire(blocking=False):
-            return False
         completions = engine.completions
         outer = self.writing
+        held = _holds(lock)
+        taken = False
         try:
+            taken = lock.acquire(blocking=False)
+            if not taken:
+                return False
             self.writing = threading.get_ident()
             # caller_may_write again, under the lock: the loop turns it off before closing
             # the transport, and takes this lock to let a write in progress finish first
@@ -77,15 +100,15 @@ class CallerWriter:
             if not engine.items:
                 completions.fill_gaps()
         finally:
-            self.writing = outer
-            lock.release()
-            if engine.items:  # what we could not write (a transport call) is the worker's
-                engine.wake()
-            if outer is None:
-                deferred, self._deferred = self._deferred, None
-                if deferred is not None:
-                    handler, *args = deferred
-                    handler(*args)
+            if not taken:
+                _release_if_taken(lock, held)
+            else:
+                self.writing = outer
+                lock.release()
+                if engine.items:  # what we could not write (a transport call) is the worker's
+                    engine.wake()
+                if outer is None:
+                    self._run_deferred()
         return completions.completed(seq)
 
     def read(self, method: str, args: tuple) -> tuple[bool, object]:
@@ -95,24 +118,31 @@ class CallerWriter:
         signal handler), for the caller to read through the loop instead."""
         engine = self._engine
         lock = engine.drain_lock
-        if not lock.acquire(blocking=False):
-            return False, None
         outer = self.writing
+        held = _holds(lock)
+        taken = False
         try:
-            if outer is not None or not engine.caller_may_write():
+            taken = lock.acquire(blocking=False)
+            if not taken or outer is not None or not engine.caller_may_write():
                 return False, None
             # marked as a help: a SIGTERM landing in the read waits for its end, as it
             # waits for a write's
             self.writing = threading.get_ident()
             return True, engine.transport.read_in_caller(method, args)
         finally:
-            self.writing = outer
-            lock.release()
-            if outer is None:
-                deferred, self._deferred = self._deferred, None
-                if deferred is not None:
-                    handler, *args = deferred
-                    handler(*args)
+            if not taken:
+                _release_if_taken(lock, held)
+            else:
+                self.writing = outer
+                lock.release()
+                if outer is None:
+                    self._run_deferred()
+
+    def _run_deferred(self) -> None:
+        deferred, self._deferred = self._deferred, None
+        if deferred is not None:
+            handler, *args = deferred
+            handler(*args)
 
     def interrupted_here(self) -> bool:
         """Whether the calling thread is inside a help (so: in a signal handler)."""
