@@ -80,6 +80,64 @@ def test_a_number_taken_and_never_appended_does_not_hold_completion(engine, tmp_
     assert _metric_count(tmp_path, run_id) == 50_001
 
 
+class _InterruptedOnceTaken:
+    """The drain lock, as seen by a thread whose signal handler raises once the moment
+    a non-blocking ``acquire`` has taken it (before the caller can note it)."""
+
+    def __init__(self, lock, victim: threading.Thread):
+        self._lock = lock
+        self._victim = victim
+        self.interrupted = False
+
+    def acquire(self, blocking=True, timeout=-1):
+        taken = self._lock.acquire(blocking, timeout)
+        if taken and not blocking and not self.interrupted \
+                and threading.current_thread() is self._victim:
+            self.interrupted = True
+            raise KeyboardInterrupt
+        return taken
+
+    def __getattr__(self, name):
+        return getattr(self._lock, name)
+
+    def __enter__(self):
+        return self._lock.__enter__()
+
+    def __exit__(self, *exc):
+        return self._lock.__exit__(*exc)
+
+
+@pytest.mark.parametrize("call", ["write", "read"])
+def test_a_handler_raising_as_the_caller_takes_the_drain_lock_leaves_it_free(
+        engine, tmp_path, monkeypatch, call):
+    # Ctrl-C (or a handler's sys.exit) just as a synchronous call took the lock to write
+    # or read on its own thread: the lock must not stay held by a thread writing nothing,
+    # or no other thread's call and no exit flush could ever complete.
+    eng, run_id = engine
+    aiomlflow.log_metric("before", 1.0, synchronous=True)  # the caller path is warm
+    lock = _InterruptedOnceTaken(eng.drain_lock, threading.current_thread())
+    monkeypatch.setattr(eng, "drain_lock", lock)
+    with pytest.raises(KeyboardInterrupt):
+        if call == "write":
+            aiomlflow.log_metric("m", 1.0, step=0, synchronous=True)
+        else:
+            aiomlflow.search_registered_models()
+    assert lock.interrupted
+
+    def elsewhere():  # another thread's calls wait for the worker, which must drain
+        aiomlflow.log_metric("m", 2.0, step=1, synchronous=False, run_id=run_id)
+        aiomlflow.log_metric("m", 3.0, step=2, synchronous=True, run_id=run_id)
+
+    other = threading.Thread(target=elsewhere, daemon=True)
+    other.start()
+    other.join(30)
+    assert not other.is_alive(), "the drain lock stayed held by the interrupted thread"
+    aiomlflow.flush_async_logging()
+    steps = {m.step for m in aiomlflow.MlflowClient().get_metric_history(run_id, "m")}
+    # the interrupted call's metric was queued before the interruption: it is not lost
+    assert steps == ({0, 1, 2} if call == "write" else {1, 2})
+
+
 def test_run_operations_wait_has_one_overall_deadline():
     class SlowEngine:
         def __init__(self):
@@ -351,6 +409,82 @@ for i in range(1000):
     assert out.strip().splitlines()[-1] == "left idle: True"
     with sqlite3.connect(tmp_path / "mlflow.db") as db:
         assert db.execute("SELECT COUNT(*) FROM metrics").fetchone()[0] == 1000
+
+
+_STARVED_PROBE = """
+import os, threading, time
+from aiomlflow.workers import priority
+
+def idle_thread(spin, lowered, stop):
+    priority.lower(0, True)
+    lowered.set()
+    while not stop.is_set():
+        if not spin:
+            stop.wait()
+
+def policy_after_a_look(spin):
+    lowered, stop = threading.Event(), threading.Event()
+    thread = threading.Thread(target=idle_thread, args=(spin, lowered, stop))
+    thread.start()
+    lowered.wait()
+    time.sleep(0.05)  # (a sleeping thread is in its wait by now)
+    priority.leave_idle_if_starved()
+    policy = os.sched_getscheduler(thread.native_id)
+    stop.set()
+    thread.join()
+    return "idle" if policy == os.SCHED_IDLE else "normal"
+
+print(policy_after_a_look(spin=False), policy_after_a_look(spin=True), priority._left_idle)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority: Linux")
+def test_a_waiting_caller_lifts_the_idle_policy_only_off_a_thread_ready_to_run(tmp_path):
+    # A caller that waits on the engine looks at its SCHED_IDLE threads: one ready to
+    # run (state R) while the caller still waits is starved by other work, and the
+    # process leaves SCHED_IDLE; one asleep (waiting for I/O, for work) is not.
+    out = subprocess.run([sys.executable, "-c", _STARVED_PROBE], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out.split() == ["idle", "normal", "True"]
+
+
+_BUSY_MACHINE_CHILD = """
+import sqlite3, aiomlflow
+run = aiomlflow.start_run()
+for i in range(100):
+    aiomlflow.log_metric("sync", float(i), step=i)
+for i in range(1000):
+    aiomlflow.log_metric("async", float(i), step=i, synchronous=False)
+aiomlflow.log_param("p", "v")
+print(aiomlflow.get_run(run.info.run_id).data.params)
+aiomlflow.end_run()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority: Linux")
+def test_a_machine_kept_busy_by_other_processes_does_not_stall_the_callers(tmp_path):
+    # Every core busy with other work (a parameter sweep, data loaders): the engine's
+    # low-priority threads get no CPU, yet a caller waiting on them (the engine's start,
+    # a synchronous call, a read) must not wait for the machine to go idle: before the
+    # waits lifted SCHED_IDLE this child took 30-40 s here, where it takes under 1 s.
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(os.cpu_count() or 1)]
+    try:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("MLFLOW_", "AIOMLFLOW_ENGINE_"))}
+        try:
+            out = subprocess.run([sys.executable, "-c", _BUSY_MACHINE_CHILD], cwd=tmp_path,
+                                 env=env, capture_output=True, text=True, timeout=20,
+                                 check=True).stdout
+        except subprocess.TimeoutExpired:
+            pytest.fail("the child stalled behind its own engine's starved threads")
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    assert out.strip() == "{'p': 'v'}"
+    with sqlite3.connect(tmp_path / "mlflow.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM metrics").fetchone()[0] == 1100
 
 
 def _priority_probe(tmp_path, env, case) -> dict:

@@ -41,7 +41,7 @@ from ..config import getenv, synchronous_mode
 from ..entities import Experiment, Run
 from ..exceptions import MlflowException
 from ..utils.time import get_current_time_millis as now_ms
-from ..workers import registry
+from ..workers import priority, registry
 from ..workers.operations import RunOperations
 from . import fluent, run_owner, tracking_uri, validation
 from .client import MlflowClient
@@ -116,9 +116,13 @@ async def _until_complete(engine, seq: int) -> None:
     try:
         engine.wake()
         while not completions.completed(seq):
-            with anyio.move_on_after(_ALIVE_CHECK_SECONDS):
+            watch = priority.may_starve()  # (see priority.wait_unstarved)
+            with anyio.move_on_after(priority.STARVE_CHECK_SECONDS if watch
+                                     else _ALIVE_CHECK_SECONDS):
                 await event.wait()
             if not completions.completed(seq):
+                if watch:
+                    priority.leave_idle_if_starved()
                 engine.check_alive()
                 engine.wake()
     finally:

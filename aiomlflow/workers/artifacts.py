@@ -25,6 +25,7 @@ import time
 
 from ..config import env_number
 from ..exceptions import MlflowException
+from . import priority
 from .completions import as_mlflow_exception
 
 _KEPT_FAILURES = 100
@@ -90,16 +91,11 @@ class ArtifactWorker:
         with self._room:
             futures = [f for f, root in self._pending.items()
                        if root_uri is None or root == root_uri]
-        if futures:  # (else no job was ever submitted, perhaps: nothing to import)
-            from concurrent.futures import TimeoutError as FutureTimeout
-
-            deadline = None if timeout is None else time.monotonic() + timeout
-            for future in futures:
-                remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-                try:
-                    future.exception(remaining)
-                except FutureTimeout:
-                    return False
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for future in futures:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not priority.wait_future(future, remaining):
+                return False
         if raise_errors:
             self.raise_failures()
         return True
@@ -140,13 +136,10 @@ class ArtifactWorker:
 
     @staticmethod
     def _result(future: Future, timeout):
-        from concurrent.futures import TimeoutError as FutureTimeout
-
-        try:
-            return future.result(timeout)
-        except FutureTimeout:
+        if not priority.wait_future(future, timeout):
             raise MlflowException("aiomlflow: timed out waiting for an artifact operation",
-                                  error_code="DEADLINE_EXCEEDED") from None
+                                  error_code="DEADLINE_EXCEEDED")
+        return future.result()
 
     def _keep_failure(self, future: Future) -> None:
         error = future.exception()

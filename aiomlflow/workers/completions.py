@@ -25,6 +25,7 @@ import threading
 import time
 
 from ..exceptions import MlflowException
+from . import priority
 
 _logger = logging.getLogger("aiomlflow")
 
@@ -216,17 +217,26 @@ class Completions:
 
         Raises DEADLINE_EXCEEDED at ``deadline`` (``timeout`` is for the message).
         """
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        if not priority.wait_unstarved(lambda seconds: self._wait(seq, seconds, alive),
+                                       remaining):
+            raise MlflowException(
+                f"Timed out after {timeout}s waiting for logging operation {seq}",
+                error_code="DEADLINE_EXCEEDED")
+
+    def _wait(self, seq: int, seconds: float | None, alive) -> bool:
+        """Sleep until ``seq`` is complete or ``seconds`` passed; whether it is complete."""
+        until = None if seconds is None else time.monotonic() + seconds
         with self._cond:
             self._waiters += 1
             try:
                 while not self.completed(seq):
                     alive()
-                    remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-                    if remaining == 0:
-                        raise MlflowException(
-                            f"Timed out after {timeout}s waiting for logging operation {seq}",
-                            error_code="DEADLINE_EXCEEDED")
+                    remaining = None if until is None else until - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        return False
                     self._cond.wait(remaining)  # woken by every completion and wake_all
+                return True
             finally:
                 self._waiters -= 1
 

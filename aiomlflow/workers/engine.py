@@ -133,14 +133,22 @@ class Engine:
                 return
             if self._state == _CLOSED:
                 raise MlflowException(f"The aiomlflow engine for {self.tracking_uri} is shut down.")
+            # Imported and made here, at the caller's priority: importing the loop's
+            # backend (asyncio itself) and the transport is most of an engine's start,
+            # which the caller waits for anyway, and the loop thread's priority is low.
+            import importlib
+
+            importlib.import_module("anyio._backends._asyncio")  # what anyio.run imports
+
+            transport = self._transport_factory(self.tracking_uri)
             ready = threading.Event()
             startup: list[BaseException] = []
             thread = threading.Thread(
-                target=self._thread_main, args=(ready, startup),
+                target=self._thread_main, args=(transport, ready, startup),
                 name="aiomlflow-engine", daemon=True,
             )
             thread.start()
-            ready.wait()
+            priority.wait_unstarved(ready.wait)
             if startup:
                 thread.join()
                 raise startup[0]
@@ -165,12 +173,12 @@ class Engine:
         self.__init__(self.tracking_uri, self._transport_factory)
         return transport
 
-    def _thread_main(self, ready: threading.Event, startup: list) -> None:
+    def _thread_main(self, transport, ready: threading.Event, startup: list) -> None:
         import anyio
 
         priority.lower(self.settings.nice, self.settings.idle)
         try:
-            anyio.run(self._main, ready, startup, backend="asyncio")
+            anyio.run(self._main, transport, ready, startup, backend="asyncio")
         except BaseException as exc:  # pragma: no cover - the loop itself broke
             self._fatal = exc
             if not ready.is_set():
@@ -185,7 +193,7 @@ class Engine:
             self.artifacts.abandon("the aiomlflow engine loop stopped")
             self.system_metrics.abandon()
 
-    async def _main(self, ready: threading.Event, startup: list) -> None:
+    async def _main(self, transport, ready: threading.Event, startup: list) -> None:
         import asyncio
 
         import anyio
@@ -195,9 +203,9 @@ class Engine:
         self._token = anyio.lowlevel.current_token()
         self._callbacks = _callback_context()
         self._wake_event = asyncio.Event()
+        self.transport = transport
         try:
-            self.transport = self._transport_factory(self.tracking_uri)
-            await self.transport.open()
+            await transport.open()
         except BaseException as exc:
             startup.append(exc)
             ready.set()
@@ -448,9 +456,18 @@ class Engine:
             done, result = self.writer.read(method, args)
             if done:
                 return result
-        import anyio.from_thread
+        return self._run_on_loop(getattr(self.transport, method), *args)
 
-        return anyio.from_thread.run(getattr(self.transport, method), *args, token=self._token)
+    def _run_on_loop(self, async_fn, *args):
+        """``await async_fn(*args)`` on the loop, from a caller's thread; its result."""
+        import asyncio
+
+        # started in the loop's own context (see call_soon), not the caller's, which
+        # may name another async library
+        future = self._callbacks.copy().run(asyncio.run_coroutine_threadsafe,
+                                            async_fn(*args), self._loop)
+        priority.wait_future(future)
+        return future.result()
 
     def flush(self, timeout: float | None = None, raise_errors: bool = True) -> None:
         """Return when everything submitted before the call is durable.
@@ -540,9 +557,7 @@ class Engine:
             return True
         if threading.current_thread() is self._thread:
             return False
-        import anyio.from_thread
-
-        return anyio.from_thread.run(transport.settle, timeout, final, token=self._token)
+        return self._run_on_loop(transport.settle, timeout, final)
 
     def _check_usable(self) -> None:
         if self._state == _NEW:
