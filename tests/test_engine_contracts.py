@@ -412,40 +412,61 @@ for i in range(1000):
 
 
 _STARVED_PROBE = """
-import os, threading, time
+import hashlib, os, subprocess, sys, threading, time
 from aiomlflow.workers import priority
 
+cpu = min(os.sched_getaffinity(0))
+HOG = "import os, sys\\nos.sched_setaffinity(0, {int(sys.argv[1])})\\nprint(flush=True)\\n" \\
+      "while True: pass"
+DATA = bytes(4_000_000)
+
 def idle_thread(spin, lowered, stop):
+    os.sched_setaffinity(0, {cpu})  # (0: this thread)
     priority.lower(0, True)
     lowered.set()
     while not stop.is_set():
-        if not spin:
+        if spin:
+            hashlib.sha256(DATA)  # busy without the GIL, as a SQLite write is
+        else:
             stop.wait()
 
-def policy_after_a_look(spin):
+def policy_after_looks(spin, competing):
+    hog = None
+    if competing:  # another process's work on the same CPU
+        hog = subprocess.Popen([sys.executable, "-c", HOG, str(cpu)], stdout=subprocess.PIPE)
+        hog.stdout.readline()
     lowered, stop = threading.Event(), threading.Event()
     thread = threading.Thread(target=idle_thread, args=(spin, lowered, stop))
     thread.start()
     lowered.wait()
-    time.sleep(0.05)  # (a sleeping thread is in its wait by now)
-    priority.leave_idle_if_starved()
+    for _ in range(3):  # a waiting caller's looks, STARVE_CHECK_SECONDS apart
+        time.sleep(priority.STARVE_CHECK_SECONDS)
+        priority.leave_idle_if_starved()
     policy = os.sched_getscheduler(thread.native_id)
+    if hog:
+        hog.kill()
+        hog.wait()
     stop.set()
     thread.join()
     return "idle" if policy == os.SCHED_IDLE else "normal"
 
-print(policy_after_a_look(spin=False), policy_after_a_look(spin=True), priority._left_idle)
+print(policy_after_looks(spin=False, competing=True),  # asleep: not starved
+      policy_after_looks(spin=True, competing=False),  # running: not starved
+      priority._left_idle,
+      policy_after_looks(spin=True, competing=True),   # ready, given no CPU: starved
+      priority._left_idle)
 """
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority: Linux")
-def test_a_waiting_caller_lifts_the_idle_policy_only_off_a_thread_ready_to_run(tmp_path):
+def test_a_waiting_caller_lifts_the_idle_policy_only_off_a_starved_thread(tmp_path):
     # A caller that waits on the engine looks at its SCHED_IDLE threads: one ready to
-    # run (state R) while the caller still waits is starved by other work, and the
-    # process leaves SCHED_IDLE; one asleep (waiting for I/O, for work) is not.
+    # run yet given almost no CPU between two looks is starved by other work, and the
+    # process leaves SCHED_IDLE; one asleep (waiting for I/O, for work) or one running
+    # is not.
     out = subprocess.run([sys.executable, "-c", _STARVED_PROBE], cwd=tmp_path,
                          capture_output=True, text=True, timeout=60, check=True).stdout
-    assert out.split() == ["idle", "normal", "True"]
+    assert out.split() == ["idle", "idle", "False", "normal", "True"]
 
 
 _BUSY_MACHINE_CHILD = """

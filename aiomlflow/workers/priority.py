@@ -16,8 +16,8 @@ process leaves it for good, keeping the nice value (``leave_idle``), once
 
 * an engine falls behind (its queue half full);
 * a caller has waited on an engine (its start, a synchronous call, a read, an artifact)
-  while one of its SCHED_IDLE threads was ready to run yet got no CPU: a priority
-  inversion, the caller's own priority going unused (``wait_unstarved``);
+  while one of its SCHED_IDLE threads was ready to run yet got almost no CPU: a
+  priority inversion, the caller's own priority going unused (``wait_unstarved``);
 * or the process exits.
 """
 
@@ -34,6 +34,7 @@ _left_idle = False
 _lowered_to_idle = False  # whether any thread of this process took SCHED_IDLE
 # how often a waiting caller looks whether the threads it waits for are starved
 STARVE_CHECK_SECONDS = 0.05
+_cpu_times: dict = {}  # native thread id: (monotonic time, CPU time) at the last look
 
 
 def lower(nice_increment: int, idle: bool) -> None:
@@ -59,7 +60,7 @@ def wait_unstarved(wait, timeout: float | None = None) -> bool:
     """Call ``wait(seconds)`` (True once what it waits for is done) until it is done
     or ``timeout`` passes; return whether it is done.  Until the process leaves
     SCHED_IDLE, look every STARVE_CHECK_SECONDS whether one of its threads under it is
-    ready to run yet gets no CPU, and leave SCHED_IDLE if so (an engine thread just
+    starved (``leave_idle_if_starved``), and leave SCHED_IDLE if so (an engine thread just
     started may not have taken it yet: the caller looks all the same)."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while may_starve():
@@ -88,20 +89,31 @@ def may_starve() -> bool:
 
 
 def leave_idle_if_starved() -> None:
-    """Leave SCHED_IDLE if a thread of this process running under it is ready to run
-    (Linux state R) but, as the caller finds it still waiting, gets no CPU."""
+    """Leave SCHED_IDLE if a thread of this process running under it is starved: ready
+    to run (Linux state R), yet given less than a tenth of the time since a waiting
+    caller's previous look (a thread that runs, or sleeps waiting for I/O, is not).
+    A first look only takes the threads' CPU times."""
+    global _cpu_times
     if not _lowered_to_idle or _left_idle:
         return
+    now = time.monotonic()
+    previous, _cpu_times = _cpu_times, {}
     for thread in threading.enumerate():
         tid = thread.native_id
         try:
             if tid is None or os.sched_getscheduler(tid) != os.SCHED_IDLE:
                 continue
+            cpu = time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
             with open(f"/proc/self/task/{tid}/stat", "rb") as stat_file:
                 stat = stat_file.read()
-        except (OSError, AttributeError):  # the thread just ended, or no /proc here
+        except (OSError, AttributeError):  # the thread just ended, or no such call here
             continue
-        if stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] == b"R":
+        _cpu_times[tid] = (now, cpu)
+        last = previous.get(tid)
+        if last is None or now - last[0] > 4 * STARVE_CHECK_SECONDS:
+            continue  # no recent look to compare with
+        ready = stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] == b"R"
+        if ready and cpu - last[1] < 0.1 * (now - last[0]):
             leave_idle()
             return
 
