@@ -368,8 +368,7 @@ def test_the_engines_threads_run_at_a_lower_cpu_priority(tmp_path, nice, idle, e
     # The application's own threads keep their priority; the engine's loop and the
     # threads it starts (the SQLite connection's) give way to them: a higher nice value,
     # and by default the SCHED_IDLE policy.
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("MLFLOW_", "AIOMLFLOW_ENGINE_"))}
+    env = _env_without_engine_settings()
     env.update({k: v for k, v in (("AIOMLFLOW_ENGINE_NICE", nice),
                                   ("AIOMLFLOW_ENGINE_IDLE", idle)) if v is not None})
     levels = _priority_probe(tmp_path, env, "keeping up")
@@ -383,8 +382,7 @@ def test_the_engines_threads_run_at_a_lower_cpu_priority(tmp_path, nice, idle, e
 def test_an_engine_falling_behind_leaves_the_idle_policy(tmp_path):
     # SCHED_IDLE would starve the writes on a machine busy with other work: once the
     # queue is half full the engine's threads go back to the normal policy (nice kept).
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("MLFLOW_", "AIOMLFLOW_ENGINE_"))}
+    env = _env_without_engine_settings()
     env["AIOMLFLOW_QUEUE_SIZE"] = "100"
     levels = _priority_probe(tmp_path, env, "behind")
     base = (os.getpriority(os.PRIO_PROCESS, 0), os.sched_getscheduler(0))
@@ -406,8 +404,7 @@ aiomlflow.start_run()
 for i in range(1000):
     aiomlflow.log_metric("m", float(i), step=i, synchronous=False)
 """
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("MLFLOW_", "AIOMLFLOW_ENGINE_"))}
+    env = _env_without_engine_settings()
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=60, check=True).stdout
     assert out.strip().splitlines()[-1] == "left idle: True"
@@ -503,8 +500,7 @@ def test_a_machine_kept_busy_by_other_processes_does_not_stall_the_callers(tmp_p
     hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
             for _ in range(os.cpu_count() or 1)]
     try:
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("MLFLOW_", "AIOMLFLOW_ENGINE_"))}
+        env = _env_without_engine_settings()
         try:
             out = subprocess.run([sys.executable, "-c", _BUSY_MACHINE_CHILD], cwd=tmp_path,
                                  env=env, capture_output=True, text=True, timeout=20,
@@ -518,6 +514,12 @@ def test_a_machine_kept_busy_by_other_processes_does_not_stall_the_callers(tmp_p
     assert out.strip() == "{'p': 'v'}"
     with sqlite3.connect(tmp_path / "mlflow.db") as db:
         assert db.execute("SELECT COUNT(*) FROM metrics").fetchone()[0] == 1100
+
+
+def _env_without_engine_settings() -> dict:
+    """This process's environment minus MLflow's and the engine's own settings."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith(("MLFLOW_", "AIOMLFLOW_ENGINE_"))}
 
 
 def _priority_probe(tmp_path, env, case) -> dict:

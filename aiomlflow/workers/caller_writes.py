@@ -100,6 +100,8 @@ class CallerWriter:
             if not engine.items:
                 completions.fill_gaps()
         finally:
+            # inline, not a helper (help and read share it): a call before the release
+            # is one more point where a signal handler may raise and skip it
             if not taken:
                 _release_if_taken(lock, held)
             else:

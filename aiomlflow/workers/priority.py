@@ -112,7 +112,8 @@ def leave_idle_if_starved() -> None:
         last = previous.get(tid)
         if last is None or now - last[0] > 4 * STARVE_CHECK_SECONDS:
             continue  # no recent look to compare with
-        ready = stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] == b"R"
+        state_at = stat.rindex(b")") + 2  # (the name before it may hold anything)
+        ready = stat[state_at:state_at + 1] == b"R"
         if ready and cpu - last[1] < 0.1 * (now - last[0]):
             leave_idle()
             return
